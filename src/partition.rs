@@ -1,0 +1,218 @@
+//! The core of rivet: count → prefix sum → disjoint slices.
+//!
+//! Every table the linker writes is produced by units of work (an input
+//! section, a file, a shard). Each unit first reports exactly how many bytes
+//! it will write ([`CountSlots`]); the counts become offsets
+//! ([`Partition::from_counts`]); the output buffer is split into one `&mut`
+//! slice per unit ([`Partition::split`], a safe `split_at_mut` walk); and each
+//! unit fills its own slice through a [`Filler`] that refuses to overrun and
+//! reports a short write as an internal error.
+
+use crate::sync::{AtomicU64, Ordering};
+
+/// One slot per unit of work, written by whichever worker counted the unit.
+/// Workers never write the same slot, so the slots need no more than relaxed
+/// ordering; the join that ends the counting phase publishes them.
+pub struct CountSlots {
+    slots: Vec<AtomicU64>,
+}
+
+impl CountSlots {
+    pub fn new(units: usize) -> CountSlots {
+        CountSlots {
+            slots: (0..units).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Records the exact size of `unit`'s output.
+    pub fn set(&self, unit: usize, bytes: u64) {
+        self.slots[unit].store(bytes, Ordering::Relaxed);
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Ends the counting phase: the prefix sum of every slot.
+    pub fn into_partition(self) -> Partition {
+        let counts: Vec<u64> = self.slots.into_iter().map(|s| s.into_inner()).collect();
+        Partition::from_counts(&counts)
+    }
+}
+
+/// Offsets of every unit inside one table, from an exclusive prefix sum.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Partition {
+    /// `offsets[i]..offsets[i + 1]` is unit `i`'s range; one longer than the
+    /// number of units, the last entry is the table's total size.
+    offsets: Vec<u64>,
+}
+
+impl Partition {
+    pub fn from_counts(counts: &[u64]) -> Partition {
+        let mut offsets = Vec::with_capacity(counts.len() + 1);
+        let mut at = 0u64;
+        offsets.push(0);
+        for &c in counts {
+            at += c;
+            offsets.push(at);
+        }
+        Partition { offsets }
+    }
+
+    pub fn units(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn total(&self) -> u64 {
+        *self.offsets.last().unwrap()
+    }
+
+    pub fn offset(&self, unit: usize) -> u64 {
+        self.offsets[unit]
+    }
+
+    pub fn size(&self, unit: usize) -> u64 {
+        self.offsets[unit + 1] - self.offsets[unit]
+    }
+
+    /// Splits `buf` (exactly `total()` long) into one disjoint slice per unit.
+    pub fn split<'a, T>(&self, buf: &'a mut [T]) -> Vec<&'a mut [T]> {
+        assert_eq!(buf.len() as u64, self.total(), "table size disagrees with its partition");
+        let mut rest = buf;
+        let mut out = Vec::with_capacity(self.units());
+        for unit in 0..self.units() {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(self.size(unit) as usize);
+            out.push(head);
+            rest = tail;
+        }
+        out
+    }
+}
+
+/// Splits `buf` into slices at the given `(offset, len)` ranges, which must be
+/// sorted and disjoint. Bytes between ranges are left out. Used to carve the
+/// mapped output file into its sections.
+pub fn split_ranges<'a>(buf: &'a mut [u8], ranges: &[(u64, u64)]) -> Vec<&'a mut [u8]> {
+    let mut rest = buf;
+    let mut consumed = 0u64;
+    let mut out = Vec::with_capacity(ranges.len());
+    for &(off, len) in ranges {
+        assert!(off >= consumed, "output ranges overlap or are unsorted");
+        let skip = (off - consumed) as usize;
+        let tail = std::mem::take(&mut rest).split_at_mut(skip).1;
+        let (head, tail) = tail.split_at_mut(len as usize);
+        out.push(head);
+        rest = tail;
+        consumed = off + len;
+    }
+    out
+}
+
+/// A writer's view of its own slice. It refuses to overrun, and `finish`
+/// reports a slice left short: either is a bug in counting, not bad input.
+pub struct Filler<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FillError {
+    pub expected: usize,
+    pub written: usize,
+}
+
+impl std::fmt::Display for FillError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "internal error: a writer filled {} of the {} bytes counted for it",
+            self.written, self.expected
+        )
+    }
+}
+
+impl<'a> Filler<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Filler<'a> {
+        Filler { buf, pos: 0 }
+    }
+
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Appends `bytes`; an overrun is reported, never written.
+    pub fn put(&mut self, bytes: &[u8]) -> Result<(), FillError> {
+        let end = self.pos + bytes.len();
+        if end > self.buf.len() {
+            return Err(FillError {
+                expected: self.buf.len(),
+                written: end,
+            });
+        }
+        self.buf[self.pos..end].copy_from_slice(bytes);
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Hands out the next `len` bytes to be written in place.
+    pub fn take(&mut self, len: usize) -> Result<&mut [u8], FillError> {
+        let end = self.pos + len;
+        if end > self.buf.len() {
+            return Err(FillError {
+                expected: self.buf.len(),
+                written: end,
+            });
+        }
+        let start = self.pos;
+        self.pos = end;
+        Ok(&mut self.buf[start..end])
+    }
+
+    /// Checks the slice was filled exactly.
+    pub fn finish(self) -> Result<(), FillError> {
+        if self.pos != self.buf.len() {
+            return Err(FillError {
+                expected: self.buf.len(),
+                written: self.pos,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_sum_and_split() {
+        let p = Partition::from_counts(&[3, 0, 2]);
+        assert_eq!(p.total(), 5);
+        assert_eq!(p.offset(2), 3);
+        let mut buf = [0u8; 5];
+        let parts = p.split(&mut buf);
+        assert_eq!(parts.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![3, 0, 2]);
+    }
+
+    #[test]
+    fn filler_catches_short_and_long_writes() {
+        let mut buf = [0u8; 4];
+        let mut f = Filler::new(&mut buf);
+        f.put(&[1, 2]).unwrap();
+        assert!(f.put(&[1, 2, 3]).is_err());
+        assert_eq!(f.finish(), Err(FillError { expected: 4, written: 2 }));
+    }
+
+    #[test]
+    fn split_ranges_skips_gaps() {
+        let mut buf = [0u8; 10];
+        let parts = split_ranges(&mut buf, &[(1, 2), (5, 3)]);
+        assert_eq!(parts[0].len(), 2);
+        assert_eq!(parts[1].len(), 3);
+    }
+}
