@@ -338,6 +338,16 @@ main:
 """
 
 
+def section_family(name):
+    """.rela.text.foo -> .rela.text, .rela.data.rel.ro.bar -> .rela.data.rel.ro ..."""
+    for fam in (".rela.text", ".rela.data.rel.ro", ".rela.data.rel", ".rela.data",
+                ".rela.rodata", ".rela.gcc_except_table", ".rela.init_array",
+                ".rela.tdata"):
+        if name == fam or name.startswith(fam + "."):
+            return fam
+    return name
+
+
 def rela_count(path):
     """Relocation records and section count of an ELF64 object (stdlib only)."""
     with open(path, "rb") as f:
@@ -363,8 +373,7 @@ def rela_count(path):
             relocs += n
             end = data.index(b"\0", stroff + name)
             sname = data[stroff + name:end].decode()
-            # group .rela.text.foo etc. under a few families
-            fam = ".rela.text" if sname.startswith(".rela.text") else sname
+            fam = section_family(sname)
             by_sec[fam] = by_sec.get(fam, 0) + n
     return relocs, shnum, len(data), by_sec
 
@@ -382,12 +391,43 @@ def work(args):
     return (i,) + rela_count(o_path)
 
 
+def summarize(out, since, params):
+    """Write DIR/manifest.json for the objects listed in DIR/objs.txt."""
+    with open(os.path.join(out, "objs.txt")) as f:
+        objs = [l.strip() for l in f if l.strip()]
+    relocs = sections = size = 0
+    fam = {}
+    for o in objs:
+        r, s, sz, by_sec = rela_count(os.path.join(out, o))
+        relocs += r
+        sections += s
+        size += sz
+        for k, v in by_sec.items():
+            fam[k] = fam.get(k, 0) + v
+    manifest = {
+        "params": params,
+        "objects": len(objs),
+        "relocations": relocs,
+        "sections": sections,
+        "bytes": size,
+        "relocations_by_section": dict(sorted(fam.items())),
+        "generate_seconds": round(time.time() - since, 2) if since else None,
+    }
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    return manifest
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--summarize", metavar="DIR",
+                    help="only write DIR/manifest.json for the objects in DIR/objs.txt")
+    ap.add_argument("--since", type=float, help="with --summarize: start time (epoch s)")
     ap.add_argument("--preset", choices=sorted(PRESETS))
     ap.add_argument("--objects", type=int)
     ap.add_argument("--relocs-per-object", type=int)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--func-sections", type=float, default=0.5,
@@ -396,6 +436,13 @@ def main():
     ap.add_argument("--force", action="store_true", help="regenerate even if DIR is up to date")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
+    if a.summarize:
+        m = summarize(a.summarize, a.since, {"source": "objs.txt"})
+        print(f"{a.summarize}: {m['objects']} objects, {m['relocations']} relocations, "
+              f"{m['sections']} sections, {m['bytes'] / 1e6:.1f} MB")
+        return 0
+    if not a.out:
+        ap.error("--out is required")
 
     n, m = PRESETS.get(a.preset, (None, None))
     n = a.objects or n
@@ -446,7 +493,7 @@ def main():
             for k, v in by_sec.items():
                 fam[k] = fam.get(k, 0) + v
             done += 1
-            if not a.quiet and done % max(1, n // 10) == 0:
+            if not a.quiet and sys.stderr.isatty() and done % max(1, n // 10) == 0:
                 print(f"  {done}/{n} objects", file=sys.stderr)
 
     # main.o references one function and one data object so a full link works
