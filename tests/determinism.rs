@@ -1,0 +1,119 @@
+//! Determinism: the same link with 1, 2 and 16 threads, and 16 again, must
+//! give byte-identical output. (Under GNU ld, which has no `--threads=N`,
+//! the option is left out and the links are simply repeated.)
+
+#[macro_use]
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+
+const THREADS: [usize; 4] = [1, 2, 16, 16];
+
+/// Asserts all files have the same bytes, naming the first difference.
+fn assert_identical(outputs: &[PathBuf]) {
+    let first = read(&outputs[0]);
+    assert!(!first.is_empty(), "{} is empty", outputs[0].display());
+    for other in &outputs[1..] {
+        let bytes = read(other);
+        if bytes != first {
+            let at = first
+                .iter()
+                .zip(&bytes)
+                .position(|(a, b)| a != b)
+                .unwrap_or(first.len().min(bytes.len()));
+            panic!(
+                "{} and {} differ (sizes {} and {}), first at offset {at:#x}",
+                outputs[0].display(),
+                other.display(),
+                first.len(),
+                bytes.len()
+            );
+        }
+    }
+}
+
+/// `-r` of a program's objects, run directly with `--threads=N`.
+fn relocatable(name: &str) {
+    let p = program(name);
+    let ws = Workspace::new(&format!("determinism_r_{name}"));
+    let objs = ws.compile_program(p, &[]);
+    let outputs: Vec<PathBuf> = THREADS
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let out = ws.join(format!("merged-{i}-t{n}.o"));
+            let mut args = threads_args(n);
+            args.extend(["-r".into(), "-o".into(), out.display().to_string()]);
+            args.extend(objs.iter().map(|o| o.display().to_string()));
+            link_direct(ws.path(), &args);
+            out
+        })
+        .collect();
+    assert_identical(&outputs);
+}
+
+/// A static executable through `gcc -B DIR -Wl,--threads=N`.
+fn static_exe(name: &str, flags: &[&str]) {
+    let p = program(name);
+    let ws = Workspace::new(&format!("determinism_exe_{name}"));
+    let objs = ws.compile_program(p, &[]);
+    let outputs: Vec<PathBuf> = THREADS
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let mut all: Vec<String> = threads_args(n)
+                .into_iter()
+                .map(|a| format!("-Wl,{a}"))
+                .collect();
+            all.extend(flags.iter().map(|f| f.to_string()));
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            ws.link_tested(p.lang, &objs, &all, &format!("exe-{i}-t{n}"))
+        })
+        .collect();
+    assert_identical(&outputs);
+    let r = run_exe(&outputs[0]);
+    assert_reference_ok(p, &r);
+}
+
+linker_test! {
+    fn relocatable_cxx_comdat() {
+        relocatable("comdat")
+    }
+}
+
+linker_test! {
+    fn relocatable_debug_info() {
+        relocatable("debug")
+    }
+}
+
+linker_test! {
+    fn relocatable_tls() {
+        relocatable("tls")
+    }
+}
+
+linker_test! {
+    fn static_exe_cxx() {
+        static_exe("exceptions", &[])
+    }
+}
+
+linker_test! {
+    fn static_exe_tls() {
+        static_exe("tls", &[])
+    }
+}
+
+linker_test! {
+    fn static_exe_emit_relocs() {
+        static_exe("exceptions", &["-Wl,--emit-relocs"])
+    }
+}
+
+linker_test! {
+    fn static_exe_emit_relocs_debug() {
+        static_exe("debug", &["-Wl,--emit-relocs", "-Wl,--eh-frame-hdr"])
+    }
+}
