@@ -1,0 +1,126 @@
+//! Criterion benchmark of rivet's parallel write phase, at 1..=available cores.
+//!
+//! Links the synthetic `medium` input set (benches/gen/gen.py, ~1M relocations
+//! in 1,000 objects; generated into target/bench-inputs/medium if absent) with
+//! `-r` through `rivet::link`, and reports only the time the linker itself
+//! measured for its write phase (`LinkStats::write`), summed with
+//! `iter_custom`. Reading, resolution and layout are excluded, so this
+//! isolates the count -> prefix sum -> disjoint-slice writes.
+//!
+//! Run: cargo bench --features bench --bench write_records
+//! Environment:
+//!   RIVET_BENCH_PRESET       gen.py preset (default: medium)
+//!   RIVET_BENCH_MAX_THREADS  highest thread count (default: available cores)
+//!
+//! Built only with `--features bench` (Cargo.toml: required-features).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+
+struct Input {
+    objs: Vec<String>,
+    relocations: u64,
+    name: String,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Generates the input set if absent (gen.py is a no-op when up to date).
+fn input() -> Input {
+    let preset = std::env::var("RIVET_BENCH_PRESET").unwrap_or_else(|_| "medium".into());
+    let dir = root().join("target/bench-inputs").join(&preset);
+    let status = Command::new("python3")
+        .arg(root().join("benches/gen/gen.py"))
+        .args(["--preset", &preset, "--quiet", "--out"])
+        .arg(&dir)
+        .status()
+        .expect("running python3 benches/gen/gen.py");
+    assert!(status.success(), "gen.py --preset {preset} failed");
+
+    let list = std::fs::read_to_string(dir.join("objs.txt")).expect("objs.txt");
+    let objs = list
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| dir.join(l).to_string_lossy().into_owned())
+        .collect();
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
+    Input {
+        objs,
+        relocations: json_u64(&manifest, "relocations"),
+        name: preset,
+    }
+}
+
+/// `"key": 123` from gen.py's flat manifest (no JSON crate needed).
+fn json_u64(text: &str, key: &str) -> u64 {
+    let pat = format!("\"{key}\":");
+    let at = text.find(&pat).map(|i| i + pat.len()).unwrap_or(text.len());
+    text[at..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
+}
+
+fn args(out: &Path, threads: usize, objs: &[String]) -> Vec<String> {
+    let mut a = vec![
+        "-r".to_string(),
+        "-o".to_string(),
+        out.to_string_lossy().into_owned(),
+        format!("--threads={threads}"),
+    ];
+    a.extend(objs.iter().cloned());
+    a
+}
+
+fn write_records(c: &mut Criterion) {
+    let input = input();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let max = std::env::var("RIVET_BENCH_MAX_THREADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(cores)
+        .max(1);
+    let out_dir = root().join("target/bench-out/write_records");
+    std::fs::create_dir_all(&out_dir).expect("creating target/bench-out/write_records");
+    let out = out_dir.join(format!("{}.o", input.name));
+
+    let mut group = c.benchmark_group(format!("write_records/-r/{}", input.name));
+    // Only the write phase is measured, but every iteration is a whole link:
+    // keep the sample small so a run stays within minutes on 2 cores.
+    // Flat sampling: each sample runs the same number of (slow) iterations.
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    if input.relocations > 0 {
+        group.throughput(Throughput::Elements(input.relocations));
+    }
+    for threads in 1..=max {
+        let argv = args(&out, threads, &input.objs);
+        group.bench_with_input(BenchmarkId::new("threads", threads), &argv, |b, argv| {
+            b.iter_custom(|iters| {
+                let mut write = Duration::ZERO;
+                for _ in 0..iters {
+                    let stats = rivet::link(argv).expect("rivet::link failed");
+                    write += stats.write;
+                }
+                write
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, write_records);
+criterion_main!(benches);
