@@ -1,3 +1,24 @@
-//! rivet: a drop-in ELF linker whose every output table is written in parallel.
+//! rivet: a drop-in ELF linker whose every output table is written in
+//! parallel. See docs/architecture.md; the passes are listed in `driver.rs`.
+pub mod error;
+
+pub mod apply;
+pub mod arch;
+pub mod args;
+pub mod driver;
+pub mod ehframe;
+pub mod got;
+pub mod input;
+pub mod layout;
+pub mod mapped;
+pub mod object;
+pub mod output;
 pub mod partition;
+pub mod relocs;
+pub mod resolve;
+pub mod symtab;
+pub mod symvals;
 pub mod sync;
+
+pub use driver::{link, LinkStats};
+pub use error::Error;

@@ -7,8 +7,21 @@
 //! slice per unit ([`Partition::split`], a safe `split_at_mut` walk); and each
 //! unit fills its own slice through a [`Filler`] that refuses to overrun and
 //! reports a short write as an internal error.
+//!
+//! Two small lock-free helpers serve the counting phase when per-unit slots
+//! are not the whole story: [`PartialTotals`] (per-worker, cache-padded
+//! partial sums, for a total that needs no per-unit offsets) and
+//! [`ChunkCursor`] (an atomic cursor handing out chunks of units, for workers
+//! that are not scheduled by rayon).
+//!
+//! All atomics come from [`crate::sync`], so `loom-tests/` model-checks this
+//! very code with `--cfg loom`.
 
-use crate::sync::{AtomicU64, Ordering};
+use std::ops::Range;
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{AtomicU64, AtomicUsize, Ordering};
 
 /// One slot per unit of work, written by whichever worker counted the unit.
 /// Workers never write the same slot, so the slots need no more than relaxed
@@ -41,6 +54,100 @@ impl CountSlots {
     pub fn into_partition(self) -> Partition {
         let counts: Vec<u64> = self.slots.into_iter().map(|s| s.into_inner()).collect();
         Partition::from_counts(&counts)
+    }
+}
+
+/// Per-worker partial sums, each on its own cache line, reduced once the
+/// counting phase has been joined. Sums are order-independent, so the total is
+/// the same whichever worker counted which unit.
+pub struct PartialTotals {
+    parts: Box<[CachePadded<AtomicU64>]>,
+}
+
+impl PartialTotals {
+    /// One partial per worker (at least one).
+    pub fn new(workers: usize) -> PartialTotals {
+        PartialTotals {
+            parts: (0..workers.max(1))
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+        }
+    }
+
+    /// Sized for the current rayon pool: one partial per pool thread plus one
+    /// for callers outside the pool.
+    pub fn for_current_pool() -> PartialTotals {
+        PartialTotals::new(rayon::current_num_threads() + 1)
+    }
+
+    pub fn workers(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Adds `n` to `worker`'s partial. Any index is correct (it is taken
+    /// modulo [`workers`](Self::workers) and the add is atomic); distinct
+    /// indices for concurrent workers only keep them off each other's cache
+    /// line.
+    pub fn add(&self, worker: usize, n: u64) {
+        self.parts[worker % self.parts.len()].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// [`add`](Self::add) with the calling rayon worker's index.
+    pub fn add_current(&self, n: u64) {
+        self.add(rayon::current_thread_index().map_or(0, |i| i + 1), n);
+    }
+
+    /// Ends the counting phase: the sum of every partial.
+    pub fn into_total(self) -> u64 {
+        self.parts
+            .into_vec()
+            .into_iter()
+            .map(|p| CachePadded::into_inner(p).into_inner())
+            .sum()
+    }
+}
+
+/// Hands out `0..len` in chunks, each chunk to exactly one caller, by one
+/// relaxed `fetch_add`: the read-modify-writes on the cursor are totally
+/// ordered, so no two callers see the same start. Whatever the claimed work
+/// produces is published by the join that ends the phase, not by the cursor.
+///
+/// Which worker claims which chunk varies from run to run; results must be
+/// keyed by unit (a [`CountSlots`] slot, a [`Partition`] slice), never by
+/// worker, to keep the output deterministic.
+pub struct ChunkCursor {
+    next: AtomicUsize,
+    len: usize,
+    chunk: usize,
+}
+
+impl ChunkCursor {
+    /// A cursor over `0..len` handing out `chunk` units at a time (at least 1).
+    pub fn new(len: usize, chunk: usize) -> ChunkCursor {
+        ChunkCursor {
+            next: AtomicUsize::new(0),
+            len,
+            chunk: chunk.max(1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The next unclaimed chunk, or `None` once all are claimed. A worker
+    /// stops at its first `None`, so the cursor never runs more than one
+    /// chunk per worker past `len`.
+    pub fn claim(&self) -> Option<Range<usize>> {
+        let start = self.next.fetch_add(self.chunk, Ordering::Relaxed);
+        if start >= self.len {
+            return None;
+        }
+        Some(start..self.len.min(start + self.chunk))
     }
 }
 
@@ -206,6 +313,53 @@ mod tests {
         f.put(&[1, 2]).unwrap();
         assert!(f.put(&[1, 2, 3]).is_err());
         assert_eq!(f.finish(), Err(FillError { expected: 4, written: 2 }));
+    }
+
+    #[test]
+    fn partial_totals_sum_every_worker() {
+        let t = PartialTotals::new(3);
+        t.add(0, 5);
+        t.add(2, 7);
+        t.add(5, 1); // wraps onto worker 2
+        t.add_current(10);
+        assert_eq!(t.workers(), 3);
+        assert_eq!(t.into_total(), 23);
+        assert_eq!(PartialTotals::new(0).workers(), 1);
+    }
+
+    #[test]
+    fn chunk_cursor_hands_out_every_unit_once() {
+        let c = ChunkCursor::new(7, 3);
+        assert_eq!(c.claim(), Some(0..3));
+        assert_eq!(c.claim(), Some(3..6));
+        assert_eq!(c.claim(), Some(6..7));
+        assert_eq!(c.claim(), None);
+        assert_eq!(c.claim(), None);
+        assert_eq!(ChunkCursor::new(0, 4).claim(), None);
+        assert_eq!(ChunkCursor::new(2, 0).claim(), Some(0..1));
+    }
+
+    #[test]
+    fn chunk_cursor_under_threads() {
+        let cursor = ChunkCursor::new(1000, 7);
+        let slots = CountSlots::new(1000);
+        let totals = PartialTotals::new(4);
+        std::thread::scope(|s| {
+            for w in 0..4 {
+                let (cursor, slots, totals) = (&cursor, &slots, &totals);
+                s.spawn(move || {
+                    while let Some(units) = cursor.claim() {
+                        for u in units {
+                            slots.set(u, u as u64 % 5);
+                            totals.add(w, u as u64 % 5);
+                        }
+                    }
+                });
+            }
+        });
+        let p = slots.into_partition();
+        assert_eq!(p.total(), totals.into_total());
+        assert_eq!(p.total(), (0..1000u64).map(|u| u % 5).sum::<u64>());
     }
 
     #[test]

@@ -1,0 +1,240 @@
+//! x86-64 relocations (psABI), as a table: one [`RelocSpec`] per type.
+
+use object::elf;
+
+/// How a relocation's value is computed in an executable. S: symbol value,
+/// A: addend, P: place, G: the symbol's GOT entry, GOT: `_GLOBAL_OFFSET_TABLE_`,
+/// TP: the thread pointer, TLS: the TLS segment's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// Writes nothing.
+    None,
+    /// S + A
+    Abs,
+    /// S + A - P
+    Pc,
+    /// S + A - P, through the symbol's PLT entry when it is an IFUNC.
+    Plt,
+    /// G + A - P
+    GotPcRel,
+    /// GOT + A - P
+    GotPc,
+    /// S + A - GOT
+    GotOff,
+    /// G + A - GOT
+    GotEntry,
+    /// S + A - TP
+    TpOff,
+    /// S + A - TLS in debug sections; S + A - TP in code (after LD→LE).
+    DtpOff,
+    /// G(tp offset) + A - P
+    GotTpOff,
+    /// Symbol size + A
+    Size,
+    /// General dynamic TLS sequence, relaxed to local exec.
+    TlsGdToLe,
+    /// Local dynamic TLS sequence, relaxed to local exec.
+    TlsLdToLe,
+    /// `lea x@tlsdesc(%rip), %rax`, relaxed to `mov $tpoff, %rax`.
+    TlsDescToLe,
+    /// `call *x@tlscall(%rax)`, relaxed to a two-byte nop.
+    TlsDescCallToNop,
+    /// Only produced by linkers for dynamic objects; invalid in input.
+    Invalid,
+}
+
+/// The range check a written field gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    None,
+    Signed,
+    Unsigned,
+    /// Either a signed or an unsigned reading fits (R_X86_64_8/16).
+    Either,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RelocSpec {
+    pub name: &'static str,
+    pub value: Value,
+    /// Bytes written at r_offset.
+    pub size: u8,
+    pub check: Check,
+}
+
+impl RelocSpec {
+    pub fn needs_got(&self) -> bool {
+        matches!(self.value, Value::GotPcRel | Value::GotEntry)
+    }
+    pub fn needs_got_tpoff(&self) -> bool {
+        self.value == Value::GotTpOff
+    }
+    /// The relocation consumes the one after it (the call to __tls_get_addr).
+    pub fn consumes_next(&self) -> bool {
+        matches!(self.value, Value::TlsGdToLe | Value::TlsLdToLe)
+    }
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self.value,
+            Value::TpOff
+                | Value::DtpOff
+                | Value::GotTpOff
+                | Value::TlsGdToLe
+                | Value::TlsLdToLe
+                | Value::TlsDescToLe
+                | Value::TlsDescCallToNop
+        )
+    }
+}
+
+const fn spec(name: &'static str, value: Value, size: u8, check: Check) -> RelocSpec {
+    RelocSpec {
+        name,
+        value,
+        size,
+        check,
+    }
+}
+
+use Check::*;
+use Value::*;
+
+/// Indexed by relocation type.
+static TABLE: [RelocSpec; 43] = [
+    spec("R_X86_64_NONE", Value::None, 0, Check::None),
+    spec("R_X86_64_64", Abs, 8, Check::None),
+    spec("R_X86_64_PC32", Pc, 4, Signed),
+    spec("R_X86_64_GOT32", GotEntry, 4, Signed),
+    spec("R_X86_64_PLT32", Plt, 4, Signed),
+    spec("R_X86_64_COPY", Invalid, 0, Check::None),
+    spec("R_X86_64_GLOB_DAT", Invalid, 0, Check::None),
+    spec("R_X86_64_JUMP_SLOT", Invalid, 0, Check::None),
+    spec("R_X86_64_RELATIVE", Invalid, 0, Check::None),
+    spec("R_X86_64_GOTPCREL", GotPcRel, 4, Signed),
+    spec("R_X86_64_32", Abs, 4, Unsigned),
+    spec("R_X86_64_32S", Abs, 4, Signed),
+    spec("R_X86_64_16", Abs, 2, Either),
+    spec("R_X86_64_PC16", Pc, 2, Signed),
+    spec("R_X86_64_8", Abs, 1, Either),
+    spec("R_X86_64_PC8", Pc, 1, Signed),
+    spec("R_X86_64_DTPMOD64", Invalid, 0, Check::None),
+    spec("R_X86_64_DTPOFF64", DtpOff, 8, Check::None),
+    spec("R_X86_64_TPOFF64", TpOff, 8, Check::None),
+    spec("R_X86_64_TLSGD", TlsGdToLe, 4, Signed),
+    spec("R_X86_64_TLSLD", TlsLdToLe, 4, Signed),
+    spec("R_X86_64_DTPOFF32", DtpOff, 4, Signed),
+    spec("R_X86_64_GOTTPOFF", GotTpOff, 4, Signed),
+    spec("R_X86_64_TPOFF32", TpOff, 4, Signed),
+    spec("R_X86_64_PC64", Pc, 8, Check::None),
+    spec("R_X86_64_GOTOFF64", GotOff, 8, Check::None),
+    spec("R_X86_64_GOTPC32", GotPc, 4, Signed),
+    spec("R_X86_64_GOT64", GotEntry, 8, Check::None),
+    spec("R_X86_64_GOTPCREL64", GotPcRel, 8, Check::None),
+    spec("R_X86_64_GOTPC64", GotPc, 8, Check::None),
+    spec("R_X86_64_GOTPLT64", GotEntry, 8, Check::None),
+    spec("R_X86_64_PLTOFF64", GotOff, 8, Check::None),
+    spec("R_X86_64_SIZE32", Size, 4, Unsigned),
+    spec("R_X86_64_SIZE64", Size, 8, Check::None),
+    spec("R_X86_64_GOTPC32_TLSDESC", TlsDescToLe, 4, Signed),
+    spec("R_X86_64_TLSDESC_CALL", TlsDescCallToNop, 0, Check::None),
+    spec("R_X86_64_TLSDESC", Invalid, 0, Check::None),
+    spec("R_X86_64_IRELATIVE", Invalid, 0, Check::None),
+    spec("R_X86_64_RELATIVE64", Invalid, 0, Check::None),
+    spec("R_X86_64_39", Invalid, 0, Check::None),
+    spec("R_X86_64_40", Invalid, 0, Check::None),
+    spec("R_X86_64_GOTPCRELX", GotPcRel, 4, Signed),
+    spec("R_X86_64_REX_GOTPCRELX", GotPcRel, 4, Signed),
+];
+
+static CODE_4_GOTPCRELX: RelocSpec = spec("R_X86_64_CODE_4_GOTPCRELX", GotPcRel, 4, Signed);
+static CODE_4_GOTTPOFF: RelocSpec = spec("R_X86_64_CODE_4_GOTTPOFF", GotTpOff, 4, Signed);
+
+/// The description of relocation type `r_type`, or `None` when unknown.
+pub fn reloc_spec(r_type: u32) -> Option<&'static RelocSpec> {
+    match r_type {
+        43 => Some(&CODE_4_GOTPCRELX),
+        44 => Some(&CODE_4_GOTTPOFF),
+        t => TABLE.get(t as usize).filter(|s| s.value != Invalid),
+    }
+}
+
+pub fn reloc_name(r_type: u32) -> String {
+    match r_type {
+        43 => CODE_4_GOTPCRELX.name.to_string(),
+        44 => CODE_4_GOTTPOFF.name.to_string(),
+        t => TABLE.get(t as usize).map(|s| s.name.to_string()).unwrap_or_else(|| format!("type {t}")),
+    }
+}
+
+/// One record `--emit-relocs` writes for an applied relocation: the type
+/// that describes what was written, at `offset_delta` from the original
+/// r_offset. Relaxed sequences change the type (GD→LE becomes TPOFF32 on
+/// the rewritten `lea`) and turn the consumed call into R_X86_64_NONE, as
+/// GNU ld does, so the count is one record per input relocation.
+pub fn emitted_type(spec: &RelocSpec, r_type: u32) -> (u32, i64) {
+    match spec.value {
+        TlsGdToLe => (elf::R_X86_64_TPOFF32, 8),
+        TlsLdToLe | TlsDescCallToNop => (elf::R_X86_64_NONE, 0),
+        TlsDescToLe => (elf::R_X86_64_TPOFF32, 0),
+        _ => (r_type, 0),
+    }
+}
+
+/// Bytes of the local-exec sequence replacing a general-dynamic one
+/// (`lea x@tlsgd(%rip),%rdi; call __tls_get_addr`), written from r_offset - 4:
+/// `mov %fs:0,%rax; lea x@tpoff(%rax),%rax`. The tpoff goes at +12.
+pub const GD_TO_LE: [u8; 16] = [
+    0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x8d, 0x80, 0, 0, 0, 0,
+];
+
+/// Local-dynamic `lea x@tlsld(%rip),%rdi; call __tls_get_addr` from
+/// r_offset - 3, replaced by `mov %fs:0,%rax` padded with prefixes.
+pub const LD_TO_LE: [u8; 12] = [0x66, 0x66, 0x66, 0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0];
+
+/// Writes `value` into `field` (1, 2, 4 or 8 bytes) after the range check;
+/// returns false on overflow.
+pub fn write_field(field: &mut [u8], value: u64, check: Check) -> bool {
+    let v = value as i64;
+    let bits = field.len() * 8;
+    let ok = match (bits, check) {
+        (64, _) | (_, Check::None) => true,
+        (b, Signed) => v >= -(1i64 << (b - 1)) && v < (1i64 << (b - 1)),
+        (b, Unsigned) => value < (1u64 << b),
+        (b, Either) => v >= -(1i64 << (b - 1)) && v < (1i64 << b),
+    };
+    if !ok {
+        return false;
+    }
+    let bytes = value.to_le_bytes();
+    field.copy_from_slice(&bytes[..field.len()]);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_indexed_by_type() {
+        for (i, s) in TABLE.iter().enumerate() {
+            let _ = s;
+            assert_eq!(reloc_name(i as u32), TABLE[i].name);
+        }
+        assert_eq!(reloc_spec(elf::R_X86_64_PLT32).unwrap().name, "R_X86_64_PLT32");
+        assert_eq!(reloc_spec(elf::R_X86_64_REX_GOTPCRELX).unwrap().name, "R_X86_64_REX_GOTPCRELX");
+        assert_eq!(reloc_spec(elf::R_X86_64_GOTTPOFF).unwrap().name, "R_X86_64_GOTTPOFF");
+        assert!(reloc_spec(elf::R_X86_64_COPY).is_none());
+        assert!(reloc_spec(200).is_none());
+    }
+
+    #[test]
+    fn overflow_checks() {
+        let mut f = [0u8; 4];
+        assert!(write_field(&mut f, (-5i64) as u64, Signed));
+        assert_eq!(i32::from_le_bytes(f), -5);
+        assert!(!write_field(&mut f, 1 << 31, Signed));
+        assert!(write_field(&mut f, (1 << 32) - 1, Unsigned));
+        assert!(!write_field(&mut f, 1 << 32, Unsigned));
+        assert!(!write_field(&mut f, (-1i64) as u64, Unsigned));
+    }
+}

@@ -1,0 +1,492 @@
+//! GNU ld's command line → [`Args`].
+//!
+//! Options are matched by name whether given with one dash or two, with the
+//! value joined (`-ofile`, `--output=file`) or separate (`-o file`), as GNU
+//! ld accepts them. Options rivet accepts but does not act on are listed in
+//! [`IGNORED_FLAGS`] and [`IGNORED_WITH_VALUE`] (and in docs/options.md);
+//! anything else unknown is an error naming it.
+
+use crate::error::Result;
+use crate::{bail, err};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// `-r`: a relocatable object.
+    Relocatable,
+    /// A statically linked executable.
+    StaticExe,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildId {
+    None,
+    /// `--build-id`, `=sha1`, `=md5`, `=fast`: a hash of the output's bytes, of this many bytes.
+    Hash(usize),
+    /// `--build-id=uuid`: 16 random bytes.
+    Uuid,
+    /// `--build-id=0xHEX`.
+    Fixed(Vec<u8>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strip {
+    None,
+    Debug,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputArg {
+    /// A file named on the command line (object, archive).
+    Path { path: PathBuf, whole_archive: bool },
+    /// `-lNAME` (or `-l:FILE`), searched in the `-L` directories.
+    Library { name: String, whole_archive: bool },
+    GroupStart,
+    GroupEnd,
+}
+
+#[derive(Debug, Clone)]
+pub struct Args {
+    pub output: PathBuf,
+    pub kind: OutputKind,
+    pub inputs: Vec<InputArg>,
+    pub library_paths: Vec<PathBuf>,
+    pub entry: Option<String>,
+    pub undefined: Vec<String>,
+    pub emit_relocs: bool,
+    pub build_id: BuildId,
+    pub eh_frame_hdr: bool,
+    pub strip: Strip,
+    pub exec_stack: bool,
+    pub threads: Option<usize>,
+    pub print_version: bool,
+    pub print_help: bool,
+    /// `-v`/`--version` with no inputs prints the version and exits.
+    pub version_only: bool,
+}
+
+/// Flags accepted and deliberately not acted on: they ask for behaviour that
+/// is already rivet's, or that only matters for dynamic linking, LTO or
+/// diagnostics rivet does not have yet.
+pub const IGNORED_FLAGS: &[&str] = &[
+    "as-needed",
+    "no-as-needed",
+    "no-undefined",
+    "allow-shlib-undefined",
+    "no-allow-shlib-undefined",
+    "export-dynamic",
+    "E",
+    "no-export-dynamic",
+    "gc-sections",
+    "no-gc-sections",
+    "no-pie",
+    "no-relax",
+    "relax",
+    "sort-common",
+    "warn-common",
+    "fatal-warnings",
+    "no-fatal-warnings",
+    "nostdlib",
+    "disable-new-dtags",
+    "enable-new-dtags",
+    "discard-locals",
+    "X",
+    "discard-none",
+    "no-copy-dt-needed-entries",
+    "copy-dt-needed-entries",
+    "eh-frame-hdr-compat",
+    "no-eh-frame-hdr",
+    "color-diagnostics",
+    "no-color-diagnostics",
+    "warn-once",
+    "no-warn-mismatch",
+    "no-warn-execstack",
+    "no-warn-rwx-segments",
+    "demangle",
+    "no-demangle",
+    "push-state",
+    "pop-state",
+    "Bsymbolic",
+    "Bsymbolic-functions",
+    "Bdynamic",
+    "dy",
+    "call_shared",
+    "p",
+];
+
+/// Options with a value, accepted and not acted on (see [`IGNORED_FLAGS`]).
+pub const IGNORED_WITH_VALUE: &[&str] = &[
+    "plugin",
+    "plugin-opt",
+    "hash-style",
+    "dynamic-linker",
+    "I",
+    "rpath",
+    "rpath-link",
+    "sysroot",
+    "O",
+    "Map",
+    "soname",
+    "h",
+    "sort-section",
+    "compress-debug-sections",
+    "exclude-libs",
+    "color-diagnostics",
+];
+
+/// `-z` keywords accepted and not acted on.
+pub const IGNORED_Z_KEYWORDS: &[&str] = &[
+    "relro",
+    "norelro",
+    "now",
+    "lazy",
+    "separate-code",
+    "noseparate-code",
+    "text",
+    "notext",
+    "defs",
+    "nodefs",
+    "origin",
+    "nodelete",
+    "nodlopen",
+    "combreloc",
+    "nocombreloc",
+    "ibt",
+    "shstk",
+    "cet-report=none",
+];
+
+pub const USAGE: &str = "\
+Usage: rivet [options] file...
+rivet is a drop-in ELF linker for x86-64 Linux, invoked as GNU ld is.
+
+Output:
+  -o FILE, --output=FILE     Write the output to FILE (default a.out)
+  -r, --relocatable          Produce a relocatable object
+  -static, -Bstatic          Link statically (the only mode supported so far)
+  --emit-relocs, -q          Keep relocations in the executable
+  -e SYM, --entry=SYM        Entry point (default _start)
+  -u SYM, --undefined=SYM    Treat SYM as undefined
+  --build-id[=sha1|md5|fast|uuid|0xHEX|none]
+  --eh-frame-hdr             Create .eh_frame_hdr and PT_GNU_EH_FRAME
+  -z noexecstack|execstack   Mark the stack non-executable (default) or executable
+  -s, --strip-all            Omit the symbol table
+  -S, --strip-debug          Omit debug sections
+Inputs:
+  -l NAME, -L DIR, --whole-archive, --no-whole-archive,
+  --start-group, --end-group, -(, -), @FILE
+Other:
+  --threads=N, --no-threads  Worker threads (default: all cores)
+  -m elf_x86_64              Emulation (only elf_x86_64)
+  -v, --version, --help
+";
+
+impl Args {
+    pub fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Args> {
+        let mut expanded = Vec::new();
+        for a in argv {
+            expand_response_files(a.as_ref(), &mut expanded, 0)?;
+        }
+        let mut args = Args {
+            output: PathBuf::from("a.out"),
+            kind: OutputKind::StaticExe,
+            inputs: Vec::new(),
+            library_paths: Vec::new(),
+            entry: None,
+            undefined: Vec::new(),
+            emit_relocs: false,
+            build_id: BuildId::None,
+            eh_frame_hdr: false,
+            strip: Strip::None,
+            exec_stack: false,
+            threads: None,
+            print_version: false,
+            print_help: false,
+            version_only: false,
+        };
+        let mut whole_archive = false;
+        let mut group_depth = 0usize;
+        let mut i = 0;
+        while i < expanded.len() {
+            let arg = expanded[i].clone();
+            i += 1;
+            if !arg.starts_with('-') || arg == "-" {
+                args.inputs.push(InputArg::Path {
+                    path: PathBuf::from(arg),
+                    whole_archive,
+                });
+                continue;
+            }
+            let body = arg.strip_prefix("--").unwrap_or(&arg[1..]);
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (body, None),
+            };
+            // Takes the option's value: after `=`, joined, or the next argument.
+            let value = |i: &mut usize| -> Result<String> {
+                if let Some(v) = &inline {
+                    return Ok(v.clone());
+                }
+                let v = expanded
+                    .get(*i)
+                    .cloned()
+                    .ok_or_else(|| err!("rivet: option '{arg}' needs a value"))?;
+                *i += 1;
+                Ok(v)
+            };
+            match name {
+                "o" | "output" => args.output = PathBuf::from(value(&mut i)?),
+                "r" | "relocatable" | "i" => args.kind = OutputKind::Relocatable,
+                "static" | "Bstatic" | "dn" | "non_shared" => {}
+                "e" | "entry" => args.entry = Some(value(&mut i)?),
+                "u" | "undefined" => args.undefined.push(value(&mut i)?),
+                "L" | "library-path" => args.library_paths.push(PathBuf::from(value(&mut i)?)),
+                "l" | "library" => {
+                    let name = value(&mut i)?;
+                    args.inputs.push(InputArg::Library { name, whole_archive });
+                }
+                "whole-archive" => whole_archive = true,
+                "no-whole-archive" => whole_archive = false,
+                "start-group" | "(" => {
+                    group_depth += 1;
+                    args.inputs.push(InputArg::GroupStart);
+                }
+                "end-group" | ")" => {
+                    if group_depth == 0 {
+                        bail!("rivet: '{arg}' without a matching --start-group");
+                    }
+                    group_depth -= 1;
+                    args.inputs.push(InputArg::GroupEnd);
+                }
+                "emit-relocs" | "q" => args.emit_relocs = true,
+                "eh-frame-hdr" => args.eh_frame_hdr = true,
+                "s" | "strip-all" => args.strip = Strip::All,
+                "S" | "strip-debug" => args.strip = Strip::Debug,
+                "g" => {}
+                "threads" => match &inline {
+                    None => args.threads = None,
+                    Some(v) => {
+                        let n: usize = v
+                            .parse()
+                            .ok()
+                            .filter(|&n| n > 0)
+                            .ok_or_else(|| err!("rivet: --threads needs a positive number, got '{v}'"))?;
+                        args.threads = Some(n);
+                    }
+                },
+                "no-threads" => args.threads = Some(1),
+                "v" | "version" | "V" => args.print_version = true,
+                "help" => args.print_help = true,
+                "m" => {
+                    let emu = value(&mut i)?;
+                    if emu != "elf_x86_64" {
+                        bail!("rivet: unsupported emulation '{emu}' (only elf_x86_64 is supported)");
+                    }
+                }
+                "build-id" => {
+                    args.build_id = match inline.as_deref() {
+                        None | Some("sha1") | Some("tree") => BuildId::Hash(20),
+                        Some("md5") | Some("fast") => BuildId::Hash(16),
+                        Some("uuid") => BuildId::Uuid,
+                        Some("none") => BuildId::None,
+                        Some(hex) if hex.starts_with("0x") || hex.starts_with("0X") => {
+                            BuildId::Fixed(parse_hex(&hex[2..]).ok_or_else(|| {
+                                err!("rivet: --build-id: '{hex}' is not a hexadecimal string")
+                            })?)
+                        }
+                        Some(other) => bail!("rivet: --build-id: unknown style '{other}'"),
+                    }
+                }
+                "shared" | "Bshareable" | "pie" | "pic-executable" => {
+                    bail!("rivet: '{arg}': shared objects and PIE are not supported yet; link with -static")
+                }
+                "T" | "script" | "defsym" | "version-script" => {
+                    bail!("rivet: '{arg}': linker scripts are not supported yet")
+                }
+                _ if name.starts_with('z') => {
+                    let kw = if name == "z" {
+                        match &inline {
+                            Some(v) => v.clone(),
+                            None => value(&mut i)?,
+                        }
+                    } else {
+                        // `-znoexecstack`: the keyword is joined.
+                        body[1..].to_string()
+                    };
+                    match kw.as_str() {
+                        "noexecstack" => args.exec_stack = false,
+                        "execstack" => args.exec_stack = true,
+                        k if IGNORED_Z_KEYWORDS.contains(&k)
+                            || k.starts_with("max-page-size=")
+                            || k.starts_with("common-page-size=")
+                            || k.starts_with("stack-size=") => {}
+                        k => bail!("rivet: unknown -z keyword '{k}'"),
+                    }
+                }
+                _ if arg.starts_with("-l") && arg.len() > 2 && !arg.starts_with("--") => {
+                    args.inputs.push(InputArg::Library {
+                        name: arg[2..].to_string(),
+                        whole_archive,
+                    });
+                }
+                _ if arg.starts_with("-L") && arg.len() > 2 && !arg.starts_with("--") => {
+                    args.library_paths.push(PathBuf::from(&arg[2..]));
+                }
+                _ if arg.starts_with("-o") && arg.len() > 2 && !arg.starts_with("--") => {
+                    args.output = PathBuf::from(&arg[2..]);
+                }
+                _ if arg.starts_with("-e") && arg.len() > 2 && !arg.starts_with("--") => {
+                    args.entry = Some(arg[2..].to_string());
+                }
+                _ if arg.starts_with("-u") && arg.len() > 2 && !arg.starts_with("--") => {
+                    args.undefined.push(arg[2..].to_string());
+                }
+                _ if arg.starts_with("-m") && arg.len() > 2 && !arg.starts_with("--") => {
+                    if &arg[2..] != "elf_x86_64" {
+                        bail!("rivet: unsupported emulation '{}' (only elf_x86_64 is supported)", &arg[2..]);
+                    }
+                }
+                _ if arg.starts_with("-O") && !arg.starts_with("--") => {}
+                _ if IGNORED_FLAGS.contains(&name) && inline.is_none() => {}
+                _ if IGNORED_WITH_VALUE.contains(&name) => {
+                    value(&mut i)?;
+                }
+                _ => bail!("rivet: unknown option '{arg}'\nTry 'rivet --help' for the options rivet accepts."),
+            }
+        }
+        if group_depth != 0 {
+            bail!("rivet: --start-group without a matching --end-group");
+        }
+        args.version_only = args.print_version && args.inputs.is_empty();
+        Ok(args)
+    }
+}
+
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let s: String = s.chars().filter(|&c| c != '-' && c != ':').collect();
+    if s.is_empty() || s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// Expands `@FILE` into the arguments FILE holds (whitespace separated, with
+/// quotes and backslashes as GNU's libiberty reads them), recursively.
+fn expand_response_files(arg: &str, out: &mut Vec<String>, depth: usize) -> Result<()> {
+    let Some(path) = arg.strip_prefix('@') else {
+        out.push(arg.to_string());
+        return Ok(());
+    };
+    if depth > 64 {
+        bail!("rivet: response file '{path}' includes itself too deeply");
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        // GNU ld treats an unreadable @FILE as a file name.
+        Err(_) => {
+            out.push(arg.to_string());
+            return Ok(());
+        }
+    };
+    for word in split_response_text(&text) {
+        expand_response_files(&word, out, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn split_response_text(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                in_word = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &[&str]) -> Result<Args> {
+        Args::parse(v)
+    }
+
+    #[test]
+    fn gcc_static_command_line() {
+        let a = parse(&[
+            "-plugin", "/x/liblto_plugin.so", "-plugin-opt=-fresolution=/tmp/x.res",
+            "--build-id", "-m", "elf_x86_64", "--hash-style=gnu", "--as-needed", "-static",
+            "-o", "t", "crt1.o", "-L/usr/lib", "t.o", "--start-group", "-lgcc", "-lc",
+            "--end-group", "-z", "noexecstack", "--threads=3",
+        ])
+        .unwrap();
+        assert_eq!(a.output, PathBuf::from("t"));
+        assert_eq!(a.build_id, BuildId::Hash(20));
+        assert_eq!(a.threads, Some(3));
+        assert_eq!(a.library_paths, vec![PathBuf::from("/usr/lib")]);
+        assert_eq!(a.inputs.len(), 6);
+        assert!(matches!(&a.inputs[3], InputArg::Library { name, .. } if name == "gcc"));
+    }
+
+    #[test]
+    fn unknown_option_is_named() {
+        let e = parse(&["--frobnicate", "a.o"]).unwrap_err();
+        assert!(e.0.contains("--frobnicate"), "{e}");
+    }
+
+    #[test]
+    fn unbalanced_group() {
+        assert!(parse(&["--end-group"]).is_err());
+        assert!(parse(&["-(", "a.o"]).is_err());
+    }
+
+    #[test]
+    fn response_file_splitting() {
+        assert_eq!(
+            split_response_text("a 'b c' \"d\\\"e\"\n f\\ g"),
+            vec!["a", "b c", "d\"e", "f g"]
+        );
+    }
+
+    #[test]
+    fn relocatable_and_short_forms() {
+        let a = parse(&["-r", "-oout.o", "-q", "-znoexecstack", "-lm", "x.o"]).unwrap();
+        assert_eq!(a.kind, OutputKind::Relocatable);
+        assert_eq!(a.output, PathBuf::from("out.o"));
+        assert!(a.emit_relocs);
+        assert!(matches!(&a.inputs[0], InputArg::Library { name, .. } if name == "m"));
+    }
+}

@@ -1,0 +1,180 @@
+//! The link, top to bottom: a flat list of passes, each a line.
+
+use crate::apply::ApplyCtx;
+use crate::args::{Args, OutputKind, Strip};
+use crate::error::Result;
+use crate::layout::{Sections, Synthetic, EHDR_SIZE};
+use crate::mapped::OutputFile;
+use crate::relocs::RecordCtx;
+use crate::resolve::{Definition, Stores};
+use crate::symtab::SymtabCtx;
+use crate::{ehframe, got, input, layout, output, relocs, resolve, symtab, symvals};
+use object::elf;
+use std::time::{Duration, Instant};
+
+/// What a link measured of itself.
+#[derive(Debug, Default, Clone)]
+pub struct LinkStats {
+    /// The parallel write phase: section contents, relocation records,
+    /// symbol and string tables.
+    pub write: Duration,
+    pub total: Duration,
+    pub output_size: u64,
+}
+
+/// Links as GNU ld would with the arguments `argv` (without argv[0]).
+pub fn link<S: AsRef<str>>(argv: &[S]) -> Result<LinkStats> {
+    let args = Args::parse(argv)?;
+    link_args(&args)
+}
+
+pub fn link_args(args: &Args) -> Result<LinkStats> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = args.threads {
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().map_err(|e| crate::err!("rivet: cannot start worker threads: {e}"))?;
+    pool.install(|| run(args))
+}
+
+fn run(args: &Args) -> Result<LinkStats> {
+    let start = Instant::now();
+    let exe = args.kind == OutputKind::StaticExe;
+    if args.inputs.is_empty() {
+        crate::bail!("rivet: no input files");
+    }
+    let inputs = input::open_inputs(args)?; //                  map every input file
+    let stores = Stores::default();
+    let mut res = resolve::resolve(args, &inputs, &stores)?; // symbols, archive members, COMDAT
+    let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
+    let mut got_plan = got::GotPlan::default();
+    let mut commons = symvals::Commons::default();
+    if exe {
+        symvals::mark_synthetic(&mut res, &sections); //       __start_X, __init_array_start, ...
+        got_plan = got::scan(&res, &sections)?; //            GOT/IFUNC needs; undefined symbols
+        commons = symvals::plan_commons(&res); //             COMMON symbols into .bss
+        add_synthetic_sections(args, &mut sections, &got_plan, &commons);
+        sections.sort_for_executable(); //                    section order and segments
+    }
+    sections.layout_chunks(); //                               chunk offsets (prefix sums)
+    let with_symtab = args.strip != Strip::All || !exe;
+    let emit_relocs = !exe || args.emit_relocs;
+    let mut relas = if emit_relocs {
+        relocs::plan(&RecordCtx { res: &res, sections: &sections, symtab: None, exe }) // count records
+    } else {
+        Vec::new()
+    };
+    let mut toc = output::assign_indices(&mut sections, &mut relas, !exe, with_symtab); // header order
+    let symtab_plan = with_symtab.then(|| symtab::plan(&res, &sections, emit_relocs, exe)); // count symbols
+    let (phdrs, tls, end) = if exe {
+        sections.place_executable(args.exec_stack || wants_exec_stack(&res)) // addresses, segments
+    } else {
+        let end = sections.place_relocatable(EHDR_SIZE);
+        (Vec::new(), None, end)
+    };
+    toc.finish(&sections, &mut relas, symtab_plan.as_ref(), &res, !exe, end); // file offsets
+    let values = symvals::SymbolValues::compute(&res, &sections, &commons, &got_plan); // symbol values
+    let entry = if exe { entry_address(args, &res, &sections, &values)? } else { 0 };
+
+    let ctx = output::WriteCtx {
+        res: &res,
+        sections: &sections,
+        relas: &relas,
+        toc: &toc,
+        symtab: symtab_plan.as_ref(),
+        symtab_ctx: symtab_plan.as_ref().map(|plan| SymtabCtx {
+            res: &res,
+            sections: &sections,
+            plan,
+            commons: &commons,
+            global_values: if exe { &values.global } else { &[] },
+        }),
+        records: RecordCtx {
+            res: &res,
+            sections: &sections,
+            symtab: symtab_plan.as_ref(),
+            exe,
+        },
+        apply: exe.then(|| ApplyCtx {
+            res: &res,
+            sections: &sections,
+            got: &got_plan,
+            values: &values,
+            tls: tls.unwrap_or_default(),
+        }),
+        got: exe.then_some(&got_plan),
+        phdrs: &phdrs,
+        entry,
+        build_id: &args.build_id,
+    };
+    let mut file = OutputFile::create(&args.output, toc.file_size, exe)?; // map the output once
+    let write_start = Instant::now();
+    ctx.write(file.bytes())?; //                                 parallel write of every slice
+    let write = write_start.elapsed();
+    ctx.write_late(file.bytes())?; //                            .eh_frame_hdr, build ID
+    file.commit()?; //                                           rename into place
+    Ok(LinkStats {
+        write,
+        total: start.elapsed(),
+        output_size: toc.file_size,
+    })
+}
+
+fn wants_exec_stack(res: &resolve::Resolution) -> bool {
+    res.objects.iter().any(|o| o.wants_exec_stack)
+}
+
+fn add_synthetic_sections(args: &Args, s: &mut Sections, got: &got::GotPlan, commons: &symvals::Commons) {
+    let a = u64::from(elf::SHF_ALLOC);
+    let w = u64::from(elf::SHF_WRITE);
+    let x = u64::from(elf::SHF_EXECINSTR);
+    if let Some(size) = output::build_id_note_size(&args.build_id) {
+        s.add_synthetic(b".note.gnu.build-id", elf::SHT_NOTE, a, Synthetic::BuildIdNote, size, 4);
+    }
+    if !got.iplt.is_empty() {
+        s.add_synthetic(b".rela.iplt", elf::SHT_RELA, a | u64::from(elf::SHF_INFO_LINK), Synthetic::RelaIplt, got.rela_iplt_size(), 8);
+        s.add_synthetic(b".iplt", elf::SHT_PROGBITS, a | x, Synthetic::Iplt, got.iplt_size(), 16);
+    }
+    if !got.got.is_empty() {
+        s.add_synthetic(b".got", elf::SHT_PROGBITS, a | w, Synthetic::Got, got.got_size(), 8);
+    }
+    s.add_synthetic(b".got.plt", elf::SHT_PROGBITS, a | w, Synthetic::GotPlt, got.gotplt_size(), 8);
+    if commons.size > 0 {
+        s.add_synthetic(b".bss", elf::SHT_NOBITS, a | w, Synthetic::Commons, commons.size, commons.align);
+    }
+    if args.eh_frame_hdr && s.find(b".eh_frame").is_some() {
+        let fdes: u64 = s
+            .find(b".eh_frame")
+            .map(|o| {
+                o.chunks
+                    .iter()
+                    .filter_map(|c| c.eh.as_ref())
+                    .map(|e| e.records.iter().filter(|r| r.is_fde()).count() as u64)
+                    .sum()
+            })
+            .unwrap_or(0);
+        s.add_synthetic(b".eh_frame_hdr", elf::SHT_PROGBITS, a, Synthetic::EhFrameHdr, ehframe::hdr_size(fdes), 4);
+    }
+}
+
+fn entry_address(args: &Args, res: &resolve::Resolution, s: &Sections, values: &symvals::SymbolValues) -> Result<u64> {
+    let name = args.entry.as_deref().unwrap_or("_start");
+    if let Some(id) = res.lookup(name.as_bytes()) {
+        if res.symbols[id as usize].def != Definition::Undefined {
+            return Ok(values.global[id as usize]);
+        }
+    }
+    if let Ok(v) = parse_number(name) {
+        return Ok(v);
+    }
+    let text = s.find(b".text").map(|o| o.addr).unwrap_or(0);
+    eprintln!("rivet: warning: cannot find entry symbol {name}; defaulting to {text:#x}");
+    Ok(text)
+}
+
+fn parse_number(s: &str) -> std::result::Result<u64, std::num::ParseIntError> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => s.parse(),
+    }
+}

@@ -1,0 +1,175 @@
+//! The relocation scan of an executable: which symbols need GOT entries
+//! (addresses or TLS offsets) and which IFUNCs need an `.iplt` stub with an
+//! IRELATIVE slot; undefined and unsupported references are found here too.
+//!
+//! Files are scanned in parallel; the needs are then ordered by symbol (global
+//! id, then file and index), so every table's size and order is exact and
+//! independent of thread count.
+
+use crate::arch::x86_64::{reloc_name, reloc_spec, Value};
+use crate::error::{Error, Result};
+use crate::layout::Sections;
+use crate::object::{FileId, ObjectFile, SymPlace, E};
+use crate::resolve::{Definition, Resolution, SymId};
+use crate::err;
+use object::elf;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SymRef {
+    Global(SymId),
+    Local(FileId, u32),
+}
+
+pub fn sym_ref(obj: &ObjectFile, idx: usize) -> SymRef {
+    if idx >= obj.first_global {
+        SymRef::Global(obj.global_ids[idx - obj.first_global])
+    } else {
+        SymRef::Local(obj.id, idx as u32)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GotKind {
+    /// The symbol's address.
+    Address,
+    /// The symbol's offset from the thread pointer (initial exec).
+    TpOff,
+}
+
+#[derive(Default)]
+pub struct GotPlan {
+    pub got: Vec<(SymRef, GotKind)>,
+    pub got_index: FxHashMap<(SymRef, GotKind), u32>,
+    pub iplt: Vec<SymRef>,
+    pub iplt_index: FxHashMap<SymRef, u32>,
+}
+
+/// Size of one `.iplt` stub: `jmp *slot(%rip)` padded to 16 bytes.
+pub const IPLT_ENTRY: u64 = 16;
+/// `.got.plt` starts with three reserved words (GNU ld's layout).
+pub const GOTPLT_RESERVED: u64 = 3;
+
+impl GotPlan {
+    pub fn got_size(&self) -> u64 {
+        8 * self.got.len() as u64
+    }
+    pub fn gotplt_size(&self) -> u64 {
+        8 * (GOTPLT_RESERVED + self.iplt.len() as u64)
+    }
+    pub fn iplt_size(&self) -> u64 {
+        IPLT_ENTRY * self.iplt.len() as u64
+    }
+    pub fn rela_iplt_size(&self) -> u64 {
+        24 * self.iplt.len() as u64
+    }
+}
+
+/// The definition of a symbol reference: (file, symbol index), if any.
+pub fn definition(res: &Resolution, r: SymRef) -> Option<(FileId, u32)> {
+    match r {
+        SymRef::Local(f, i) => Some((f, i)),
+        SymRef::Global(id) => match res.symbols[id as usize].def {
+            Definition::Object { file, sym, .. } => Some((file, sym)),
+            _ => None,
+        },
+    }
+}
+
+pub fn is_ifunc(res: &Resolution, r: SymRef) -> bool {
+    definition(res, r).is_some_and(|(f, i)| {
+        let obj = &res.objects[f as usize];
+        obj.symbols[i as usize].st_type() == elf::STT_GNU_IFUNC && obj.place_of(i as usize) != SymPlace::Undefined
+    })
+}
+
+/// Scans every relocation of every kept allocated section.
+pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
+    type FileScan = (Vec<(SymRef, GotKind)>, Vec<SymRef>, Vec<Error>);
+    let per_file: Vec<FileScan> = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            let mut got = Vec::new();
+            let mut iplt = Vec::new();
+            let mut errors = Vec::new();
+            for (si, s) in obj.sections.iter().enumerate() {
+                if s.relocs.is_empty() || !sections.placement[obj.id as usize][si].is_placed() {
+                    continue;
+                }
+                let alloc = s.is_alloc();
+                for r in s.relocs {
+                    let ty = r.r_type(E, false);
+                    let Some(spec) = reloc_spec(ty) else {
+                        errors.push(err!(
+                            "{}: unsupported relocation {} in section {}",
+                            obj.name,
+                            reloc_name(ty),
+                            String::from_utf8_lossy(s.name)
+                        ));
+                        continue;
+                    };
+                    if !alloc {
+                        continue;
+                    }
+                    let idx = r.r_sym(E, false) as usize;
+                    if idx == 0 {
+                        continue;
+                    }
+                    let target = sym_ref(obj, idx);
+                    if let SymRef::Global(id) = target {
+                        let g = &res.symbols[id as usize];
+                        if g.def == Definition::Undefined && obj.symbols[idx].st_bind() != elf::STB_WEAK {
+                            errors.push(err!(
+                                "undefined symbol: {}\n>>> referenced by {}:({})",
+                                String::from_utf8_lossy(g.name),
+                                obj.name,
+                                String::from_utf8_lossy(s.name)
+                            ));
+                            continue;
+                        }
+                    }
+                    if spec.needs_got() {
+                        got.push((target, GotKind::Address));
+                    }
+                    if spec.needs_got_tpoff() {
+                        got.push((target, GotKind::TpOff));
+                    }
+                    if spec.value != Value::None && !spec.is_tls() && is_ifunc(res, target) {
+                        iplt.push(target);
+                    }
+                }
+            }
+            got.sort_unstable();
+            got.dedup();
+            iplt.sort_unstable();
+            iplt.dedup();
+            (got, iplt, errors)
+        })
+        .collect();
+    let mut errors: Vec<Error> = per_file.iter().flat_map(|f| f.2.iter().cloned()).collect();
+    if !errors.is_empty() {
+        errors.dedup();
+        let n = errors.len();
+        let mut msg: Vec<String> = errors.into_iter().take(20).map(|e| e.0).collect();
+        if n > 20 {
+            msg.push(format!("... and {} more errors", n - 20));
+        }
+        return Err(Error(msg.join("\n")));
+    }
+    let mut got: Vec<(SymRef, GotKind)> = per_file.iter().flat_map(|f| f.0.iter().copied()).collect();
+    got.sort_unstable();
+    got.dedup();
+    let mut iplt: Vec<SymRef> = per_file.iter().flat_map(|f| f.1.iter().copied()).collect();
+    iplt.sort_unstable();
+    iplt.dedup();
+    let got_index = got.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+    let iplt_index = iplt.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+    Ok(GotPlan {
+        got,
+        got_index,
+        iplt,
+        iplt_index,
+    })
+}

@@ -1,0 +1,668 @@
+//! Layout: which output section every kept input section goes to, the
+//! synthetic sections, and then — from exact sizes — every chunk's offset,
+//! every section's address and file offset, and the segments.
+
+use crate::args::{Args, OutputKind, Strip};
+use crate::ehframe::{self, EhFrameRecords};
+use crate::error::Result;
+use crate::object::FileId;
+use crate::partition::Partition;
+use crate::resolve::Resolution;
+use object::elf;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+pub const PAGE: u64 = 4096;
+pub const BASE_ADDR: u64 = 0x40_0000;
+pub const EHDR_SIZE: u64 = 64;
+pub const PHDR_SIZE: u64 = 56;
+pub const SHDR_SIZE: u64 = 64;
+
+/// Sections the linker makes rather than copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synthetic {
+    /// GOT entries: addresses and TLS offsets.
+    Got,
+    /// `.got.plt`: three reserved words, then one slot per IFUNC.
+    GotPlt,
+    /// `.iplt` stubs jumping through the IFUNC slots.
+    Iplt,
+    /// `.rela.iplt`: R_X86_64_IRELATIVE records glibc's startup applies.
+    RelaIplt,
+    /// COMMON symbols, allocated in `.bss`.
+    Commons,
+    EhFrameHdr,
+    BuildIdNote,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkKind {
+    Input { file: FileId, sec: u32 },
+    Synthetic(Synthetic),
+}
+
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub kind: ChunkKind,
+    pub size: u64,
+    pub align: u64,
+    /// Offset inside the output section, set by `finalize`.
+    pub offset: u64,
+    /// For `.eh_frame` inputs: the records kept and where they go.
+    pub eh: Option<Box<EhFrameRecords>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputSection {
+    pub name: Vec<u8>,
+    pub sh_type: u32,
+    pub flags: u64,
+    pub align: u64,
+    pub entsize: u64,
+    pub chunks: Vec<Chunk>,
+    pub size: u64,
+    pub addr: u64,
+    pub offset: u64,
+    /// Section header index.
+    pub index: u32,
+    /// Under `-r`, the COMDAT group (file, group) this section belongs to.
+    pub group: Option<(FileId, u32)>,
+    pub rank: u32,
+    /// Each chunk's bytes, including the alignment padding before it.
+    pub partition: Partition,
+}
+
+impl OutputSection {
+    pub fn is_alloc(&self) -> bool {
+        self.flags & u64::from(elf::SHF_ALLOC) != 0
+    }
+    pub fn is_nobits(&self) -> bool {
+        self.sh_type == elf::SHT_NOBITS
+    }
+    pub fn file_size(&self) -> u64 {
+        if self.is_nobits() {
+            0
+        } else {
+            self.size
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub out: u32,
+    pub chunk: u32,
+}
+
+impl Place {
+    pub const NONE: Place = Place {
+        out: u32::MAX,
+        chunk: u32::MAX,
+    };
+    pub fn is_placed(&self) -> bool {
+        self.out != u32::MAX
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Segment {
+    pub p_type: u32,
+    pub flags: u32,
+    pub offset: u64,
+    pub vaddr: u64,
+    pub filesz: u64,
+    pub memsz: u64,
+    pub align: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TlsInfo {
+    pub start: u64,
+    pub memsz: u64,
+    pub align: u64,
+}
+
+impl TlsInfo {
+    /// The thread pointer's distance past the TLS block's start (x86-64
+    /// variant II: the block ends at the thread pointer).
+    pub fn tp(&self) -> u64 {
+        self.start + align_up(self.memsz, self.align.max(1))
+    }
+}
+
+pub struct Sections {
+    pub out: Vec<OutputSection>,
+    /// `placement[file][section]`: where each input section went.
+    pub placement: Vec<Vec<Place>>,
+}
+
+pub fn align_up(v: u64, a: u64) -> u64 {
+    if a <= 1 {
+        v
+    } else {
+        (v + a - 1) & !(a - 1)
+    }
+}
+
+/// GNU ld's default script, reduced to its section-name mapping.
+pub fn output_name(name: &[u8]) -> &[u8] {
+    const PREFIXES: &[&[u8]] = &[
+        b".text",
+        b".rodata",
+        b".data.rel.ro",
+        b".data",
+        b".bss",
+        b".tdata",
+        b".tbss",
+        b".init_array",
+        b".fini_array",
+        b".gcc_except_table",
+        b".ldata",
+        b".lrodata",
+        b".lbss",
+    ];
+    for p in PREFIXES {
+        if name == *p || (name.starts_with(p) && name.get(p.len()) == Some(&b'.')) {
+            return p;
+        }
+    }
+    if name.starts_with(b".gnu.linkonce.t.") {
+        return b".text";
+    }
+    if name.starts_with(b".gnu.linkonce.r.") {
+        return b".rodata";
+    }
+    if name.starts_with(b".gnu.linkonce.d.") {
+        return b".data";
+    }
+    name
+}
+
+/// Where an output section sorts in an executable, and so which segment it
+/// lands in: R (10-29), RX (30-39), R (40-49), RW (50-69), non-alloc (100).
+fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
+    let alloc = flags & u64::from(elf::SHF_ALLOC) != 0;
+    let exec = flags & u64::from(elf::SHF_EXECINSTR) != 0;
+    let write = flags & u64::from(elf::SHF_WRITE) != 0;
+    let tls = flags & u64::from(elf::SHF_TLS) != 0;
+    if !alloc {
+        return 100;
+    }
+    if sh_type == elf::SHT_NOTE {
+        return 10;
+    }
+    if exec {
+        return match name {
+            b".init" => 30,
+            b".iplt" => 31,
+            b".text" => 32,
+            b".fini" => 35,
+            _ => 33,
+        };
+    }
+    if !write {
+        return match name {
+            b".rela.iplt" => 20,
+            b".rodata" => 40,
+            b".eh_frame_hdr" => 42,
+            b".eh_frame" => 43,
+            b".gcc_except_table" => 44,
+            _ => 41,
+        };
+    }
+    if tls {
+        return if sh_type == elf::SHT_NOBITS { 51 } else { 50 };
+    }
+    if sh_type == elf::SHT_NOBITS {
+        return if name == b".bss" { 61 } else { 62 };
+    }
+    match name {
+        b".preinit_array" => 52,
+        b".init_array" => 53,
+        b".fini_array" => 54,
+        b".data.rel.ro" => 55,
+        b".got" => 56,
+        b".got.plt" => 57,
+        b".data" => 58,
+        _ => 59,
+    }
+}
+
+fn segment_class(rank: u32) -> u32 {
+    match rank {
+        0..=29 => 0,
+        30..=39 => 1,
+        40..=49 => 2,
+        50..=99 => 3,
+        _ => 4,
+    }
+}
+
+/// Assigns every kept input section to an output section, in input order.
+pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
+    let exe = args.kind == OutputKind::StaticExe;
+    let mut out: Vec<OutputSection> = Vec::new();
+    let mut by_key: FxHashMap<(Vec<u8>, Option<(FileId, u32)>), u32> = FxHashMap::default();
+    let mut placement = Vec::with_capacity(res.objects.len());
+    for obj in &res.objects {
+        let mut places = vec![Place::NONE; obj.sections.len()];
+        for (i, s) in obj.sections.iter().enumerate() {
+            if !s.kept {
+                continue;
+            }
+            if args.strip != Strip::None && !s.is_alloc() && is_debug(s.name) {
+                continue;
+            }
+            if exe && s.name == b".note.GNU-stack" {
+                continue;
+            }
+            let name: &[u8] = if exe { output_name(s.name) } else { s.name };
+            let group = if exe { None } else { s.group.map(|g| (obj.id, g)) };
+            let key = (name.to_vec(), group);
+            let oi = match by_key.get(&key) {
+                Some(&o) => o,
+                None => {
+                    let o = out.len() as u32;
+                    out.push(OutputSection {
+                        name: name.to_vec(),
+                        sh_type: s.sh_type,
+                        flags: 0,
+                        align: 1,
+                        entsize: s.entsize,
+                        chunks: Vec::new(),
+                        size: 0,
+                        addr: 0,
+                        offset: 0,
+                        index: 0,
+                        group,
+                        rank: 0,
+                        partition: Partition::default(),
+                    });
+                    by_key.insert(key, o);
+                    o
+                }
+            };
+            let o = &mut out[oi as usize];
+            // Flags merge; a section that has any SHF_WRITE input is writable.
+            let keep_mask = !u64::from(elf::SHF_GROUP);
+            o.flags |= s.flags & if exe { keep_mask & !u64::from(elf::SHF_MERGE | elf::SHF_STRINGS) } else { keep_mask };
+            if o.entsize != s.entsize {
+                o.entsize = 0;
+                o.flags &= !u64::from(elf::SHF_MERGE | elf::SHF_STRINGS);
+            }
+            if o.sh_type == elf::SHT_NOBITS && s.sh_type != elf::SHT_NOBITS {
+                o.sh_type = s.sh_type;
+            }
+            o.align = o.align.max(s.align);
+            places[i] = Place {
+                out: oi,
+                chunk: o.chunks.len() as u32,
+            };
+            o.chunks.push(Chunk {
+                kind: ChunkKind::Input {
+                    file: obj.id,
+                    sec: i as u32,
+                },
+                size: s.size,
+                align: s.align,
+                offset: 0,
+                eh: None,
+            });
+        }
+        placement.push(places);
+    }
+    for o in &mut out {
+        if exe && o.name.starts_with(b".note") {
+            o.sh_type = elf::SHT_NOTE;
+        }
+        if o.sh_type == elf::SHT_X86_64_UNWIND && o.name == b".eh_frame" {
+            o.sh_type = elf::SHT_PROGBITS;
+        }
+    }
+    // Split .eh_frame inputs into records, in parallel, so their sizes are exact.
+    out.par_iter_mut()
+        .filter(|o| o.name == b".eh_frame")
+        .try_for_each(|o| {
+            o.chunks.par_iter_mut().try_for_each(|c| -> Result<()> {
+                if let ChunkKind::Input { file, sec } = c.kind {
+                    let recs = ehframe::split(&res.objects[file as usize], sec as usize)?;
+                    c.size = recs.size;
+                    c.eh = Some(Box::new(recs));
+                }
+                Ok(())
+            })
+        })?;
+    let mut sections = Sections { out, placement };
+    if exe {
+        sort_init_arrays(&mut sections, res);
+    }
+    Ok(sections)
+}
+
+fn is_debug(name: &[u8]) -> bool {
+    name.starts_with(b".debug") || name.starts_with(b".zdebug") || name.starts_with(b".gnu.debuglto")
+}
+
+/// `.init_array.N`/`.fini_array.N` sort by priority N ahead of plain ones,
+/// as GNU ld's SORT_BY_INIT_PRIORITY does.
+fn sort_init_arrays(s: &mut Sections, res: &Resolution) {
+    for (oi, o) in s.out.iter_mut().enumerate() {
+        if o.name != b".init_array" && o.name != b".fini_array" {
+            continue;
+        }
+        let key = |c: &Chunk| -> (u32, u64) {
+            let ChunkKind::Input { file, sec } = c.kind else {
+                return (1, 0);
+            };
+            let name = res.objects[file as usize].sections[sec as usize].name;
+            let suffix = name.iter().rposition(|&b| b == b'.').map(|p| &name[p + 1..]);
+            match suffix.and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse::<u64>().ok()) {
+                Some(prio) => (0, prio),
+                None => (1, 0),
+            }
+        };
+        o.chunks.sort_by_key(key);
+        for (ci, c) in o.chunks.iter().enumerate() {
+            if let ChunkKind::Input { file, sec } = c.kind {
+                s.placement[file as usize][sec as usize] = Place {
+                    out: oi as u32,
+                    chunk: ci as u32,
+                };
+            }
+        }
+    }
+}
+
+impl Sections {
+    /// Adds a synthetic chunk, creating its output section if needed.
+    pub fn add_synthetic(&mut self, name: &[u8], sh_type: u32, flags: u64, kind: Synthetic, size: u64, align: u64) {
+        let oi = match self.out.iter().position(|o| o.name == name) {
+            Some(i) => i,
+            None => {
+                self.out.push(OutputSection {
+                    name: name.to_vec(),
+                    sh_type,
+                    flags,
+                    align: 1,
+                    entsize: 0,
+                    chunks: Vec::new(),
+                    size: 0,
+                    addr: 0,
+                    offset: 0,
+                    index: 0,
+                    group: None,
+                    rank: 0,
+                    partition: Partition::default(),
+                });
+                self.out.len() - 1
+            }
+        };
+        let o = &mut self.out[oi];
+        o.align = o.align.max(align);
+        o.flags |= flags;
+        o.chunks.push(Chunk {
+            kind: ChunkKind::Synthetic(kind),
+            size,
+            align,
+            offset: 0,
+            eh: None,
+        });
+    }
+
+    /// Lays out chunks inside each section: offsets with alignment, sizes,
+    /// and the partition the writers split the section by.
+    pub fn layout_chunks(&mut self) {
+        self.out.par_iter_mut().for_each(|o| {
+            let mut at = 0u64;
+            let mut counts = Vec::with_capacity(o.chunks.len());
+            for c in &mut o.chunks {
+                let start = align_up(at, c.align);
+                c.offset = start;
+                counts.push(start - at + c.size);
+                at = start + c.size;
+            }
+            o.size = at;
+            o.partition = Partition::from_counts(&counts);
+        });
+    }
+
+    /// Orders the output sections of an executable (stable by rank) and
+    /// rewrites the placement table to match.
+    pub fn sort_for_executable(&mut self) {
+        for o in &mut self.out {
+            o.rank = rank(&o.name, o.sh_type, o.flags);
+        }
+        let mut order: Vec<usize> = (0..self.out.len()).collect();
+        order.sort_by_key(|&i| self.out[i].rank);
+        let mut new_index = vec![0u32; self.out.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old] = new as u32;
+        }
+        let mut taken: Vec<Option<OutputSection>> = std::mem::take(&mut self.out).into_iter().map(Some).collect();
+        self.out = order.iter().map(|&i| taken[i].take().unwrap()).collect();
+        self.placement.par_iter_mut().for_each(|places| {
+            for p in places.iter_mut() {
+                if p.is_placed() {
+                    p.out = new_index[p.out as usize];
+                }
+            }
+        });
+    }
+
+    pub fn find(&self, name: &[u8]) -> Option<&OutputSection> {
+        self.out.iter().find(|o| o.name == name)
+    }
+
+    /// The output address (executables) or section offset (`-r`) of an
+    /// input section's byte `off`, if the section is kept.
+    pub fn input_address(&self, file: FileId, sec: u32, off: u64) -> Option<u64> {
+        let p = *self.placement.get(file as usize)?.get(sec as usize)?;
+        if !p.is_placed() {
+            return None;
+        }
+        let o = &self.out[p.out as usize];
+        let c = &o.chunks[p.chunk as usize];
+        let off = match &c.eh {
+            Some(eh) => eh.translate(off)?,
+            None => off,
+        };
+        Some(o.addr + c.offset + off)
+    }
+
+    /// Which segments an executable needs and where every section goes:
+    /// assigns file offsets and addresses and returns the program headers.
+    pub fn place_executable(&mut self, exec_stack: bool) -> (Vec<Segment>, Option<TlsInfo>, u64) {
+        // Segments present, to know how many program headers there are.
+        let classes: Vec<u32> = self
+            .out
+            .iter()
+            .filter(|o| o.is_alloc())
+            .map(|o| segment_class(o.rank))
+            .collect();
+        let mut loads: Vec<u32> = vec![0];
+        for c in &classes {
+            if loads.last() != Some(c) {
+                loads.push(*c);
+            }
+        }
+        let has = |f: &dyn Fn(&OutputSection) -> bool| self.out.iter().any(|o| f(o));
+        let has_tls = has(&|o| o.flags & u64::from(elf::SHF_TLS) != 0);
+        let has_note = has(&|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE);
+        let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
+        let nphdr = loads.len() + 1 + usize::from(has_tls) + usize::from(has_note) + usize::from(has_hdr);
+        let mut off = EHDR_SIZE + PHDR_SIZE * nphdr as u64;
+        let mut class = 0u32;
+        let mut tls = None::<TlsInfo>;
+        let mut tbss_end = 0u64;
+        // The TLS block starts aligned to its largest member, so that the
+        // thread pointer offsets need no first-byte correction.
+        let tls_align = self
+            .out
+            .iter()
+            .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0)
+            .map(|o| o.align)
+            .max()
+            .unwrap_or(1);
+        for o in self.out.iter_mut() {
+            if !o.is_alloc() {
+                continue;
+            }
+            let c = segment_class(o.rank);
+            if c != class {
+                off = align_up(off, PAGE);
+                class = c;
+            }
+            off = align_up(off, o.align);
+            if o.flags & u64::from(elf::SHF_TLS) != 0 && tls.is_none() {
+                off = align_up(off, tls_align);
+            }
+            o.offset = off;
+            o.addr = BASE_ADDR + off;
+            let is_tls = o.flags & u64::from(elf::SHF_TLS) != 0;
+            if is_tls {
+                let t = tls.get_or_insert(TlsInfo {
+                    start: o.addr,
+                    memsz: 0,
+                    align: 1,
+                });
+                t.align = t.align.max(o.align);
+                if o.is_nobits() {
+                    // .tbss takes no space in the image: the next section
+                    // starts where it does.
+                    o.addr = align_up(o.addr.max(tbss_end), o.align);
+                    t.memsz = o.addr + o.size - t.start;
+                    tbss_end = o.addr + o.size;
+                    continue;
+                }
+                t.memsz = o.addr + o.size - t.start;
+                tbss_end = o.addr + o.size;
+            }
+            // NOBITS advances the address too; its file space is trimmed below.
+            off += o.size;
+        }
+        // NOBITS sections end their segment: give back their file space.
+        let mut file_end = 0u64;
+        for o in &self.out {
+            if o.is_alloc() && !o.is_nobits() {
+                file_end = file_end.max(o.offset + o.size);
+            }
+        }
+        let mut off = file_end;
+        for o in self.out.iter_mut().filter(|o| !o.is_alloc()) {
+            off = align_up(off, o.align);
+            o.offset = off;
+            o.addr = 0;
+            off += o.file_size();
+        }
+        // Program headers.
+        let mut phdrs = Vec::new();
+        for &c in &loads {
+            let members: Vec<&OutputSection> = self
+                .out
+                .iter()
+                .filter(|o| o.is_alloc() && segment_class(o.rank) == c)
+                .collect();
+            let (start_off, start_addr) = if c == 0 {
+                (0, BASE_ADDR)
+            } else {
+                (members[0].offset, members[0].addr)
+            };
+            let mut fend = start_off;
+            let mut mend = start_addr;
+            for o in &members {
+                if !o.is_nobits() {
+                    fend = fend.max(o.offset + o.size);
+                }
+                if !(o.is_nobits() && o.flags & u64::from(elf::SHF_TLS) != 0) {
+                    mend = mend.max(o.addr + o.size);
+                }
+            }
+            if c == 0 {
+                fend = fend.max(EHDR_SIZE + PHDR_SIZE * nphdr as u64);
+                mend = mend.max(BASE_ADDR + fend);
+            }
+            let flags = match c {
+                1 => elf::PF_R | elf::PF_X,
+                3 => elf::PF_R | elf::PF_W,
+                _ => elf::PF_R,
+            };
+            phdrs.push(Segment {
+                p_type: elf::PT_LOAD,
+                flags,
+                offset: start_off,
+                vaddr: start_addr,
+                filesz: fend - start_off,
+                memsz: mend - start_addr,
+                align: PAGE,
+            });
+        }
+        if has_note {
+            let notes: Vec<&OutputSection> =
+                self.out.iter().filter(|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE).collect();
+            let first = notes[0];
+            let last = notes[notes.len() - 1];
+            phdrs.push(Segment {
+                p_type: elf::PT_NOTE,
+                flags: elf::PF_R,
+                offset: first.offset,
+                vaddr: first.addr,
+                filesz: last.offset + last.size - first.offset,
+                memsz: last.addr + last.size - first.addr,
+                align: notes.iter().map(|o| o.align).max().unwrap_or(1),
+            });
+        }
+        if let Some(t) = tls {
+            let tdata: u64 = self
+                .out
+                .iter()
+                .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.is_nobits())
+                .map(|o| o.addr + o.size - t.start)
+                .max()
+                .unwrap_or(0);
+            phdrs.push(Segment {
+                p_type: elf::PT_TLS,
+                flags: elf::PF_R,
+                offset: t.start - BASE_ADDR,
+                vaddr: t.start,
+                filesz: tdata,
+                memsz: t.memsz,
+                align: t.align,
+            });
+        }
+        if let Some(h) = self.find(b".eh_frame_hdr") {
+            phdrs.push(Segment {
+                p_type: elf::PT_GNU_EH_FRAME,
+                flags: elf::PF_R,
+                offset: h.offset,
+                vaddr: h.addr,
+                filesz: h.size,
+                memsz: h.size,
+                align: 4,
+            });
+        }
+        phdrs.push(Segment {
+            p_type: elf::PT_GNU_STACK,
+            flags: if exec_stack { elf::PF_R | elf::PF_W | elf::PF_X } else { elf::PF_R | elf::PF_W },
+            offset: 0,
+            vaddr: 0,
+            filesz: 0,
+            memsz: 0,
+            align: 16,
+        });
+        debug_assert_eq!(phdrs.len(), nphdr);
+        (phdrs, tls, off)
+    }
+
+    /// Places the sections of a relocatable output one after another after
+    /// the ELF header; returns the end offset.
+    pub fn place_relocatable(&mut self, start: u64) -> u64 {
+        let mut off = start;
+        for o in self.out.iter_mut() {
+            off = align_up(off, o.align);
+            o.offset = off;
+            o.addr = 0;
+            off += o.file_size();
+        }
+        off
+    }
+}

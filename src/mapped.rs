@@ -1,0 +1,104 @@
+//! Memory mappings: the input files rivet reads and the one output file it
+//! writes. The only `unsafe` in rivet's I/O lives here.
+
+use crate::error::Result;
+use crate::input::Bytes;
+use crate::err;
+use memmap2::{Mmap, MmapMut};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+pub fn map_readonly(file: &File) -> std::io::Result<Bytes> {
+    // SAFETY: the mapping is read-only and private to this process. Another
+    // process truncating the input while we link would fault (as it would for
+    // every mmap-based linker); rivet never writes to its inputs.
+    let map = unsafe { Mmap::map(file)? };
+    Ok(Bytes::Mapped(map))
+}
+
+/// The output, created beside its final path under a temporary name, mapped
+/// once at its final size, and renamed into place by [`OutputFile::commit`].
+/// Dropped without a commit, it removes the temporary file, so a failed link
+/// never leaves a half-written output.
+pub struct OutputFile {
+    tmp: PathBuf,
+    target: PathBuf,
+    map: Option<MmapMut>,
+    executable: bool,
+}
+
+impl OutputFile {
+    pub fn create(target: &Path, size: u64, executable: bool) -> Result<OutputFile> {
+        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let base = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| err!("rivet: cannot create {}: {e}", tmp.display()))?;
+        let mut out = OutputFile {
+            tmp,
+            target: target.to_path_buf(),
+            map: None,
+            executable,
+        };
+        file.set_len(size)
+            .map_err(|e| err!("rivet: cannot size {} to {size} bytes: {e}", out.tmp.display()))?;
+        if size > 0 {
+            // SAFETY: the file was just created by this process under a name
+            // no one else uses, and is sized before mapping; rivet is the only
+            // writer until it is renamed into place after the mapping is gone.
+            let map = unsafe { MmapMut::map_mut(&file) }
+                .map_err(|e| err!("rivet: cannot map {}: {e}", out.tmp.display()))?;
+            out.map = Some(map);
+        }
+        Ok(out)
+    }
+
+    pub fn bytes(&mut self) -> &mut [u8] {
+        match &mut self.map {
+            Some(m) => &mut m[..],
+            None => &mut [],
+        }
+    }
+
+    /// Unmaps the output and renames it into place.
+    pub fn commit(mut self) -> Result<()> {
+        drop(self.map.take());
+        if self.executable {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = 0o777 & !umask();
+            std::fs::set_permissions(&self.tmp, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| err!("rivet: cannot set permissions of {}: {e}", self.tmp.display()))?;
+        }
+        std::fs::rename(&self.tmp, &self.target)
+            .map_err(|e| err!("rivet: cannot rename {} to {}: {e}", self.tmp.display(), self.target.display()))?;
+        self.tmp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        drop(self.map.take());
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn umask() -> u32 {
+    // The process umask cannot be read without setting it; 022 is what
+    // nearly every build runs under, and GNU ld's output modes follow it.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}

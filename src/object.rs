@@ -1,0 +1,393 @@
+//! One ELF64 x86-64 relocatable object, parsed and bounds-checked.
+//!
+//! Everything read here comes from an untrusted file: section ranges, symbol
+//! section indices, string offsets and relocation symbol indices are checked
+//! once at parse time so that later phases can index without panicking.
+
+use crate::error::Result;
+use crate::{bail, err};
+use object::elf;
+use object::read::elf::{FileHeader, SectionHeader};
+use object::{LittleEndian as LE, Pod};
+
+pub type Sym64 = elf::Sym64<LE>;
+pub type Rela64 = elf::Rela64<LE>;
+pub const E: LE = LE;
+
+/// Index of a loaded object file, in load order (deterministic).
+pub type FileId = u32;
+
+#[derive(Debug)]
+pub struct InputSection<'a> {
+    pub name: &'a [u8],
+    pub sh_type: u32,
+    pub flags: u64,
+    pub align: u64,
+    pub size: u64,
+    pub entsize: u64,
+    pub info: u32,
+    pub link: u32,
+    /// The section's bytes; empty for SHT_NOBITS.
+    pub data: &'a [u8],
+    /// Relocations applying to this section (from its SHT_RELA section).
+    pub relocs: &'a [Rela64],
+    /// Index of this section's SHT_GROUP section, if it belongs to one.
+    pub group: Option<u32>,
+    /// False when the section is dropped: a losing COMDAT copy, a
+    /// relocation or symbol table, or a note the output rebuilds.
+    pub kept: bool,
+}
+
+impl InputSection<'_> {
+    pub fn is_alloc(&self) -> bool {
+        self.flags & u64::from(elf::SHF_ALLOC) != 0
+    }
+    pub fn is_nobits(&self) -> bool {
+        self.sh_type == elf::SHT_NOBITS
+    }
+    pub fn is_tls(&self) -> bool {
+        self.flags & u64::from(elf::SHF_TLS) != 0
+    }
+}
+
+#[derive(Debug)]
+pub struct Group<'a> {
+    /// The SHT_GROUP section's index.
+    pub section: u32,
+    pub signature: &'a [u8],
+    /// The symbol naming the group (the group section's sh_info).
+    pub signature_symbol: u32,
+    pub comdat: bool,
+    pub members: Vec<u32>,
+}
+
+pub struct ObjectFile<'a> {
+    pub id: FileId,
+    /// `path` or `archive(member)`, for messages.
+    pub name: String,
+    pub sections: Vec<InputSection<'a>>,
+    pub symbols: &'a [Sym64],
+    pub strtab: &'a [u8],
+    /// SHT_SYMTAB_SHNDX contents, for symbols whose st_shndx is SHN_XINDEX.
+    pub symtab_shndx: &'a [u32],
+    pub first_global: usize,
+    pub groups: Vec<Group<'a>>,
+    /// The global symbol id of each symbol from `first_global` on, filled by
+    /// resolution.
+    pub global_ids: Vec<u32>,
+    /// Whether the file asked for an executable stack (.note.GNU-stack with
+    /// SHF_EXECINSTR, or no .note.GNU-stack at all is treated as not asking).
+    pub wants_exec_stack: bool,
+}
+
+/// Where a symbol is defined inside its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymPlace {
+    Undefined,
+    Absolute,
+    Common,
+    Section(u32),
+}
+
+impl<'a> ObjectFile<'a> {
+    pub fn parse(id: FileId, name: String, data: &'a [u8]) -> Result<ObjectFile<'a>> {
+        let bad = |what: &dyn std::fmt::Display| err!("{name}: {what}");
+        if data.len() < 64 || &data[..4] != b"\x7fELF" {
+            return Err(bad(&"not an ELF file (or truncated header)"));
+        }
+        if data[4] != elf::ELFCLASS64 {
+            return Err(bad(&"is 32-bit ELF; only ELF64 x86-64 objects are supported"));
+        }
+        if data[5] != elf::ELFDATA2LSB {
+            return Err(bad(&"is big-endian ELF; only little-endian x86-64 objects are supported"));
+        }
+        let header = elf::FileHeader64::<LE>::parse(data).map_err(|e| bad(&e))?;
+        if header.e_machine(E) != elf::EM_X86_64 {
+            return Err(bad(&format_args!(
+                "wrong machine type {} (expected x86-64)",
+                header.e_machine(E)
+            )));
+        }
+        if header.e_type(E) != elf::ET_REL {
+            return Err(bad(&"is not a relocatable object (ET_REL)"));
+        }
+        let table = header.sections(E, data).map_err(|e| bad(&format_args!("bad section table: {e}")))?;
+        let nsec = table.len();
+        let mut sections = Vec::with_capacity(nsec);
+        for (i, sh) in table.iter().enumerate() {
+            let name = table
+                .section_name(E, sh)
+                .map_err(|_| bad(&format_args!("section {i}: name out of range")))?;
+            let sh_type = sh.sh_type(E);
+            let data = if sh_type == elf::SHT_NOBITS || sh_type == elf::SHT_NULL {
+                &[][..]
+            } else {
+                sh.data(E, data).map_err(|_| {
+                    bad(&format_args!(
+                        "section {} ({}) lies outside the file",
+                        i,
+                        String::from_utf8_lossy(name)
+                    ))
+                })?
+            };
+            let align = sh.sh_addralign(E).max(1);
+            if !align.is_power_of_two() {
+                return Err(bad(&format_args!(
+                    "section {} has alignment {align}, not a power of two",
+                    String::from_utf8_lossy(name)
+                )));
+            }
+            sections.push(InputSection {
+                name,
+                sh_type,
+                flags: sh.sh_flags(E),
+                align,
+                size: sh.sh_size(E),
+                entsize: sh.sh_entsize(E),
+                info: sh.sh_info(E),
+                link: sh.sh_link(E),
+                data,
+                relocs: &[],
+                group: None,
+                kept: matches!(
+                    sh_type,
+                    elf::SHT_PROGBITS
+                        | elf::SHT_NOBITS
+                        | elf::SHT_NOTE
+                        | elf::SHT_INIT_ARRAY
+                        | elf::SHT_FINI_ARRAY
+                        | elf::SHT_PREINIT_ARRAY
+                        | elf::SHT_X86_64_UNWIND
+                ) || (sh_type >= elf::SHT_LOUSER && sh_type <= elf::SHT_HIUSER),
+            });
+        }
+
+        // Symbol table.
+        let mut symbols: &[Sym64] = &[];
+        let mut strtab: &[u8] = &[];
+        let mut symtab_shndx: &[u32] = &[];
+        let mut first_global = 0;
+        let mut symtab_index = None;
+        for (i, s) in sections.iter().enumerate() {
+            if s.sh_type == elf::SHT_SYMTAB {
+                if symtab_index.is_some() {
+                    return Err(bad(&"has more than one symbol table"));
+                }
+                symtab_index = Some(i);
+                symbols = slice_of(s.data).ok_or_else(|| bad(&"symbol table size is not a multiple of 24"))?;
+                let link = s.link as usize;
+                let strsec = sections
+                    .get(link)
+                    .filter(|t| t.sh_type == elf::SHT_STRTAB)
+                    .ok_or_else(|| bad(&format_args!("symbol table's string table index {link} is out of range")))?;
+                strtab = strsec.data;
+                first_global = s.info as usize;
+                if first_global > symbols.len() {
+                    return Err(bad(&"symbol table's first global index is out of range"));
+                }
+            }
+        }
+        for s in sections.iter() {
+            if s.sh_type == elf::SHT_SYMTAB_SHNDX && Some(s.link as usize) == symtab_index {
+                symtab_shndx = slice_of(s.data).ok_or_else(|| bad(&"bad SHT_SYMTAB_SHNDX size"))?;
+            }
+        }
+
+        let mut obj = ObjectFile {
+            id,
+            name,
+            sections,
+            symbols,
+            strtab,
+            symtab_shndx,
+            first_global,
+            groups: Vec::new(),
+            global_ids: Vec::new(),
+            wants_exec_stack: false,
+        };
+        obj.check_symbols(nsec)?;
+        obj.attach_relocations()?;
+        obj.read_groups()?;
+        obj.drop_special_sections();
+        Ok(obj)
+    }
+
+    fn check_symbols(&self, nsec: usize) -> Result<()> {
+        for (i, sym) in self.symbols.iter().enumerate() {
+            if i != 0 {
+                self.symbol_name(i).ok_or_else(|| err!("{}: symbol {i} has a name out of range", self.name))?;
+            }
+            if let SymPlace::Section(s) = self.place_of(i) {
+                if s as usize >= nsec {
+                    bail!(
+                        "{}: symbol '{}' refers to section index {s}, out of range ({} sections)",
+                        self.name,
+                        String::from_utf8_lossy(self.symbol_name(i).unwrap_or(b"?")),
+                        nsec
+                    );
+                }
+            }
+            let _ = sym;
+        }
+        Ok(())
+    }
+
+    fn attach_relocations(&mut self) -> Result<()> {
+        let nsyms = self.symbols.len();
+        for i in 0..self.sections.len() {
+            let sh_type = self.sections[i].sh_type;
+            if sh_type == elf::SHT_REL {
+                bail!("{}: SHT_REL relocations are not valid for x86-64", self.name);
+            }
+            if sh_type != elf::SHT_RELA {
+                continue;
+            }
+            let target = self.sections[i].info as usize;
+            let relocs: &[Rela64] = slice_of(self.sections[i].data)
+                .ok_or_else(|| err!("{}: relocation section size is not a multiple of 24", self.name))?;
+            if relocs.is_empty() {
+                continue;
+            }
+            let tname = match self.sections.get(target) {
+                Some(t) if t.sh_type != elf::SHT_NULL => t.name,
+                _ => bail!(
+                    "{}: relocation section {i} applies to section index {target}, out of range",
+                    self.name
+                ),
+            };
+            let tsize = self.sections[target].size;
+            for (n, r) in relocs.iter().enumerate() {
+                let sym = r.r_sym(E, false) as usize;
+                if sym >= nsyms {
+                    bail!(
+                        "{}: relocation {n} in section {} refers to symbol index {sym}, out of range ({nsyms} symbols)",
+                        self.name,
+                        String::from_utf8_lossy(tname)
+                    );
+                }
+                if r.r_offset.get(E) > tsize {
+                    bail!(
+                        "{}: relocation {n} at offset {:#x} lies outside section {} (size {:#x})",
+                        self.name,
+                        r.r_offset.get(E),
+                        String::from_utf8_lossy(tname),
+                        tsize
+                    );
+                }
+            }
+            self.sections[target].relocs = relocs;
+        }
+        Ok(())
+    }
+
+    fn read_groups(&mut self) -> Result<()> {
+        for i in 0..self.sections.len() {
+            if self.sections[i].sh_type != elf::SHT_GROUP {
+                continue;
+            }
+            let words: &[object::U32<LE>] =
+                slice_of(self.sections[i].data).ok_or_else(|| err!("{}: malformed SHT_GROUP section", self.name))?;
+            let Some((flags, members)) = words.split_first() else {
+                bail!("{}: empty SHT_GROUP section", self.name);
+            };
+            let sig_sym = self.sections[i].info;
+            let signature = self
+                .symbol_name(sig_sym as usize)
+                .filter(|_| (sig_sym as usize) < self.symbols.len())
+                .ok_or_else(|| err!("{}: group section {i} has a bad signature symbol", self.name))?;
+            // A group named by a section symbol takes that section's name.
+            let signature = if self.symbols[sig_sym as usize].st_type() == elf::STT_SECTION {
+                match self.place_of(sig_sym as usize) {
+                    SymPlace::Section(s) => self.sections[s as usize].name,
+                    _ => signature,
+                }
+            } else {
+                signature
+            };
+            let gidx = self.groups.len() as u32;
+            let mut list = Vec::with_capacity(members.len());
+            for m in members {
+                let m = m.get(E);
+                if m as usize >= self.sections.len() || m == 0 {
+                    bail!("{}: group {} lists section index {m}, out of range", self.name, String::from_utf8_lossy(signature));
+                }
+                self.sections[m as usize].group = Some(gidx);
+                list.push(m);
+            }
+            self.groups.push(Group {
+                section: i as u32,
+                signature,
+                signature_symbol: sig_sym,
+                comdat: flags.get(E) & elf::GRP_COMDAT != 0,
+                members: list,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sections the output rebuilds rather than copies.
+    fn drop_special_sections(&mut self) {
+        for s in &mut self.sections {
+            match s.name {
+                b".note.GNU-stack" => {
+                    // Kept for `-r` (one merged marker); executables turn it into PT_GNU_STACK.
+                    if s.flags & u64::from(elf::SHF_EXECINSTR) != 0 {
+                        self.wants_exec_stack = true;
+                    }
+                }
+                // Property notes must be merged by AND-ing their bits, not
+                // concatenated; rivet does not emit them yet.
+                b".note.gnu.property" | b".gnu_debuglink" => s.kept = false,
+                _ => {}
+            }
+            if s.flags & u64::from(elf::SHF_EXCLUDE) != 0 {
+                s.kept = false;
+            }
+        }
+    }
+
+    pub fn symbol_name(&self, i: usize) -> Option<&'a [u8]> {
+        let off = self.symbols.get(i)?.st_name.get(E) as usize;
+        let tail = self.strtab.get(off..)?;
+        let end = memchr0(tail)?;
+        Some(&tail[..end])
+    }
+
+    /// The symbol's name; only call for indices checked at parse time.
+    pub fn name_of(&self, i: usize) -> &'a [u8] {
+        self.symbol_name(i).unwrap_or(b"")
+    }
+
+    pub fn place_of(&self, i: usize) -> SymPlace {
+        let sym = &self.symbols[i];
+        match sym.st_shndx.get(E) {
+            elf::SHN_UNDEF => SymPlace::Undefined,
+            elf::SHN_ABS => SymPlace::Absolute,
+            elf::SHN_COMMON => SymPlace::Common,
+            elf::SHN_XINDEX => match self.symtab_shndx.get(i) {
+                Some(&s) => SymPlace::Section(s),
+                None => SymPlace::Section(u32::MAX),
+            },
+            s if s >= elf::SHN_LORESERVE => SymPlace::Absolute,
+            s => SymPlace::Section(u32::from(s)),
+        }
+    }
+
+    pub fn is_global(&self, i: usize) -> bool {
+        i >= self.first_global
+    }
+}
+
+/// Reinterprets bytes as a slice of a plain-old-data ELF record type, or
+/// `None` when the length is not a whole number of records.
+pub fn slice_of<T: Pod>(data: &[u8]) -> Option<&[T]> {
+    let n = data.len() / std::mem::size_of::<T>();
+    if n * std::mem::size_of::<T>() != data.len() {
+        return None;
+    }
+    object::pod::slice_from_bytes(data, n).ok().map(|(s, _)| s)
+}
+
+fn memchr0(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == 0)
+}

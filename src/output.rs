@@ -1,0 +1,615 @@
+//! The output file's table of contents — section headers, their order and
+//! offsets — and the write phase: the mapped file is split into disjoint
+//! slices along those offsets and every piece is written in parallel.
+
+use crate::apply::{copy_input, ApplyCtx};
+use crate::args::BuildId;
+use crate::error::Result;
+use crate::got::{GotKind, GotPlan};
+use crate::layout::{align_up, Chunk, ChunkKind, OutputSection, Sections, Segment, Synthetic, EHDR_SIZE, PHDR_SIZE, SHDR_SIZE};
+use crate::object::FileId;
+use crate::partition::{split_ranges, Filler, Partition};
+use crate::relocs::{RecordCtx, RelaTable};
+use crate::resolve::Resolution;
+use crate::symtab::{SymtabCtx, SymtabPlan, SYM_SIZE};
+use crate::{bail, err};
+use object::elf;
+use rayon::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    Null,
+    Out(u32),
+    Rela(u32),
+    Group(u32),
+    Symtab,
+    SymtabShndx,
+    Strtab,
+    Shstrtab,
+}
+
+#[derive(Debug, Clone)]
+pub struct Shdr {
+    pub content: Content,
+    pub name: Vec<u8>,
+    pub name_off: u32,
+    pub sh_type: u32,
+    pub flags: u64,
+    pub addr: u64,
+    pub offset: u64,
+    pub size: u64,
+    pub link: u32,
+    pub info: u32,
+    pub align: u64,
+    pub entsize: u64,
+}
+
+/// A COMDAT (or other) group kept under `-r`.
+#[derive(Debug, Clone)]
+pub struct GroupSection {
+    pub file: FileId,
+    pub group: u32,
+    pub members: Vec<u32>,
+}
+
+pub struct Toc {
+    pub shdrs: Vec<Shdr>,
+    pub groups: Vec<GroupSection>,
+    pub shstrtab: Vec<u8>,
+    pub shdr_offset: u64,
+    pub file_size: u64,
+    pub symtab_index: u32,
+}
+
+fn shdr(content: Content, name: &[u8], sh_type: u32) -> Shdr {
+    Shdr {
+        content,
+        name: name.to_vec(),
+        name_off: 0,
+        sh_type,
+        flags: 0,
+        addr: 0,
+        offset: 0,
+        size: 0,
+        link: 0,
+        info: 0,
+        align: 1,
+        entsize: 0,
+    }
+}
+
+/// Orders the section headers and gives every output section and
+/// relocation table its index. Under `-r`, groups come first (the ELF spec
+/// wants a group before its members) and each section is followed by its
+/// `.rela`; in an executable the `.rela` tables follow all sections.
+pub fn assign_indices(sections: &mut Sections, relas: &mut [RelaTable], relocatable: bool, with_symtab: bool) -> Toc {
+    let mut shdrs = vec![shdr(Content::Null, b"", elf::SHT_NULL)];
+    let mut groups: Vec<GroupSection> = Vec::new();
+    if relocatable {
+        for o in &sections.out {
+            if let Some((file, group)) = o.group {
+                if !groups.iter().any(|g| g.file == file && g.group == group) {
+                    groups.push(GroupSection {
+                        file,
+                        group,
+                        members: Vec::new(),
+                    });
+                }
+            }
+        }
+        for (i, _) in groups.iter().enumerate() {
+            let mut h = shdr(Content::Group(i as u32), b".group", elf::SHT_GROUP);
+            h.align = 4;
+            h.entsize = 4;
+            shdrs.push(h);
+        }
+    }
+    let rela_of: rustc_hash::FxHashMap<u32, usize> = relas.iter().enumerate().map(|(i, t)| (t.target, i)).collect();
+    for (i, o) in sections.out.iter_mut().enumerate() {
+        o.index = shdrs.len() as u32;
+        shdrs.push(shdr(Content::Out(i as u32), &o.name, o.sh_type));
+        if relocatable {
+            if let Some(&t) = rela_of.get(&(i as u32)) {
+                relas[t].index = shdrs.len() as u32;
+                shdrs.push(shdr(Content::Rela(t as u32), &[b".rela", &o.name[..]].concat(), elf::SHT_RELA));
+            }
+        }
+    }
+    if !relocatable {
+        for (t, table) in relas.iter_mut().enumerate() {
+            table.index = shdrs.len() as u32;
+            let name = [b".rela", &sections.out[table.target as usize].name[..]].concat();
+            shdrs.push(shdr(Content::Rela(t as u32), &name, elf::SHT_RELA));
+        }
+    }
+    for g in groups.iter_mut() {
+        for (i, o) in sections.out.iter().enumerate() {
+            if o.group == Some((g.file, g.group)) {
+                g.members.push(o.index);
+                if let Some(&t) = rela_of.get(&(i as u32)) {
+                    g.members.push(relas[t].index);
+                }
+            }
+        }
+    }
+    let mut symtab_index = 0;
+    if with_symtab {
+        symtab_index = shdrs.len() as u32;
+        shdrs.push(shdr(Content::Symtab, b".symtab", elf::SHT_SYMTAB));
+        // Extended section numbering needs the symbol table's shndx companion.
+        if shdrs.len() + 3 >= usize::from(elf::SHN_LORESERVE) {
+            shdrs.push(shdr(Content::SymtabShndx, b".symtab_shndx", elf::SHT_SYMTAB_SHNDX));
+        }
+        shdrs.push(shdr(Content::Strtab, b".strtab", elf::SHT_STRTAB));
+    }
+    shdrs.push(shdr(Content::Shstrtab, b".shstrtab", elf::SHT_STRTAB));
+    // Section names, without deduplication.
+    let mut shstrtab = vec![0u8];
+    for h in shdrs.iter_mut().skip(1) {
+        h.name_off = shstrtab.len() as u32;
+        shstrtab.extend_from_slice(&h.name);
+        shstrtab.push(0);
+    }
+    Toc {
+        shdrs,
+        groups,
+        shstrtab,
+        shdr_offset: 0,
+        file_size: 0,
+        symtab_index,
+    }
+}
+
+impl Toc {
+    pub fn has_shndx(&self) -> bool {
+        self.shdrs.iter().any(|h| h.content == Content::SymtabShndx)
+    }
+
+    /// Fills in every header's fields and gives the tables after the
+    /// sections their file offsets, starting at `end` (where the laid-out
+    /// sections stop).
+    pub fn finish(&mut self, sections: &Sections, relas: &mut [RelaTable], symtab: Option<&SymtabPlan>, res: &Resolution, relocatable: bool, end: u64) {
+        let mut off = end;
+        let symtab_index = self.symtab_index;
+        let strtab_index = self
+            .shdrs
+            .iter()
+            .position(|h| h.content == Content::Strtab)
+            .unwrap_or(0) as u32;
+        let nsyms = symtab.map(|s| s.len()).unwrap_or(0);
+        for h in self.shdrs.iter_mut() {
+            match h.content {
+                Content::Null => {}
+                Content::Out(i) => {
+                    let o = &sections.out[i as usize];
+                    h.flags = o.flags | if o.group.is_some() { u64::from(elf::SHF_GROUP) } else { 0 };
+                    h.addr = o.addr;
+                    h.offset = o.offset;
+                    h.size = o.size;
+                    h.align = o.align;
+                    h.entsize = o.entsize;
+                    if o.sh_type == elf::SHT_NOBITS && !o.is_alloc() {
+                        h.offset = off;
+                    }
+                    continue;
+                }
+                Content::Rela(t) => {
+                    let table = &mut relas[t as usize];
+                    off = align_up(off, 8);
+                    table.offset = off;
+                    h.offset = off;
+                    h.size = table.partition.total();
+                    h.align = 8;
+                    h.entsize = 24;
+                    h.link = symtab_index;
+                    h.info = sections.out[table.target as usize].index;
+                    let in_group = relocatable && sections.out[table.target as usize].group.is_some();
+                    h.flags = u64::from(elf::SHF_INFO_LINK) | if in_group { u64::from(elf::SHF_GROUP) } else { 0 };
+                }
+                Content::Group(g) => {
+                    let gs = &self.groups[g as usize];
+                    let obj = &res.objects[gs.file as usize];
+                    let sig = obj.groups[gs.group as usize].signature_symbol as usize;
+                    off = align_up(off, 4);
+                    h.offset = off;
+                    h.size = 4 * (1 + gs.members.len() as u64);
+                    h.link = symtab_index;
+                    h.info = symtab.map(|s| s.out_index(sections, obj, sig)).unwrap_or(0);
+                }
+                Content::Symtab => {
+                    off = align_up(off, 8);
+                    h.offset = off;
+                    h.size = nsyms * SYM_SIZE;
+                    h.align = 8;
+                    h.entsize = SYM_SIZE;
+                    h.link = strtab_index;
+                    h.info = symtab.map(|s| s.first_global).unwrap_or(0);
+                }
+                Content::SymtabShndx => {
+                    off = align_up(off, 4);
+                    h.offset = off;
+                    h.size = 4 * nsyms;
+                    h.align = 4;
+                    h.entsize = 4;
+                    h.link = symtab_index;
+                }
+                Content::Strtab => {
+                    h.offset = off;
+                    h.size = symtab.map(|s| s.strings.total()).unwrap_or(0);
+                }
+                Content::Shstrtab => {
+                    h.offset = off;
+                    h.size = self.shstrtab.len() as u64;
+                }
+            }
+            off += h.size;
+        }
+        self.shdr_offset = align_up(off, 8);
+        self.file_size = self.shdr_offset + SHDR_SIZE * self.shdrs.len() as u64;
+    }
+}
+
+/// Everything the write phase reads.
+pub struct WriteCtx<'a> {
+    pub res: &'a Resolution<'a>,
+    pub sections: &'a Sections,
+    pub relas: &'a [RelaTable],
+    pub toc: &'a Toc,
+    pub symtab: Option<&'a SymtabPlan>,
+    pub symtab_ctx: Option<SymtabCtx<'a>>,
+    pub records: RecordCtx<'a>,
+    pub apply: Option<ApplyCtx<'a>>,
+    pub got: Option<&'a GotPlan>,
+    pub phdrs: &'a [Segment],
+    pub entry: u64,
+    pub build_id: &'a BuildId,
+}
+
+/// One unit of parallel work and the slice it owns.
+enum Work<'b> {
+    Header(&'b mut [u8]),
+    Chunk(u32, u32, &'b mut [u8]),
+    Rela(u32, u32, &'b mut [u8]),
+    Group(u32, &'b mut [u8]),
+    Symbols(usize, &'b mut [u8], &'b mut [u8], Option<&'b mut [u8]>),
+    Shstrtab(&'b mut [u8]),
+    Shdrs(&'b mut [u8]),
+}
+
+fn scaled(p: &Partition, k: u64) -> Partition {
+    let counts: Vec<u64> = (0..p.units()).map(|i| p.size(i) * k).collect();
+    Partition::from_counts(&counts)
+}
+
+impl WriteCtx<'_> {
+    /// Splits `buf` (the whole mapped output) into disjoint slices and
+    /// writes them all in parallel, then the pieces that read others.
+    pub fn write(&self, buf: &mut [u8]) -> Result<()> {
+        if buf.len() as u64 != self.toc.file_size {
+            bail!("internal error: output mapped at {} bytes, laid out for {}", buf.len(), self.toc.file_size);
+        }
+        #[derive(Clone, Copy)]
+        enum Piece {
+            Header,
+            Out(u32),
+            Rela(u32),
+            Group(u32),
+            Symtab,
+            Shndx,
+            Strtab,
+            Shstrtab,
+            Shdrs,
+        }
+        let header_len = EHDR_SIZE + PHDR_SIZE * self.phdrs.len() as u64;
+        let mut pieces: Vec<(u64, u64, Piece)> = vec![(0, header_len, Piece::Header)];
+        for h in &self.toc.shdrs {
+            let p = match h.content {
+                Content::Null => continue,
+                Content::Out(i) => {
+                    let o = &self.sections.out[i as usize];
+                    if o.is_nobits() || o.size == 0 {
+                        continue;
+                    }
+                    Piece::Out(i)
+                }
+                Content::Rela(t) => Piece::Rela(t),
+                Content::Group(g) => Piece::Group(g),
+                Content::Symtab => Piece::Symtab,
+                Content::SymtabShndx => Piece::Shndx,
+                Content::Strtab => Piece::Strtab,
+                Content::Shstrtab => Piece::Shstrtab,
+            };
+            pieces.push((h.offset, h.size, p));
+        }
+        pieces.push((self.toc.shdr_offset, SHDR_SIZE * self.toc.shdrs.len() as u64, Piece::Shdrs));
+        pieces.sort_by_key(|p| p.0);
+        let ranges: Vec<(u64, u64)> = pieces.iter().map(|p| (p.0, p.1)).collect();
+        let slices = split_ranges(buf, &ranges);
+
+        let mut work: Vec<Work> = Vec::new();
+        let (mut symtab, mut shndx, mut strtab) = (None, None, None);
+        for ((_, _, piece), slice) in pieces.iter().zip(slices) {
+            match *piece {
+                Piece::Header => work.push(Work::Header(slice)),
+                Piece::Out(i) => {
+                    let o = &self.sections.out[i as usize];
+                    for (c, s) in o.partition.split(slice).into_iter().enumerate() {
+                        work.push(Work::Chunk(i, c as u32, s));
+                    }
+                }
+                Piece::Rela(t) => {
+                    for (c, s) in self.relas[t as usize].partition.split(slice).into_iter().enumerate() {
+                        work.push(Work::Rela(t, c as u32, s));
+                    }
+                }
+                Piece::Group(g) => work.push(Work::Group(g, slice)),
+                Piece::Symtab => symtab = Some(slice),
+                Piece::Shndx => shndx = Some(slice),
+                Piece::Strtab => strtab = Some(slice),
+                Piece::Shstrtab => work.push(Work::Shstrtab(slice)),
+                Piece::Shdrs => work.push(Work::Shdrs(slice)),
+            }
+        }
+        if let (Some(plan), Some(syms), Some(strs)) = (self.symtab, symtab, strtab) {
+            let syms = scaled(&plan.entries, SYM_SIZE).split(syms);
+            let strs = plan.strings.split(strs);
+            let mut shndx: Vec<Option<&mut [u8]>> = match shndx {
+                Some(x) => scaled(&plan.entries, 4).split(x).into_iter().map(Some).collect(),
+                None => (0..plan.entries.units()).map(|_| None).collect(),
+            };
+            for (unit, (sy, st)) in syms.into_iter().zip(strs).enumerate() {
+                work.push(Work::Symbols(unit, sy, st, shndx[unit].take()));
+            }
+        }
+        // Largest first, so one big section does not finish last alone.
+        work.par_iter_mut().try_for_each(|w| self.run(w))?;
+        Ok(())
+    }
+
+    fn run(&self, w: &mut Work) -> Result<()> {
+        match w {
+            Work::Header(b) => self.write_headers(b),
+            Work::Chunk(o, c, b) => {
+                let out = &self.sections.out[*o as usize];
+                self.write_chunk(out, &out.chunks[*c as usize], b)
+            }
+            Work::Rela(t, c, b) => {
+                let out = &self.sections.out[self.relas[*t as usize].target as usize];
+                crate::relocs::write_chunk(&self.records, out, &out.chunks[*c as usize], b)
+            }
+            Work::Group(g, b) => {
+                let gs = &self.toc.groups[*g as usize];
+                let obj = &self.res.objects[gs.file as usize];
+                let flags = if obj.groups[gs.group as usize].comdat { elf::GRP_COMDAT } else { 0 };
+                let mut f = Filler::new(b);
+                f.put(&flags.to_le_bytes())?;
+                for m in &gs.members {
+                    f.put(&m.to_le_bytes())?;
+                }
+                Ok(f.finish()?)
+            }
+            Work::Symbols(unit, sy, st, x) => match &self.symtab_ctx {
+                Some(ctx) => ctx.write_unit(*unit, sy, st, x.as_deref_mut()),
+                None => Ok(()),
+            },
+            Work::Shstrtab(b) => {
+                let mut f = Filler::new(b);
+                f.put(&self.toc.shstrtab)?;
+                Ok(f.finish()?)
+            }
+            Work::Shdrs(b) => self.write_shdrs(b),
+        }
+    }
+
+    fn write_chunk(&self, out: &OutputSection, chunk: &Chunk, buf: &mut [u8]) -> Result<()> {
+        let total = buf.len() as u64;
+        let mut f = Filler::new(buf);
+        let pad = total.checked_sub(chunk.size).ok_or_else(|| err!("internal error: chunk larger than its slice"))?;
+        f.take(pad as usize)?;
+        let data = f.take(chunk.size as usize)?;
+        match chunk.kind {
+            ChunkKind::Input { file, sec } => {
+                let obj = &self.res.objects[file as usize];
+                copy_input(obj, sec, chunk, data);
+                if let Some(apply) = &self.apply {
+                    apply.apply(obj, sec, out, chunk, data)?;
+                }
+            }
+            ChunkKind::Synthetic(kind) => self.write_synthetic(kind, out.addr + chunk.offset, data)?,
+        }
+        Ok(f.finish()?)
+    }
+
+    fn write_synthetic(&self, kind: Synthetic, addr: u64, data: &mut [u8]) -> Result<()> {
+        let (Some(got), Some(apply)) = (self.got, &self.apply) else {
+            return Ok(());
+        };
+        let values = apply.values;
+        let len = data.len();
+        let mut f = Filler::new(data);
+        match kind {
+            Synthetic::Got => {
+                let tp = apply.tls.tp();
+                for &(r, k) in &got.got {
+                    let v = match k {
+                        GotKind::Address => match got.iplt_index.get(&r) {
+                            Some(&slot) => values.iplt_addr + crate::got::IPLT_ENTRY * u64::from(slot),
+                            None => values.raw_value(self.res, self.sections, r),
+                        },
+                        GotKind::TpOff => values.raw_value(self.res, self.sections, r).wrapping_sub(tp),
+                    };
+                    f.put(&v.to_le_bytes())?;
+                }
+            }
+            Synthetic::GotPlt => {
+                // Reserved words stay zero: there is no dynamic section.
+                f.take(data_len_of(got.gotplt_size()))?;
+            }
+            Synthetic::Iplt => {
+                for slot in 0..got.iplt.len() as u64 {
+                    let stub = addr + crate::got::IPLT_ENTRY * slot;
+                    let target = values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot);
+                    let disp = target.wrapping_sub(stub + 6) as i64;
+                    let disp = i32::try_from(disp).map_err(|_| err!("IFUNC slot out of range of its stub"))?;
+                    f.put(&[0xff, 0x25])?;
+                    f.put(&disp.to_le_bytes())?;
+                    f.put(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0x0f, 0x1f, 0x40, 0x00])?;
+                }
+            }
+            Synthetic::RelaIplt => {
+                for (slot, &r) in got.iplt.iter().enumerate() {
+                    let target = values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot as u64);
+                    let resolver = values.raw_value(self.res, self.sections, r);
+                    f.put(&target.to_le_bytes())?;
+                    f.put(&u64::from(elf::R_X86_64_IRELATIVE).to_le_bytes())?;
+                    f.put(&resolver.to_le_bytes())?;
+                }
+            }
+            Synthetic::Commons => {}
+            // Written after everything else: they read the rest of the file.
+            Synthetic::EhFrameHdr => {
+                f.take(len)?;
+            }
+            Synthetic::BuildIdNote => {
+                let desc = len - 16;
+                f.put(&4u32.to_le_bytes())?;
+                f.put(&(desc as u32).to_le_bytes())?;
+                f.put(&elf::NT_GNU_BUILD_ID.to_le_bytes())?;
+                f.put(b"GNU\0")?;
+                f.take(desc)?;
+            }
+        }
+        if kind == Synthetic::Commons {
+            return Ok(());
+        }
+        Ok(f.finish()?)
+    }
+
+    fn write_headers(&self, b: &mut [u8]) -> Result<()> {
+        let relocatable = self.phdrs.is_empty();
+        let shnum = self.toc.shdrs.len() as u64;
+        let shstrndx = (self.toc.shdrs.len() - 1) as u64;
+        let mut f = Filler::new(b);
+        let mut ident = [0u8; 16];
+        ident[..4].copy_from_slice(b"\x7fELF");
+        ident[4] = elf::ELFCLASS64;
+        ident[5] = elf::ELFDATA2LSB;
+        ident[6] = elf::EV_CURRENT;
+        f.put(&ident)?;
+        f.put(&(if relocatable { elf::ET_REL } else { elf::ET_EXEC }).to_le_bytes())?;
+        f.put(&elf::EM_X86_64.to_le_bytes())?;
+        f.put(&u32::from(elf::EV_CURRENT).to_le_bytes())?;
+        f.put(&self.entry.to_le_bytes())?;
+        f.put(&(if relocatable { 0u64 } else { EHDR_SIZE }).to_le_bytes())?;
+        f.put(&self.toc.shdr_offset.to_le_bytes())?;
+        f.put(&0u32.to_le_bytes())?; // e_flags
+        f.put(&(EHDR_SIZE as u16).to_le_bytes())?;
+        f.put(&(if relocatable { 0u16 } else { PHDR_SIZE as u16 }).to_le_bytes())?;
+        f.put(&(self.phdrs.len() as u16).to_le_bytes())?;
+        f.put(&(SHDR_SIZE as u16).to_le_bytes())?;
+        // Extended numbering: counts past SHN_LORESERVE live in section 0.
+        let lo = u64::from(elf::SHN_LORESERVE);
+        f.put(&(if shnum >= lo { 0 } else { shnum as u16 }).to_le_bytes())?;
+        f.put(&(if shstrndx >= lo { elf::SHN_XINDEX } else { shstrndx as u16 }).to_le_bytes())?;
+        for p in self.phdrs {
+            f.put(&p.p_type.to_le_bytes())?;
+            f.put(&p.flags.to_le_bytes())?;
+            f.put(&p.offset.to_le_bytes())?;
+            f.put(&p.vaddr.to_le_bytes())?;
+            f.put(&p.vaddr.to_le_bytes())?;
+            f.put(&p.filesz.to_le_bytes())?;
+            f.put(&p.memsz.to_le_bytes())?;
+            f.put(&p.align.to_le_bytes())?;
+        }
+        Ok(f.finish()?)
+    }
+
+    fn write_shdrs(&self, b: &mut [u8]) -> Result<()> {
+        let mut f = Filler::new(b);
+        let lo = u64::from(elf::SHN_LORESERVE);
+        let shnum = self.toc.shdrs.len() as u64;
+        let shstrndx = shnum - 1;
+        for (i, h) in self.toc.shdrs.iter().enumerate() {
+            let (mut size, mut link) = (h.size, h.link);
+            if i == 0 {
+                size = if shnum >= lo { shnum } else { 0 };
+                link = if shstrndx >= lo { shstrndx as u32 } else { 0 };
+            }
+            f.put(&h.name_off.to_le_bytes())?;
+            f.put(&h.sh_type.to_le_bytes())?;
+            f.put(&h.flags.to_le_bytes())?;
+            f.put(&h.addr.to_le_bytes())?;
+            f.put(&h.offset.to_le_bytes())?;
+            f.put(&size.to_le_bytes())?;
+            f.put(&link.to_le_bytes())?;
+            f.put(&h.info.to_le_bytes())?;
+            f.put(&h.align.to_le_bytes())?;
+            f.put(&h.entsize.to_le_bytes())?;
+        }
+        Ok(f.finish()?)
+    }
+
+    /// The pieces that read the rest of the written file: `.eh_frame_hdr`
+    /// (from the relocated `.eh_frame`) and the build ID (a hash of it all).
+    pub fn write_late(&self, buf: &mut [u8]) -> Result<()> {
+        if let (Some(hdr), Some(eh)) = (self.sections.find(b".eh_frame_hdr"), self.sections.find(b".eh_frame")) {
+            let (lo, hi) = buf.split_at_mut(eh.offset as usize);
+            let table = crate::ehframe::fde_table(&hi[..eh.size as usize], eh.addr)?;
+            let out = &mut lo[hdr.offset as usize..][..hdr.size as usize];
+            crate::ehframe::write_hdr(out, hdr.addr, eh.addr, table)?;
+        }
+        if let Some((off, len)) = self.build_id_desc() {
+            let id = match self.build_id {
+                BuildId::Fixed(v) => v.clone(),
+                BuildId::Uuid => {
+                    let mut v = vec![0u8; 16];
+                    std::fs::File::open("/dev/urandom")
+                        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut v))
+                        .map_err(|e| err!("rivet: --build-id=uuid: cannot read /dev/urandom: {e}"))?;
+                    v[6] = (v[6] & 0x0f) | 0x40;
+                    v[8] = (v[8] & 0x3f) | 0x80;
+                    v
+                }
+                BuildId::Hash(n) => tree_hash(buf)[..*n].to_vec(),
+                BuildId::None => return Ok(()),
+            };
+            buf[off as usize..][..len as usize].copy_from_slice(&id);
+        }
+        Ok(())
+    }
+
+    fn build_id_desc(&self) -> Option<(u64, u64)> {
+        self.sections.out.iter().find_map(|o| {
+            o.chunks
+                .iter()
+                .find(|c| c.kind == ChunkKind::Synthetic(Synthetic::BuildIdNote))
+                .map(|c| (o.offset + c.offset + 16, c.size - 16))
+        })
+    }
+}
+
+fn data_len_of(n: u64) -> usize {
+    n as usize
+}
+
+/// SHA-1 of the SHA-1s of 1 MiB pieces, hashed in parallel: a stable
+/// function of the output's bytes (not the SHA-1 GNU ld would print).
+pub fn tree_hash(buf: &[u8]) -> [u8; 20] {
+    use sha1::{Digest, Sha1};
+    let parts: Vec<[u8; 20]> = buf.par_chunks(1 << 20).map(|c| Sha1::digest(c).into()).collect();
+    let mut h = Sha1::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// Size of the build-id note for `id`.
+pub fn build_id_note_size(id: &BuildId) -> Option<u64> {
+    match id {
+        BuildId::None => None,
+        BuildId::Hash(n) => Some(16 + align_up(*n as u64, 4)),
+        BuildId::Uuid => Some(32),
+        BuildId::Fixed(v) => Some(16 + align_up(v.len() as u64, 4)),
+    }
+}

@@ -1,0 +1,160 @@
+//! Relocation records in the output: every `.rela.*` of `-r`, and of an
+//! executable linked with `--emit-relocs`.
+//!
+//! [`for_each_record`] is the one description of what records an input
+//! section yields; the count (phase one) and the write (phase three) both
+//! call it, so they cannot disagree. An input relocation yields no record
+//! when it lies in a dropped `.eh_frame` FDE, and one otherwise; relaxed TLS
+//! sequences keep one record each, retyped to what was written.
+
+use crate::arch::x86_64::{emitted_type, reloc_spec};
+use crate::error::Result;
+use crate::layout::{Chunk, ChunkKind, OutputSection, Sections};
+use crate::object::{SymPlace, E};
+use crate::partition::{Filler, Partition};
+use crate::resolve::Resolution;
+use crate::symtab::SymtabPlan;
+use object::elf;
+use rayon::prelude::*;
+
+pub const RELA_SIZE: u64 = 24;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    pub offset: u64,
+    pub sym: u32,
+    pub r_type: u32,
+    pub addend: i64,
+}
+
+/// The `.rela` table of one output section.
+#[derive(Debug, Clone)]
+pub struct RelaTable {
+    /// Position of the section it applies to in `Sections::out`.
+    pub target: u32,
+    /// Bytes per chunk of the target section.
+    pub partition: Partition,
+    pub index: u32,
+    pub offset: u64,
+}
+
+/// Where the symbol indices of records come from; under `-r` and
+/// `--emit-relocs` alike, the output symbol table.
+pub struct RecordCtx<'a> {
+    pub res: &'a Resolution<'a>,
+    pub sections: &'a Sections,
+    pub symtab: Option<&'a SymtabPlan>,
+    pub exe: bool,
+}
+
+/// Calls `f` with every record the input section of `chunk` yields.
+pub fn for_each_record(ctx: &RecordCtx, out: &OutputSection, chunk: &Chunk, mut f: impl FnMut(Record)) {
+    let ChunkKind::Input { file, sec } = chunk.kind else {
+        return;
+    };
+    let obj = &ctx.res.objects[file as usize];
+    let relocs = obj.sections[sec as usize].relocs;
+    let base = out.addr + chunk.offset;
+    let mut consumed = false;
+    for r in relocs {
+        let in_off = r.r_offset.get(E);
+        let off = match &chunk.eh {
+            Some(eh) => match eh.find(in_off) {
+                Some(rec) => u64::from(rec.out_off) + in_off - u64::from(rec.in_off),
+                None => continue,
+            },
+            None => in_off,
+        };
+        let ty = r.r_type(E, false);
+        let idx = r.r_sym(E, false) as usize;
+        let mut addend = r.r_addend.get(E);
+        let (mut r_type, delta) = match (ctx.exe, reloc_spec(ty)) {
+            (true, Some(spec)) if !consumed => {
+                consumed = spec.consumes_next();
+                emitted_type(spec, ty)
+            }
+            (true, _) if consumed => {
+                consumed = false;
+                (elf::R_X86_64_NONE, 0)
+            }
+            _ => (ty, 0),
+        };
+        let mut sym = match ctx.symtab {
+            Some(t) => t.out_index(ctx.sections, obj, idx),
+            None => 0,
+        };
+        if idx != 0 && idx < obj.first_global && obj.symbols[idx].st_type() == elf::STT_SECTION {
+            // Section symbols now name the output section: the input
+            // section's offset inside it moves into the addend.
+            if let SymPlace::Section(s) = obj.place_of(idx) {
+                let p = ctx.sections.placement[file as usize][s as usize];
+                if p.is_placed() {
+                    addend += ctx.sections.out[p.out as usize].chunks[p.chunk as usize].offset as i64;
+                }
+            }
+        }
+        if idx != 0 && sym == 0 {
+            // The target was discarded (a losing COMDAT copy): nothing to relocate against.
+            r_type = elf::R_X86_64_NONE;
+            addend = 0;
+        }
+        if r_type == elf::R_X86_64_NONE {
+            sym = 0;
+            addend = 0;
+        }
+        f(Record {
+            offset: (base + off).wrapping_add(delta as u64),
+            sym,
+            r_type,
+            addend,
+        });
+    }
+}
+
+/// Counts the records of every output section (phase one) and returns the
+/// tables of those that have any, in section order.
+pub fn plan(ctx: &RecordCtx) -> Vec<RelaTable> {
+    ctx.sections
+        .out
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let counts: Vec<u64> = o
+                .chunks
+                .iter()
+                .map(|c| {
+                    let mut n = 0u64;
+                    for_each_record(ctx, o, c, |_| n += 1);
+                    n * RELA_SIZE
+                })
+                .collect();
+            let partition = Partition::from_counts(&counts);
+            (partition.total() > 0).then_some(RelaTable {
+                target: i as u32,
+                partition,
+                index: 0,
+                offset: 0,
+            })
+        })
+        .collect()
+}
+
+/// Writes one chunk's records into its slice (phase three).
+pub fn write_chunk(ctx: &RecordCtx, out: &OutputSection, chunk: &Chunk, buf: &mut [u8]) -> Result<()> {
+    let mut f = Filler::new(buf);
+    let mut err = None;
+    for_each_record(ctx, out, chunk, |r| {
+        let mut b = [0u8; 24];
+        b[0..8].copy_from_slice(&r.offset.to_le_bytes());
+        b[8..16].copy_from_slice(&((u64::from(r.sym) << 32) | u64::from(r.r_type)).to_le_bytes());
+        b[16..24].copy_from_slice(&r.addend.to_le_bytes());
+        if let Err(e) = f.put(&b) {
+            err.get_or_insert(e);
+        }
+    });
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    f.finish()?;
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! Symbol resolution: the global symbol table, archive member loading (with
+//! group rescanning), COMDAT deduplication, and the strong/weak/common rules.
+//!
+//! Files are added in command-line order, as GNU ld reads them. Archive
+//! members are loaded in rounds: every member that defines a symbol still
+//! undefined is parsed in parallel, then added in member order, each only if
+//! it is still wanted by then, so the result is the one a serial scan gives.
+
+use crate::args::Args;
+use crate::error::{Error, Result};
+use crate::input::{self, Bytes, MemberData, OpenedInput};
+use crate::object::{FileId, ObjectFile, SymPlace, E};
+use crate::{bail, err};
+use object::elf;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use typed_arena::Arena;
+
+pub type SymId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    Weak,
+    Common,
+    Strong,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Definition {
+    Undefined,
+    /// Defined by symbol `sym` of object `file`.
+    Object { file: FileId, sym: u32, strength: Strength },
+    /// Defined by the linker itself once the layout is known
+    /// (`__init_array_start`, `__start_SECTION`, ...).
+    Synthetic,
+}
+
+#[derive(Debug)]
+pub struct GlobalSymbol<'a> {
+    pub name: &'a [u8],
+    pub def: Definition,
+    /// Some object refers to it with a non-weak undefined symbol.
+    pub strong_ref: bool,
+    /// The first object that refers to it, for messages.
+    pub first_ref: Option<FileId>,
+}
+
+/// Storage that outlives parsing: aligned copies of archive members (ar
+/// places them at 2-byte boundaries, ELF records need 8) and thin-archive
+/// member files.
+#[derive(Default)]
+pub struct Stores {
+    words: Arena<u64>,
+    files: Arena<Bytes>,
+}
+
+impl Stores {
+    fn aligned<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
+        if (data.as_ptr() as usize) % 8 == 0 {
+            return data;
+        }
+        let words = self.words.alloc_extend(data.chunks(8).map(|c| {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            u64::from_le_bytes(w)
+        }));
+        &object::pod::bytes_of_slice(words)[..data.len()]
+    }
+}
+
+pub struct Resolution<'a> {
+    pub objects: Vec<ObjectFile<'a>>,
+    pub symbols: Vec<GlobalSymbol<'a>>,
+    pub by_name: FxHashMap<&'a [u8], SymId>,
+}
+
+impl<'a> Resolution<'a> {
+    pub fn lookup(&self, name: &[u8]) -> Option<SymId> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn name(&self, id: SymId) -> String {
+        String::from_utf8_lossy(self.symbols[id as usize].name).into_owned()
+    }
+}
+
+/// What is waiting to be parsed: a display name and the bytes.
+struct Pending<'a> {
+    name: String,
+    data: &'a [u8],
+}
+
+struct Resolver<'a> {
+    res: Resolution<'a>,
+    comdats: FxHashMap<&'a [u8], FileId>,
+    stores: &'a Stores,
+    errors: Vec<Error>,
+}
+
+pub fn resolve<'a>(args: &Args, inputs: &'a [OpenedInput], stores: &'a Stores) -> Result<Resolution<'a>> {
+    let mut r = Resolver {
+        res: Resolution {
+            objects: Vec::new(),
+            symbols: Vec::new(),
+            by_name: FxHashMap::default(),
+        },
+        comdats: FxHashMap::default(),
+        stores,
+        errors: Vec::new(),
+    };
+    // `-u` symbols and the entry point are undefined references from the
+    // start, so archive members defining them are loaded.
+    let entry = args.entry.clone().unwrap_or_else(|| "_start".to_string());
+    let forced: Vec<&'a [u8]> = args
+        .undefined
+        .iter()
+        .chain((args.kind == crate::args::OutputKind::StaticExe).then_some(&entry))
+        .map(|s| &*Box::leak(s.clone().into_bytes().into_boxed_slice()))
+        .collect();
+    for name in forced {
+        let id = r.intern(name);
+        r.res.symbols[id as usize].strong_ref = true;
+    }
+
+    let mut archives: Vec<(usize, input::Archive<'a>, Vec<bool>)> = Vec::new();
+    let mut i = 0;
+    while i < inputs.len() {
+        let inp = &inputs[i];
+        let name = inp.path.display().to_string();
+        if input::is_archive(&inp.bytes) {
+            let ar = input::parse_archive(&inp.path, &inp.bytes)?;
+            let loaded = vec![false; ar.members.len()];
+            archives.push((i, ar, loaded));
+            let last = archives.len() - 1;
+            let (_, ar, loaded) = &mut archives[last];
+            if inp.whole_archive {
+                let all: Vec<usize> = (0..ar.members.len()).collect();
+                r.load_members(&name, ar, loaded, &all, false)?;
+            } else {
+                r.scan_archive(&name, ar, loaded)?;
+            }
+        } else {
+            r.add_files(vec![Pending {
+                name,
+                data: &inp.bytes,
+            }])?;
+        }
+        // At the end of a group, rescan its archives until nothing loads.
+        if let Some(g) = inp.group {
+            let group_ends = inputs.get(i + 1).map(|n| n.group != Some(g)).unwrap_or(true);
+            if group_ends {
+                loop {
+                    let mut progress = false;
+                    for (idx, ar, loaded) in archives.iter_mut() {
+                        if inputs[*idx].group == Some(g) {
+                            let name = inputs[*idx].path.display().to_string();
+                            progress |= r.scan_archive(&name, ar, loaded)?;
+                        }
+                    }
+                    if !progress {
+                        break;
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    if let Some(e) = r.errors.into_iter().next() {
+        return Err(e);
+    }
+    Ok(r.res)
+}
+
+impl<'a> Resolver<'a> {
+    fn intern(&mut self, name: &'a [u8]) -> SymId {
+        if let Some(&id) = self.res.by_name.get(name) {
+            return id;
+        }
+        let id = self.res.symbols.len() as SymId;
+        self.res.symbols.push(GlobalSymbol {
+            name,
+            def: Definition::Undefined,
+            strong_ref: false,
+            first_ref: None,
+        });
+        self.res.by_name.insert(name, id);
+        id
+    }
+
+    fn wanted(&self, name: &[u8]) -> bool {
+        match self.res.by_name.get(name) {
+            Some(&id) => {
+                let s = &self.res.symbols[id as usize];
+                s.def == Definition::Undefined && s.strong_ref
+            }
+            None => false,
+        }
+    }
+
+    /// Loads every member defining a wanted symbol, in rounds, until none is
+    /// left. Returns whether anything was loaded.
+    fn scan_archive(&mut self, name: &str, ar: &input::Archive<'a>, loaded: &mut [bool]) -> Result<bool> {
+        let mut any = false;
+        loop {
+            let mut want: Vec<usize> = ar
+                .index
+                .iter()
+                .filter(|(sym, m)| !loaded[*m] && self.wanted(sym))
+                .map(|&(_, m)| m)
+                .collect();
+            if want.is_empty() {
+                return Ok(any);
+            }
+            want.sort_unstable();
+            want.dedup();
+            any |= self.load_members(name, ar, loaded, &want, true)?;
+        }
+    }
+
+    fn load_members(
+        &mut self,
+        archive_name: &str,
+        ar: &input::Archive<'a>,
+        loaded: &mut [bool],
+        which: &[usize],
+        recheck: bool,
+    ) -> Result<bool> {
+        let mut pending = Vec::with_capacity(which.len());
+        for &m in which {
+            let member = &ar.members[m];
+            let data: &'a [u8] = match &member.data {
+                MemberData::Inline(d) => self.stores.aligned(d),
+                MemberData::External(path) => {
+                    let bytes = input::map_file(path)
+                        .map_err(|e| err!("{archive_name}: thin archive member: {}", e.0))?;
+                    let bytes: &'a Bytes = self.stores.files.alloc(bytes);
+                    self.stores.aligned(bytes)
+                }
+            };
+            pending.push((m, Pending {
+                name: format!("{archive_name}({})", member.name),
+                data,
+            }));
+        }
+        let base = self.res.objects.len() as FileId;
+        let parsed: Vec<Result<ObjectFile<'a>>> = pending
+            .par_iter()
+            .enumerate()
+            .map(|(k, (_, p))| ObjectFile::parse(base + k as FileId, p.name.clone(), p.data))
+            .collect();
+        let mut any = false;
+        for ((m, _), obj) in pending.iter().zip(parsed) {
+            let mut obj = obj?;
+            // A member loaded earlier in this round may have defined what
+            // this one was wanted for; GNU ld would not load it then.
+            if recheck && !ar.index.iter().any(|(s, mm)| mm == m && self.wanted(s)) {
+                continue;
+            }
+            loaded[*m] = true;
+            obj.id = self.res.objects.len() as FileId;
+            self.add_object(obj);
+            any = true;
+        }
+        Ok(any)
+    }
+
+    fn add_files(&mut self, files: Vec<Pending<'a>>) -> Result<()> {
+        let base = self.res.objects.len() as FileId;
+        let parsed: Vec<Result<ObjectFile<'a>>> = files
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, p)| {
+                if input::is_archive(p.data) {
+                    bail!("{}: archive where an object was expected", p.name);
+                }
+                if !p.data.starts_with(b"\x7fELF") {
+                    bail!("{}: file format not recognized (linker scripts are not supported yet)", p.name);
+                }
+                ObjectFile::parse(base + k as FileId, p.name, p.data)
+            })
+            .collect();
+        for obj in parsed {
+            self.add_object(obj?);
+        }
+        Ok(())
+    }
+
+    fn add_object(&mut self, mut obj: ObjectFile<'a>) {
+        let id = obj.id;
+        // COMDAT: the first group with a signature wins; later copies go.
+        for g in 0..obj.groups.len() {
+            if !obj.groups[g].comdat {
+                continue;
+            }
+            let sig = obj.groups[g].signature;
+            if self.comdats.contains_key(sig) {
+                let section = obj.groups[g].section as usize;
+                obj.sections[section].kept = false;
+                for k in 0..obj.groups[g].members.len() {
+                    let m = obj.groups[g].members[k] as usize;
+                    obj.sections[m].kept = false;
+                }
+            } else {
+                self.comdats.insert(sig, id);
+            }
+        }
+        let mut ids = Vec::with_capacity(obj.symbols.len() - obj.first_global);
+        for i in obj.first_global..obj.symbols.len() {
+            let sym = &obj.symbols[i];
+            let name = obj.name_of(i);
+            let sid = self.intern(name);
+            ids.push(sid);
+            let bind = sym.st_bind();
+            let weak = bind == elf::STB_WEAK;
+            let place = obj.place_of(i);
+            let defined_here = match place {
+                SymPlace::Undefined => false,
+                SymPlace::Section(s) => obj.sections.get(s as usize).is_some_and(|s| s.kept),
+                _ => true,
+            };
+            let gs = &mut self.res.symbols[sid as usize];
+            if !defined_here {
+                if place == SymPlace::Undefined && !weak {
+                    gs.strong_ref = true;
+                }
+                if gs.first_ref.is_none() {
+                    gs.first_ref = Some(id);
+                }
+                continue;
+            }
+            let strength = match place {
+                SymPlace::Common => Strength::Common,
+                _ if weak => Strength::Weak,
+                _ => Strength::Strong,
+            };
+            let new = Definition::Object {
+                file: id,
+                sym: i as u32,
+                strength,
+            };
+            match gs.def {
+                Definition::Undefined | Definition::Synthetic => gs.def = new,
+                Definition::Object {
+                    file,
+                    sym: osym,
+                    strength: old,
+                } => {
+                    if old == Strength::Strong && strength == Strength::Strong {
+                        let first = &self.res.objects[file as usize].name;
+                        self.errors.push(err!(
+                            "duplicate symbol: {}\n>>> defined in {}\n>>> defined in {}",
+                            String::from_utf8_lossy(name),
+                            first,
+                            obj.name
+                        ));
+                    } else if strength > old {
+                        gs.def = new;
+                    } else if strength == Strength::Common && old == Strength::Common {
+                        let old_size = self.res.objects[file as usize].symbols[osym as usize].st_size.get(E);
+                        if sym.st_size.get(E) > old_size {
+                            gs.def = new;
+                        }
+                    }
+                }
+            }
+        }
+        obj.global_ids = ids;
+        self.res.objects.push(obj);
+    }
+}

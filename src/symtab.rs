@@ -1,0 +1,371 @@
+//! The output symbol and string tables, counted per file and written in
+//! parallel: `[null][section symbols][locals of each file][globals each
+//! file owns][linker-defined]`, with `.strtab` partitioned the same way.
+//!
+//! A global is written by the file that defines it (or, if undefined, the
+//! first file that refers to it), so ownership — and with it every count
+//! and index — follows from the resolution alone.
+
+use crate::error::Result;
+use crate::got::SymRef;
+use crate::layout::Sections;
+use crate::object::{ObjectFile, SymPlace, E};
+use crate::partition::{Filler, Partition};
+use crate::resolve::{Definition, Resolution, Strength, SymId};
+use crate::symvals::{local_value, Commons};
+use object::elf;
+use rayon::prelude::*;
+
+pub const SYM_SIZE: u64 = 24;
+
+pub struct SymtabPlan {
+    /// Output section indices given an STT_SECTION symbol, in order.
+    pub section_syms: Vec<u32>,
+    /// `section_sym_of[out]`: the symbol index of output section `out`'s section symbol.
+    pub section_sym_of: Vec<u32>,
+    /// Entries: unit 0 is the null symbol and section symbols, then one unit
+    /// per file for locals, one per file for globals, one for the linker.
+    pub entries: Partition,
+    /// Bytes of `.strtab`, partitioned like `entries`.
+    pub strings: Partition,
+    pub local_index: Vec<Vec<u32>>,
+    pub global_index: Vec<u32>,
+    pub first_global: u32,
+    pub exe: bool,
+}
+
+fn keep_local(obj: &ObjectFile, sections: &Sections, i: usize) -> bool {
+    if i == 0 || obj.symbols[i].st_type() == elf::STT_SECTION {
+        return false;
+    }
+    match obj.place_of(i) {
+        SymPlace::Section(s) => sections.placement[obj.id as usize]
+            .get(s as usize)
+            .is_some_and(|p| p.is_placed()),
+        _ => true,
+    }
+}
+
+/// Whether file `obj` writes global symbol `i` (an index into its table).
+fn owns(res: &Resolution, obj: &ObjectFile, i: usize) -> bool {
+    let id = obj.global_ids[i - obj.first_global];
+    match res.symbols[id as usize].def {
+        Definition::Object { file, sym, .. } => file == obj.id && sym as usize == i,
+        Definition::Undefined => res.symbols[id as usize].first_ref == Some(obj.id),
+        Definition::Synthetic => false,
+    }
+}
+
+fn linker_owned<'r>(res: &'r Resolution<'_>) -> impl Iterator<Item = SymId> + 'r {
+    res.symbols.iter().enumerate().filter_map(|(id, s)| match s.def {
+        Definition::Synthetic => Some(id as SymId),
+        Definition::Undefined if s.first_ref.is_none() => Some(id as SymId),
+        _ => None,
+    })
+}
+
+pub fn plan(res: &Resolution, sections: &Sections, with_section_syms: bool, exe: bool) -> SymtabPlan {
+    let section_syms: Vec<u32> = if with_section_syms {
+        sections.out.iter().map(|o| o.index).collect()
+    } else {
+        Vec::new()
+    };
+    let mut section_sym_of = vec![0u32; sections.out.len()];
+    if with_section_syms {
+        for (i, s) in section_sym_of.iter_mut().enumerate() {
+            *s = 1 + i as u32;
+        }
+    }
+    let n = res.objects.len();
+    // Count locals and globals per file, with their string bytes.
+    let counts: Vec<(u64, u64, u64, u64)> = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            let (mut nl, mut sl, mut ng, mut sg) = (0, 0, 0, 0);
+            for i in 0..obj.symbols.len() {
+                if i < obj.first_global {
+                    if keep_local(obj, sections, i) {
+                        nl += 1;
+                        sl += obj.name_of(i).len() as u64 + 1;
+                    }
+                } else if owns(res, obj, i) {
+                    ng += 1;
+                    sg += obj.name_of(i).len() as u64 + 1;
+                }
+            }
+            (nl, sl, ng, sg)
+        })
+        .collect();
+    let (mut nlink, mut slink) = (0u64, 0u64);
+    for id in linker_owned(res) {
+        nlink += 1;
+        slink += res.symbols[id as usize].name.len() as u64 + 1;
+    }
+    let mut entries = Vec::with_capacity(2 * n + 2);
+    let mut strings = Vec::with_capacity(2 * n + 2);
+    entries.push(1 + section_syms.len() as u64);
+    strings.push(1);
+    for c in &counts {
+        entries.push(c.0);
+        strings.push(c.1);
+    }
+    for c in &counts {
+        entries.push(c.2);
+        strings.push(c.3);
+    }
+    entries.push(nlink);
+    strings.push(slink);
+    let entries = Partition::from_counts(&entries);
+    let strings = Partition::from_counts(&strings);
+    let first_global = entries.offset(1 + n) as u32;
+
+    // Output indices of every kept local and every global.
+    let local_index: Vec<Vec<u32>> = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            let mut at = entries.offset(1 + obj.id as usize) as u32;
+            let mut v = vec![0u32; obj.first_global];
+            for (i, slot) in v.iter_mut().enumerate() {
+                if keep_local(obj, sections, i) {
+                    *slot = at;
+                    at += 1;
+                }
+            }
+            v
+        })
+        .collect();
+    let mut global_index = vec![0u32; res.symbols.len()];
+    let per_file: Vec<Vec<(SymId, u32)>> = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            let mut at = entries.offset(1 + n + obj.id as usize) as u32;
+            let mut v = Vec::new();
+            for i in obj.first_global..obj.symbols.len() {
+                if owns(res, obj, i) {
+                    v.push((obj.global_ids[i - obj.first_global], at));
+                    at += 1;
+                }
+            }
+            v
+        })
+        .collect();
+    for v in per_file {
+        for (id, at) in v {
+            global_index[id as usize] = at;
+        }
+    }
+    let mut at = entries.offset(1 + 2 * n) as u32;
+    for id in linker_owned(res) {
+        global_index[id as usize] = at;
+        at += 1;
+    }
+    SymtabPlan {
+        section_syms,
+        section_sym_of,
+        entries,
+        strings,
+        local_index,
+        global_index,
+        first_global,
+        exe,
+    }
+}
+
+impl SymtabPlan {
+    pub fn len(&self) -> u64 {
+        self.entries.total()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The output symbol index for symbol `idx` of `obj`, as relocation
+    /// records refer to it (0 when the symbol was dropped).
+    pub fn out_index(&self, sections: &Sections, obj: &ObjectFile, idx: usize) -> u32 {
+        if idx == 0 {
+            return 0;
+        }
+        if idx >= obj.first_global {
+            return self.global_index[obj.global_ids[idx - obj.first_global] as usize];
+        }
+        if obj.symbols[idx].st_type() == elf::STT_SECTION {
+            if let SymPlace::Section(s) = obj.place_of(idx) {
+                let p = sections.placement[obj.id as usize][s as usize];
+                if p.is_placed() {
+                    return self.section_sym_of[p.out as usize];
+                }
+            }
+            return 0;
+        }
+        self.local_index[obj.id as usize][idx]
+    }
+}
+
+/// What writing a symbol needs to know of the output.
+pub struct SymtabCtx<'a> {
+    pub res: &'a Resolution<'a>,
+    pub sections: &'a Sections,
+    pub plan: &'a SymtabPlan,
+    pub commons: &'a Commons,
+    /// Global symbol values (executables); empty under `-r`.
+    pub global_values: &'a [u64],
+}
+
+struct Entry {
+    name: u32,
+    info: u8,
+    other: u8,
+    shndx: u32,
+    value: u64,
+    size: u64,
+}
+
+fn put_sym(syms: &mut Filler, shndx_out: &mut Option<Filler>, e: Entry) -> Result<()> {
+    let b = syms.take(24)?;
+    b[0..4].copy_from_slice(&e.name.to_le_bytes());
+    b[4] = e.info;
+    b[5] = e.other;
+    let short = if e.shndx >= u32::from(elf::SHN_LORESERVE) && e.shndx != u32::from(elf::SHN_ABS) && e.shndx != u32::from(elf::SHN_COMMON) {
+        elf::SHN_XINDEX
+    } else {
+        e.shndx as u16
+    };
+    b[6..8].copy_from_slice(&short.to_le_bytes());
+    b[8..16].copy_from_slice(&e.value.to_le_bytes());
+    b[16..24].copy_from_slice(&e.size.to_le_bytes());
+    if let Some(x) = shndx_out {
+        let v = if short == elf::SHN_XINDEX { e.shndx } else { 0 };
+        x.put(&v.to_le_bytes())?;
+    }
+    Ok(())
+}
+
+impl SymtabCtx<'_> {
+    fn section_index(&self, obj: &ObjectFile, i: usize) -> u32 {
+        match obj.place_of(i) {
+            SymPlace::Section(s) => {
+                let p = self.sections.placement[obj.id as usize][s as usize];
+                if p.is_placed() {
+                    self.sections.out[p.out as usize].index
+                } else {
+                    0
+                }
+            }
+            SymPlace::Absolute => u32::from(elf::SHN_ABS),
+            SymPlace::Common => u32::from(elf::SHN_COMMON),
+            SymPlace::Undefined => 0,
+        }
+    }
+
+    /// Writes unit `unit` of the table: its symbols and their names.
+    pub fn write_unit(&self, unit: usize, syms: &mut [u8], strs: &mut [u8], shndx: Option<&mut [u8]>) -> Result<()> {
+        let n = self.res.objects.len();
+        let mut s = Filler::new(syms);
+        let mut t = Filler::new(strs);
+        let mut x = shndx.map(Filler::new);
+        let mut name_at = self.plan.strings.offset(unit) as u32;
+        let mut name = |t: &mut Filler, bytes: &[u8]| -> Result<u32> {
+            t.put(bytes)?;
+            t.put(&[0])?;
+            let at = name_at;
+            name_at += bytes.len() as u32 + 1;
+            Ok(at)
+        };
+        if unit == 0 {
+            t.put(&[0])?;
+            put_sym(&mut s, &mut x, Entry { name: 0, info: 0, other: 0, shndx: 0, value: 0, size: 0 })?;
+            for (k, &idx) in self.plan.section_syms.iter().enumerate() {
+                let o = &self.sections.out[k];
+                put_sym(&mut s, &mut x, Entry {
+                    name: 0,
+                    info: elf::STT_SECTION,
+                    other: 0,
+                    shndx: idx,
+                    value: o.addr,
+                    size: 0,
+                })?;
+            }
+        } else if unit <= n {
+            let obj = &self.res.objects[unit - 1];
+            for i in 1..obj.first_global {
+                if !keep_local(obj, self.sections, i) {
+                    continue;
+                }
+                let sym = &obj.symbols[i];
+                let nm = name(&mut t, obj.name_of(i))?;
+                put_sym(&mut s, &mut x, Entry {
+                    name: nm,
+                    info: sym.st_info,
+                    other: sym.st_other,
+                    shndx: self.section_index(obj, i),
+                    value: local_value(self.sections, obj, i),
+                    size: sym.st_size.get(E),
+                })?;
+            }
+        } else if unit <= 2 * n {
+            let obj = &self.res.objects[unit - 1 - n];
+            for i in obj.first_global..obj.symbols.len() {
+                if !owns(self.res, obj, i) {
+                    continue;
+                }
+                let sym = &obj.symbols[i];
+                let id = obj.global_ids[i - obj.first_global];
+                let nm = name(&mut t, obj.name_of(i))?;
+                let common = matches!(self.res.symbols[id as usize].def, Definition::Object { strength: Strength::Common, .. });
+                let (shndx, value) = if common && self.plan.exe {
+                    let bss = self.sections.find(b".bss").map(|o| o.index).unwrap_or(0);
+                    (bss, self.global_values[id as usize])
+                } else if self.plan.exe {
+                    (self.section_index(obj, i), self.global_values[id as usize])
+                } else {
+                    (self.section_index(obj, i), local_value(self.sections, obj, i))
+                };
+                let mut info = sym.st_info;
+                if common && self.plan.exe {
+                    info = (sym.st_bind() << 4) | elf::STT_OBJECT;
+                }
+                put_sym(&mut s, &mut x, Entry {
+                    name: nm,
+                    info,
+                    other: sym.st_other,
+                    shndx,
+                    value,
+                    size: sym.st_size.get(E),
+                })?;
+            }
+        } else {
+            let ids: Vec<SymId> = linker_owned(self.res).collect();
+            for id in ids {
+                let g = &self.res.symbols[id as usize];
+                let nm = name(&mut t, g.name)?;
+                let synthetic = g.def == Definition::Synthetic;
+                put_sym(&mut s, &mut x, Entry {
+                    name: nm,
+                    info: (elf::STB_GLOBAL << 4) | elf::STT_NOTYPE,
+                    other: if synthetic { elf::STV_HIDDEN } else { 0 },
+                    shndx: if synthetic { u32::from(elf::SHN_ABS) } else { 0 },
+                    value: self.global_values.get(id as usize).copied().unwrap_or(0),
+                    size: 0,
+                })?;
+            }
+        }
+        s.finish()?;
+        t.finish()?;
+        if let Some(x) = x {
+            x.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// The symbol a relocation record names, for the symbol table's owner.
+pub fn describe(r: SymRef, res: &Resolution) -> String {
+    match r {
+        SymRef::Global(id) => res.name(id),
+        SymRef::Local(f, i) => String::from_utf8_lossy(res.objects[f as usize].name_of(i as usize)).into_owned(),
+    }
+}

@@ -1,0 +1,220 @@
+//! Symbol values once addresses are known: input symbols, COMMON symbols
+//! allocated in `.bss`, and the symbols the linker itself defines.
+
+use crate::got::{GotPlan, SymRef, IPLT_ENTRY};
+use crate::layout::{Sections, BASE_ADDR};
+use crate::object::{ObjectFile, SymPlace, E};
+use crate::resolve::{Definition, Resolution, Strength, SymId};
+use object::elf;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+/// Names GNU ld defines for executables when something refers to them.
+const LINKER_DEFINED: &[&str] = &[
+    "__ehdr_start",
+    "__executable_start",
+    "__init_array_start",
+    "__init_array_end",
+    "__fini_array_start",
+    "__fini_array_end",
+    "__preinit_array_start",
+    "__preinit_array_end",
+    "__rela_iplt_start",
+    "__rela_iplt_end",
+    "_GLOBAL_OFFSET_TABLE_",
+    "_etext",
+    "etext",
+    "__etext",
+    "_edata",
+    "edata",
+    "_end",
+    "end",
+    "__bss_start",
+    "__GNU_EH_FRAME_HDR",
+    "_TLS_MODULE_BASE_",
+];
+
+fn is_c_identifier(s: &[u8]) -> bool {
+    !s.is_empty() && !s[0].is_ascii_digit() && s.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Marks undefined references to linker-defined names as synthetic. Run
+/// after the output sections are known (for `__start_`/`__stop_`).
+pub fn mark_synthetic(res: &mut Resolution, sections: &Sections) {
+    for s in res.symbols.iter_mut() {
+        if s.def != Definition::Undefined {
+            continue;
+        }
+        let name = s.name;
+        let known = LINKER_DEFINED.iter().any(|n| n.as_bytes() == name)
+            || [&b"__start_"[..], &b"__stop_"[..]].iter().any(|p| {
+                name.strip_prefix(*p)
+                    .is_some_and(|sec| is_c_identifier(sec) && sections.find(sec).is_some())
+            });
+        if known {
+            s.def = Definition::Synthetic;
+        }
+    }
+}
+
+/// COMMON symbols, laid out in `.bss` in symbol-id order.
+#[derive(Default)]
+pub struct Commons {
+    pub offsets: FxHashMap<SymId, u64>,
+    pub size: u64,
+    pub align: u64,
+}
+
+pub fn plan_commons(res: &Resolution) -> Commons {
+    let mut c = Commons {
+        align: 1,
+        ..Default::default()
+    };
+    for (id, s) in res.symbols.iter().enumerate() {
+        if let Definition::Object {
+            file,
+            sym,
+            strength: Strength::Common,
+        } = s.def
+        {
+            let sym = &res.objects[file as usize].symbols[sym as usize];
+            let align = sym.st_value.get(E).max(1).next_power_of_two();
+            c.size = crate::layout::align_up(c.size, align);
+            c.offsets.insert(id as SymId, c.size);
+            c.size += sym.st_size.get(E);
+            c.align = c.align.max(align);
+        }
+    }
+    c
+}
+
+/// Final values of every global symbol, and how to value any symbol.
+pub struct SymbolValues {
+    /// The symbol's own value (for an IFUNC, its resolver).
+    pub global: Vec<u64>,
+    pub iplt_addr: u64,
+    pub got_addr: u64,
+    pub gotplt_addr: u64,
+}
+
+impl SymbolValues {
+    pub fn compute(res: &Resolution, sections: &Sections, commons: &Commons, got: &GotPlan) -> SymbolValues {
+        let addr_of = |name: &[u8]| sections.find(name).map(|o| o.addr);
+        let commons_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Commons);
+        let synthetic = synthetic_values(sections);
+        let global = res
+            .symbols
+            .par_iter()
+            .enumerate()
+            .map(|(id, s)| match s.def {
+                Definition::Undefined => 0,
+                Definition::Synthetic => synthetic(s.name),
+                Definition::Object { file, sym, strength } => {
+                    if strength == Strength::Common {
+                        return commons_addr.unwrap_or(0) + commons.offsets.get(&(id as SymId)).copied().unwrap_or(0);
+                    }
+                    local_value(sections, &res.objects[file as usize], sym as usize)
+                }
+            })
+            .collect();
+        let _ = got;
+        SymbolValues {
+            global,
+            iplt_addr: synthetic_chunk_addr(sections, crate::layout::Synthetic::Iplt).unwrap_or(0),
+            got_addr: addr_of(b".got").unwrap_or(0),
+            gotplt_addr: addr_of(b".got.plt").unwrap_or(0),
+        }
+    }
+
+    /// The value a relocation uses for symbol `idx` of `obj`: an IFUNC's is
+    /// its `.iplt` stub, so every reference agrees on one address.
+    pub fn reloc_value(&self, res: &Resolution, sections: &Sections, got: &GotPlan, obj: &ObjectFile, idx: usize) -> u64 {
+        let r = crate::got::sym_ref(obj, idx);
+        if let Some(&slot) = got.iplt_index.get(&r) {
+            return self.iplt_addr + IPLT_ENTRY * u64::from(slot);
+        }
+        self.raw_value(res, sections, r)
+    }
+
+    pub fn raw_value(&self, res: &Resolution, sections: &Sections, r: SymRef) -> u64 {
+        match r {
+            SymRef::Global(id) => self.global[id as usize],
+            SymRef::Local(f, i) => local_value(sections, &res.objects[f as usize], i as usize),
+        }
+    }
+}
+
+/// The value of a symbol defined in `obj` (address in an executable,
+/// section offset under `-r`); 0 when its section was discarded.
+pub fn local_value(sections: &Sections, obj: &ObjectFile, idx: usize) -> u64 {
+    let sym = &obj.symbols[idx];
+    match obj.place_of(idx) {
+        SymPlace::Section(s) => sections.input_address(obj.id, s, sym.st_value.get(E)).unwrap_or(0),
+        SymPlace::Absolute | SymPlace::Common => sym.st_value.get(E),
+        SymPlace::Undefined => 0,
+    }
+}
+
+pub fn synthetic_chunk_addr(sections: &Sections, kind: crate::layout::Synthetic) -> Option<u64> {
+    sections.out.iter().find_map(|o| {
+        o.chunks
+            .iter()
+            .find(|c| c.kind == crate::layout::ChunkKind::Synthetic(kind))
+            .map(|c| o.addr + c.offset)
+    })
+}
+
+/// Values of the linker-defined symbols.
+fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
+    move |name: &[u8]| {
+        let start = |n: &[u8]| sections.find(n).map(|o| o.addr);
+        let end = |n: &[u8]| sections.find(n).map(|o| o.addr + o.size);
+        let alloc = sections.out.iter().filter(|o| o.is_alloc());
+        let last_exec_end = alloc
+            .clone()
+            .filter(|o| o.flags & u64::from(elf::SHF_EXECINSTR) != 0)
+            .map(|o| o.addr + o.size)
+            .max();
+        let data_end = alloc.clone().filter(|o| !o.is_nobits()).map(|o| o.addr + o.size).max();
+        let image_end = alloc
+            .clone()
+            .filter(|o| o.flags & u64::from(elf::SHF_TLS) == 0 || !o.is_nobits())
+            .map(|o| o.addr + o.size)
+            .max();
+        // An array's start and end coincide when it is absent; place them
+        // at the start of .data-ish space so comparisons still work.
+        let empty = data_end.unwrap_or(BASE_ADDR);
+        let v = match name {
+            b"__ehdr_start" | b"__executable_start" => Some(BASE_ADDR),
+            b"__init_array_start" => start(b".init_array"),
+            b"__init_array_end" => end(b".init_array"),
+            b"__fini_array_start" => start(b".fini_array"),
+            b"__fini_array_end" => end(b".fini_array"),
+            b"__preinit_array_start" => start(b".preinit_array"),
+            b"__preinit_array_end" => end(b".preinit_array"),
+            b"__rela_iplt_start" => start(b".rela.iplt"),
+            b"__rela_iplt_end" => end(b".rela.iplt"),
+            b"_GLOBAL_OFFSET_TABLE_" => start(b".got.plt"),
+            b"_etext" | b"etext" | b"__etext" => last_exec_end,
+            b"_edata" | b"edata" => data_end,
+            b"_end" | b"end" => image_end,
+            b"__bss_start" => start(b".bss").or(data_end),
+            b"__GNU_EH_FRAME_HDR" => start(b".eh_frame_hdr"),
+            b"_TLS_MODULE_BASE_" => sections
+                .out
+                .iter()
+                .find(|o| o.flags & u64::from(elf::SHF_TLS) != 0)
+                .map(|o| o.addr),
+            _ => {
+                if let Some(sec) = name.strip_prefix(b"__start_") {
+                    start(sec)
+                } else if let Some(sec) = name.strip_prefix(b"__stop_") {
+                    end(sec)
+                } else {
+                    None
+                }
+            }
+        };
+        v.unwrap_or(empty)
+    }
+}
