@@ -15,13 +15,20 @@ pub struct Record {
     pub in_off: u32,
     pub out_off: u32,
     pub len: u32,
-    /// For an FDE, the input offset of its CIE; `u32::MAX` for a CIE or the terminator.
+    /// For an FDE, the input offset of its CIE; `u32::MAX` for a CIE,
+    /// `TERMINATOR` for a zero-length end marker.
     pub cie_in_off: u32,
 }
 
+const TERMINATOR: u32 = u32::MAX - 1;
+
 impl Record {
+    pub fn is_terminator(&self) -> bool {
+        self.cie_in_off == TERMINATOR
+    }
+
     pub fn is_fde(&self) -> bool {
-        self.cie_in_off != u32::MAX
+        self.cie_in_off < TERMINATOR
     }
 }
 
@@ -81,7 +88,7 @@ pub fn split(obj: &ObjectFile, sec: usize) -> Result<EhFrameRecords> {
                 in_off: pos as u32,
                 out_off,
                 len: 4,
-                cie_in_off: u32::MAX,
+                cie_in_off: TERMINATOR,
             });
             out_off += 4;
             pos += 4;

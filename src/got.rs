@@ -99,7 +99,12 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
                     continue;
                 }
                 let alloc = s.is_alloc();
+                let mut consumed = false;
                 for r in s.relocs {
+                    // The call to __tls_get_addr in a relaxed TLS sequence is gone.
+                    if std::mem::take(&mut consumed) {
+                        continue;
+                    }
                     let ty = r.r_type(E, false);
                     let Some(spec) = reloc_spec(ty) else {
                         errors.push(err!(
@@ -110,6 +115,7 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
                         ));
                         continue;
                     };
+                    consumed = spec.consumes_next();
                     if !alloc {
                         continue;
                     }

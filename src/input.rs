@@ -50,7 +50,7 @@ pub struct OpenedInput {
 pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
     let mut wanted: Vec<(PathBuf, bool, Option<usize>)> = Vec::new();
     let mut group = None;
-    let mut groups = 0;
+    let mut groups = 0usize;
     for input in &args.inputs {
         match input {
             InputArg::Path { path, whole_archive } => wanted.push((path.clone(), *whole_archive, group)),
@@ -67,7 +67,7 @@ pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
         }
     }
     use rayon::prelude::*;
-    wanted
+    let opened: Vec<OpenedInput> = wanted
         .into_par_iter()
         .map(|(path, whole_archive, group)| {
             let bytes = map_file(&path)?;
@@ -78,7 +78,100 @@ pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
                 group,
             })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    // GNU ld scripts standing in for libraries (libm.a is one) name the
+    // files to use instead.
+    let mut out = Vec::with_capacity(opened.len());
+    for inp in opened {
+        expand_script(inp, args, &mut out, &mut groups, 0)?;
+    }
+    Ok(out)
+}
+
+fn looks_like_script(data: &[u8]) -> bool {
+    !data.starts_with(b"\x7fELF") && !is_archive(data) && data.iter().take(4096).all(|&b| b != 0)
+}
+
+fn expand_script(inp: OpenedInput, args: &Args, out: &mut Vec<OpenedInput>, groups: &mut usize, depth: usize) -> Result<()> {
+    if !looks_like_script(&inp.bytes) || inp.bytes.is_empty() {
+        out.push(inp);
+        return Ok(());
+    }
+    if depth > 16 {
+        bail!("{}: linker scripts nest too deeply", inp.path.display());
+    }
+    let text = String::from_utf8_lossy(&inp.bytes).into_owned();
+    let name = inp.path.display().to_string();
+    for (command, items) in parse_script(&text).map_err(|e| err!("{name}: {e}"))? {
+        let group = match command.as_str() {
+            "GROUP" => inp.group.or_else(|| {
+                *groups += 1;
+                Some(*groups + 1_000_000)
+            }),
+            "INPUT" => inp.group,
+            "OUTPUT_FORMAT" | "OUTPUT_ARCH" | "SEARCH_DIR" | "TARGET" => continue,
+            other => bail!("{name}: linker script command {other} is not supported yet"),
+        };
+        for item in items {
+            let path = match item.strip_prefix("-l") {
+                Some(lib) => find_library(lib, &args.library_paths)?,
+                None => PathBuf::from(&item),
+            };
+            let bytes = map_file(&path).map_err(|e| err!("{name}: {}", e.0))?;
+            let child = OpenedInput {
+                path,
+                bytes,
+                whole_archive: inp.whole_archive,
+                group,
+            };
+            expand_script(child, args, out, groups, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the commands of a GNU ld script of the kind that stands in for a
+/// library: `GROUP(a b AS_NEEDED(c))`, `INPUT(...)`, `OUTPUT_FORMAT(...)`.
+fn parse_script(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>, String> {
+    // Strip /* comments */.
+    let mut clean = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("/*") {
+        clean.push_str(&rest[..i]);
+        match rest[i + 2..].find("*/") {
+            Some(j) => rest = &rest[i + 2 + j + 2..],
+            None => return Err("unterminated comment in linker script".into()),
+        }
+    }
+    clean.push_str(rest);
+    let spaced = clean.replace('(', " ( ").replace(')', " ) ").replace(',', " ");
+    let mut tokens = spaced.split_whitespace().peekable();
+    let mut out = Vec::new();
+    while let Some(cmd) = tokens.next() {
+        if tokens.next() != Some("(") {
+            return Err(format!("unsupported linker script syntax near '{cmd}'"));
+        }
+        let mut items = Vec::new();
+        let mut depth = 1;
+        for t in tokens.by_ref() {
+            match t {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                "AS_NEEDED" => {}
+                t => items.push(t.to_string()),
+            }
+        }
+        if depth != 0 {
+            return Err(format!("unbalanced parentheses in {cmd}(...)"));
+        }
+        out.push((cmd.to_string(), items));
+    }
+    Ok(out)
 }
 
 /// Searches `-L` directories for `-lNAME` (lib NAME .a; static only, as

@@ -253,7 +253,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
             if args.strip != Strip::None && !s.is_alloc() && is_debug(s.name) {
                 continue;
             }
-            if exe && s.name == b".note.GNU-stack" {
+            if exe && (s.name == b".note.GNU-stack" || s.name.starts_with(b".gnu.warning")) {
                 continue;
             }
             let name: &[u8] = if exe { output_name(s.name) } else { s.name };
@@ -327,16 +327,46 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
                 if let ChunkKind::Input { file, sec } = c.kind {
                     let recs = ehframe::split(&res.objects[file as usize], sec as usize)?;
                     c.size = recs.size;
+                    // Records follow each other with no padding: zeros between
+                    // them would read as an end marker.
+                    c.align = 4;
                     c.eh = Some(Box::new(recs));
                 }
                 Ok(())
             })
         })?;
+    for o in out.iter_mut().filter(|o| o.name == b".eh_frame") {
+        drop_inner_terminators(o);
+    }
     let mut sections = Sections { out, placement };
     if exe {
         sort_init_arrays(&mut sections, res);
     }
     Ok(sections)
+}
+
+/// A zero-length record ends `.eh_frame` for unwinders that walk it from
+/// `__EH_FRAME_BEGIN__` (crtbeginT's registration in static programs); only
+/// the last one (crtend's `__FRAME_END__`) may stay.
+fn drop_inner_terminators(o: &mut OutputSection) {
+    let last = o.chunks.iter().rposition(|c| c.eh.as_ref().is_some_and(|e| !e.records.is_empty()));
+    for (ci, c) in o.chunks.iter_mut().enumerate() {
+        let Some(eh) = c.eh.as_mut() else { continue };
+        let keep_last = Some(ci) == last;
+        let n = eh.records.len();
+        let mut out_off = 0u32;
+        let mut kept = Vec::with_capacity(n);
+        for (ri, r) in eh.records.iter().enumerate() {
+            if r.is_terminator() && !(keep_last && ri == n - 1) {
+                continue;
+            }
+            kept.push(ehframe::Record { out_off, ..*r });
+            out_off += r.len;
+        }
+        eh.records = kept;
+        eh.size = u64::from(out_off);
+        c.size = eh.size;
+    }
 }
 
 fn is_debug(name: &[u8]) -> bool {
@@ -400,6 +430,9 @@ impl Sections {
         let o = &mut self.out[oi];
         o.align = o.align.max(align);
         o.flags |= flags;
+        if sh_type == elf::SHT_RELA {
+            o.entsize = 24;
+        }
         o.chunks.push(Chunk {
             kind: ChunkKind::Synthetic(kind),
             size,
