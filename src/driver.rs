@@ -132,8 +132,8 @@ fn add_synthetic_sections(args: &Args, s: &mut Sections, got: &got::GotPlan, com
         s.add_synthetic(b".note.gnu.build-id", elf::SHT_NOTE, a, Synthetic::BuildIdNote, size, 4);
     }
     if !got.iplt.is_empty() {
-        s.add_synthetic(b".rela.iplt", elf::SHT_RELA, a | u64::from(elf::SHF_INFO_LINK), Synthetic::RelaIplt, got.rela_iplt_size(), 8);
-        s.add_synthetic(b".iplt", elf::SHT_PROGBITS, a | x, Synthetic::Iplt, got.iplt_size(), 16);
+        s.add_synthetic(b".rela.plt", elf::SHT_RELA, a | u64::from(elf::SHF_INFO_LINK), Synthetic::RelaIplt, got.rela_iplt_size(), 8);
+        s.add_synthetic(b".plt", elf::SHT_PROGBITS, a | x, Synthetic::Iplt, got.iplt_size(), 16);
     }
     if !got.got.is_empty() {
         s.add_synthetic(b".got", elf::SHT_PROGBITS, a | w, Synthetic::Got, got.got_size(), 8);

@@ -194,7 +194,7 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     if exec {
         return match name {
             b".init" => 30,
-            b".iplt" => 31,
+            b".plt" => 31,
             b".text" => 32,
             b".fini" => 35,
             _ => 33,
@@ -202,7 +202,7 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     }
     if !write {
         return match name {
-            b".rela.iplt" => 20,
+            b".rela.plt" => 20,
             b".rodata" => 40,
             b".eh_frame_hdr" => 42,
             b".eh_frame" => 43,
