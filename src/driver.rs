@@ -64,7 +64,7 @@ fn run(args: &Args) -> Result<LinkStats> {
     } else {
         Vec::new()
     };
-    let mut toc = output::assign_indices(&mut sections, &mut relas, !exe, with_symtab); // header order
+    let mut toc = output::assign_indices(&res, &mut sections, &mut relas, !exe, with_symtab); // header order
     let symtab_plan = with_symtab.then(|| symtab::plan(&res, &sections, emit_relocs, exe)); // count symbols
     let (phdrs, tls, end) = if exe {
         sections.place_executable(args.exec_stack || wants_exec_stack(&res)) // addresses, segments

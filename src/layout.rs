@@ -134,6 +134,10 @@ pub struct Sections {
     pub out: Vec<OutputSection>,
     /// `placement[file][section]`: where each input section went.
     pub placement: Vec<Vec<Place>>,
+    /// Under `-r`: the output header index of each kept input SHT_GROUP
+    /// section, keyed by (file, section). GCC names groups by local symbols
+    /// defined in the group section itself, so these must stay resolvable.
+    pub group_headers: FxHashMap<(FileId, u32), u32>,
 }
 
 pub fn align_up(v: u64, a: u64) -> u64 {
@@ -338,7 +342,11 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
     for o in out.iter_mut().filter(|o| o.name == b".eh_frame") {
         drop_inner_terminators(o);
     }
-    let mut sections = Sections { out, placement };
+    let mut sections = Sections {
+        out,
+        placement,
+        group_headers: FxHashMap::default(),
+    };
     if exe {
         sort_init_arrays(&mut sections, res);
     }

@@ -49,6 +49,8 @@ pub struct Shdr {
 pub struct GroupSection {
     pub file: FileId,
     pub group: u32,
+    /// The input SHT_GROUP section's index.
+    pub section: u32,
     pub members: Vec<u32>,
 }
 
@@ -82,7 +84,7 @@ fn shdr(content: Content, name: &[u8], sh_type: u32) -> Shdr {
 /// relocation table its index. Under `-r`, groups come first (the ELF spec
 /// wants a group before its members) and each section is followed by its
 /// `.rela`; in an executable the `.rela` tables follow all sections.
-pub fn assign_indices(sections: &mut Sections, relas: &mut [RelaTable], relocatable: bool, with_symtab: bool) -> Toc {
+pub fn assign_indices(res: &Resolution, sections: &mut Sections, relas: &mut [RelaTable], relocatable: bool, with_symtab: bool) -> Toc {
     let mut shdrs = vec![shdr(Content::Null, b"", elf::SHT_NULL)];
     let mut groups: Vec<GroupSection> = Vec::new();
     if relocatable {
@@ -92,12 +94,17 @@ pub fn assign_indices(sections: &mut Sections, relas: &mut [RelaTable], relocata
                     groups.push(GroupSection {
                         file,
                         group,
+                        section: 0,
                         members: Vec::new(),
                     });
                 }
             }
         }
-        for (i, _) in groups.iter().enumerate() {
+        for g in groups.iter_mut() {
+            g.section = res.objects[g.file as usize].groups[g.group as usize].section;
+        }
+        for (i, g) in groups.iter().enumerate() {
+            sections.group_headers.insert((g.file, g.section), shdrs.len() as u32);
             let mut h = shdr(Content::Group(i as u32), b".group", elf::SHT_GROUP);
             h.align = 4;
             h.entsize = 4;

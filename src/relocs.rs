@@ -61,6 +61,17 @@ pub fn for_each_record(ctx: &RecordCtx, out: &OutputSection, chunk: &Chunk, mut 
         let off = match &chunk.eh {
             Some(eh) => match eh.find(in_off) {
                 Some(rec) => u64::from(rec.out_off) + in_off - u64::from(rec.in_off),
+                // A dropped FDE: under -r its relocations go with it; an
+                // executable keeps an R_X86_64_NONE in its place, as GNU ld does.
+                None if ctx.exe => {
+                    f(Record {
+                        offset: base,
+                        sym: 0,
+                        r_type: elf::R_X86_64_NONE,
+                        addend: 0,
+                    });
+                    continue;
+                }
                 None => continue,
             },
             None => in_off,

@@ -39,9 +39,12 @@ fn keep_local(obj: &ObjectFile, sections: &Sections, i: usize) -> bool {
         return false;
     }
     match obj.place_of(i) {
-        SymPlace::Section(s) => sections.placement[obj.id as usize]
-            .get(s as usize)
-            .is_some_and(|p| p.is_placed()),
+        SymPlace::Section(s) => {
+            sections.placement[obj.id as usize]
+                .get(s as usize)
+                .is_some_and(|p| p.is_placed())
+                || sections.group_headers.contains_key(&(obj.id, s))
+        }
         _ => true,
     }
 }
@@ -252,7 +255,7 @@ impl SymtabCtx<'_> {
                 if p.is_placed() {
                     self.sections.out[p.out as usize].index
                 } else {
-                    0
+                    self.sections.group_headers.get(&(obj.id, s)).copied().unwrap_or(0)
                 }
             }
             SymPlace::Absolute => u32::from(elf::SHN_ABS),
