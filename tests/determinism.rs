@@ -117,3 +117,14 @@ linker_test! {
         static_exe("debug", &["-Wl,--emit-relocs", "-Wl,--eh-frame-hdr"])
     }
 }
+
+/// The threads option is left out only for GNU ld, never for rivet.
+#[test]
+fn threads_option_is_passed_to_rivet() {
+    // Debian's /usr/bin/ld.bfd links to x86_64-linux-gnu-ld.bfd.
+    let named_bfd = |p: &std::path::Path| p.to_string_lossy().ends_with("ld.bfd");
+    let is_bfd =
+        named_bfd(&linker()) || std::fs::canonicalize(linker()).is_ok_and(|p| named_bfd(&p));
+    assert_eq!(linker_is_gnu_ld(), is_bfd, "GNU ld detection");
+    assert_eq!(threads_args(2).is_empty(), is_bfd);
+}

@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)]
 pub use programs::{program, Lang, Program, PROGRAMS};
 
 /// Time limit of one compile or link.
@@ -63,16 +64,18 @@ pub fn testing_built_rivet() -> bool {
     std::env::var_os("RIVET_LINKER").is_none_or(|v| v.is_empty())
 }
 
-/// True when the linker under test is GNU ld itself (harness validation).
-/// GNU ld lacks some options rivet has (`--threads=N`), which tests skip then.
+/// True when the linker under test is GNU ld itself (harness validation):
+/// it says "GNU ld" and rejects `--threads=N`, which rivet accepts. Tests
+/// leave that option out then.
 pub fn linker_is_gnu_ld() -> bool {
     static IS_GNU: OnceLock<bool> = OnceLock::new();
     *IS_GNU.get_or_init(|| {
-        Command::new(linker())
-            .arg("--version")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).starts_with("GNU ld "))
-            .unwrap_or(false)
+        let run = |args: &[&str]| Command::new(linker()).args(args).output().ok();
+        let says_gnu = run(&["--version"])
+            .is_some_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("GNU ld "));
+        let rejects_threads =
+            run(&["--threads=2", "--version"]).is_some_and(|o| !o.status.success());
+        says_gnu && rejects_threads
     })
 }
 
