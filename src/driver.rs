@@ -37,16 +37,41 @@ pub fn link_args(args: &Args) -> Result<LinkStats> {
     pool.install(|| run(args))
 }
 
+/// Prints each pass's duration to stderr when RIVET_TIMING is set.
+struct PassTimer {
+    enabled: bool,
+    last: Instant,
+}
+
+impl PassTimer {
+    fn new() -> PassTimer {
+        PassTimer {
+            enabled: std::env::var_os("RIVET_TIMING").is_some(),
+            last: Instant::now(),
+        }
+    }
+    fn mark(&mut self, pass: &str) {
+        if self.enabled {
+            eprintln!("rivet: {:>8.2} ms  {pass}", self.last.elapsed().as_secs_f64() * 1e3);
+        }
+        self.last = Instant::now();
+    }
+}
+
 fn run(args: &Args) -> Result<LinkStats> {
     let start = Instant::now();
+    let mut t = PassTimer::new();
     let exe = args.kind == OutputKind::StaticExe;
     if args.inputs.is_empty() {
         crate::bail!("rivet: no input files");
     }
     let inputs = input::open_inputs(args)?; //                  map every input file
+    t.mark("open");
     let stores = Stores::default();
     let mut res = resolve::resolve(args, &inputs, &stores)?; // symbols, archive members, COMDAT
+    t.mark("resolve");
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
+    t.mark("assign sections");
     let mut got_plan = got::GotPlan::default();
     let mut commons = symvals::Commons::default();
     if exe {
@@ -57,6 +82,7 @@ fn run(args: &Args) -> Result<LinkStats> {
         sections.sort_for_executable(); //                    section order and segments
     }
     sections.layout_chunks(); //                               chunk offsets (prefix sums)
+    t.mark("scan, synthetic sections, chunk layout");
     let with_symtab = args.strip != Strip::All || !exe;
     let emit_relocs = !exe || args.emit_relocs;
     let mut relas = if emit_relocs {
@@ -64,8 +90,10 @@ fn run(args: &Args) -> Result<LinkStats> {
     } else {
         Vec::new()
     };
+    t.mark("count relocation records");
     let mut toc = output::assign_indices(&res, &mut sections, &mut relas, !exe, with_symtab); // header order
     let symtab_plan = with_symtab.then(|| symtab::plan(&res, &sections, emit_relocs, exe)); // count symbols
+    t.mark("count symbols");
     let (phdrs, tls, end) = if exe {
         sections.place_executable(args.exec_stack || wants_exec_stack(&res)) // addresses, segments
     } else {
@@ -75,6 +103,7 @@ fn run(args: &Args) -> Result<LinkStats> {
     toc.finish(&sections, &mut relas, symtab_plan.as_ref(), &res, !exe, end); // file offsets
     let values = symvals::SymbolValues::compute(&res, &sections, &commons, &got_plan); // symbol values
     let entry = if exe { entry_address(args, &res, &sections, &values)? } else { 0 };
+    t.mark("addresses, offsets, symbol values");
 
     let ctx = output::WriteCtx {
         res: &res,
@@ -108,11 +137,15 @@ fn run(args: &Args) -> Result<LinkStats> {
         build_id: &args.build_id,
     };
     let mut file = OutputFile::create(&args.output, toc.file_size, exe)?; // map the output once
+    t.mark("create output");
     let write_start = Instant::now();
     ctx.write(file.bytes())?; //                                 parallel write of every slice
     let write = write_start.elapsed();
+    t.mark("write");
     ctx.write_late(file.bytes())?; //                            .eh_frame_hdr, build ID
+    t.mark("eh_frame_hdr, build id");
     file.commit()?; //                                           rename into place
+    t.mark("commit");
     Ok(LinkStats {
         write,
         total: start.elapsed(),

@@ -75,6 +75,9 @@ pub struct ObjectFile<'a> {
     /// The global symbol id of each symbol from `first_global` on, filled by
     /// resolution.
     pub global_ids: Vec<u32>,
+    /// Hashes of the global symbols' names, computed while parsing (in
+    /// parallel) so resolution only probes.
+    pub global_hashes: Vec<u64>,
     /// Whether the file asked for an executable stack (.note.GNU-stack with
     /// SHF_EXECINSTR, or no .note.GNU-stack at all is treated as not asking).
     pub wants_exec_stack: bool,
@@ -203,9 +206,13 @@ impl<'a> ObjectFile<'a> {
             first_global,
             groups: Vec::new(),
             global_ids: Vec::new(),
+            global_hashes: Vec::new(),
             wants_exec_stack: false,
         };
         obj.check_symbols(nsec)?;
+        obj.global_hashes = (obj.first_global..obj.symbols.len())
+            .map(|i| crate::symmap::hash_name(obj.name_of(i)))
+            .collect();
         obj.attach_relocations()?;
         obj.read_groups()?;
         obj.drop_special_sections();

@@ -87,17 +87,20 @@ fn shdr(content: Content, name: &[u8], sh_type: u32) -> Shdr {
 pub fn assign_indices(res: &Resolution, sections: &mut Sections, relas: &mut [RelaTable], relocatable: bool, with_symtab: bool) -> Toc {
     let mut shdrs = vec![shdr(Content::Null, b"", elf::SHT_NULL)];
     let mut groups: Vec<GroupSection> = Vec::new();
+    // Groups in order of first appearance, and each output section's group.
+    let mut group_of: rustc_hash::FxHashMap<(FileId, u32), usize> = rustc_hash::FxHashMap::default();
     if relocatable {
         for o in &sections.out {
             if let Some((file, group)) = o.group {
-                if !groups.iter().any(|g| g.file == file && g.group == group) {
+                group_of.entry((file, group)).or_insert_with(|| {
                     groups.push(GroupSection {
                         file,
                         group,
                         section: 0,
                         members: Vec::new(),
                     });
-                }
+                    groups.len() - 1
+                });
             }
         }
         for g in groups.iter_mut() {
@@ -129,13 +132,11 @@ pub fn assign_indices(res: &Resolution, sections: &mut Sections, relas: &mut [Re
             shdrs.push(shdr(Content::Rela(t as u32), &name, elf::SHT_RELA));
         }
     }
-    for g in groups.iter_mut() {
-        for (i, o) in sections.out.iter().enumerate() {
-            if o.group == Some((g.file, g.group)) {
-                g.members.push(o.index);
-                if let Some(&t) = rela_of.get(&(i as u32)) {
-                    g.members.push(relas[t].index);
-                }
+    for (i, o) in sections.out.iter().enumerate() {
+        if let Some(&g) = o.group.and_then(|k| group_of.get(&k)) {
+            groups[g].members.push(o.index);
+            if let Some(&t) = rela_of.get(&(i as u32)) {
+                groups[g].members.push(relas[t].index);
             }
         }
     }

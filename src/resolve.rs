@@ -10,7 +10,7 @@ use crate::args::Args;
 use crate::error::{Error, Result};
 use crate::input::{self, Bytes, MemberData, OpenedInput};
 use crate::object::{FileId, ObjectFile, SymPlace, E};
-use crate::{bail, err};
+use crate::err;
 use object::elf;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -71,12 +71,12 @@ impl Stores {
 pub struct Resolution<'a> {
     pub objects: Vec<ObjectFile<'a>>,
     pub symbols: Vec<GlobalSymbol<'a>>,
-    pub by_name: FxHashMap<&'a [u8], SymId>,
+    pub by_name: crate::symmap::SymbolMap<'a>,
 }
 
 impl<'a> Resolution<'a> {
     pub fn lookup(&self, name: &[u8]) -> Option<SymId> {
-        self.by_name.get(name).copied()
+        self.by_name.get(name)
     }
 
     pub fn name(&self, id: SymId) -> String {
@@ -102,7 +102,7 @@ pub fn resolve<'a>(args: &Args, inputs: &'a [OpenedInput], stores: &'a Stores) -
         res: Resolution {
             objects: Vec::new(),
             symbols: Vec::new(),
-            by_name: FxHashMap::default(),
+            by_name: Default::default(),
         },
         comdats: FxHashMap::default(),
         stores,
@@ -122,6 +122,21 @@ pub fn resolve<'a>(args: &Args, inputs: &'a [OpenedInput], stores: &'a Stores) -
         r.res.symbols[id as usize].strong_ref = true;
     }
 
+    // Objects named on the command line are all loaded: parse them at once,
+    // in parallel, and add each when its turn comes.
+    let mut parsed: Vec<Option<Result<ObjectFile<'a>>>> = inputs
+        .par_iter()
+        .map(|inp| {
+            if input::is_archive(&inp.bytes) {
+                return None;
+            }
+            let name = inp.path.display().to_string();
+            if !inp.bytes.starts_with(b"\x7fELF") {
+                return Some(Err(err!("{name}: file format not recognized")));
+            }
+            Some(ObjectFile::parse(0, name, &inp.bytes))
+        })
+        .collect();
     let mut archives: Vec<(usize, input::Archive<'a>, Vec<bool>)> = Vec::new();
     let mut i = 0;
     while i < inputs.len() {
@@ -139,11 +154,10 @@ pub fn resolve<'a>(args: &Args, inputs: &'a [OpenedInput], stores: &'a Stores) -
             } else {
                 r.scan_archive(&name, ar, loaded)?;
             }
-        } else {
-            r.add_files(vec![Pending {
-                name,
-                data: &inp.bytes,
-            }])?;
+        } else if let Some(obj) = parsed[i].take() {
+            let mut obj = obj?;
+            obj.id = r.res.objects.len() as FileId;
+            r.add_object(obj);
         }
         // At the end of a group, rescan its archives until nothing loads.
         if let Some(g) = inp.group {
@@ -173,7 +187,11 @@ pub fn resolve<'a>(args: &Args, inputs: &'a [OpenedInput], stores: &'a Stores) -
 
 impl<'a> Resolver<'a> {
     fn intern(&mut self, name: &'a [u8]) -> SymId {
-        if let Some(&id) = self.res.by_name.get(name) {
+        self.intern_hashed(name, crate::symmap::hash_name(name))
+    }
+
+    fn intern_hashed(&mut self, name: &'a [u8], hash: u64) -> SymId {
+        if let Some(id) = self.res.by_name.get_hashed(name, hash) {
             return id;
         }
         let id = self.res.symbols.len() as SymId;
@@ -183,13 +201,13 @@ impl<'a> Resolver<'a> {
             strong_ref: false,
             first_ref: None,
         });
-        self.res.by_name.insert(name, id);
+        self.res.by_name.insert(name, hash, id);
         id
     }
 
     fn wanted(&self, name: &[u8]) -> bool {
         match self.res.by_name.get(name) {
-            Some(&id) => {
+            Some(id) => {
                 let s = &self.res.symbols[id as usize];
                 s.def == Definition::Undefined && s.strong_ref
             }
@@ -264,27 +282,6 @@ impl<'a> Resolver<'a> {
         Ok(any)
     }
 
-    fn add_files(&mut self, files: Vec<Pending<'a>>) -> Result<()> {
-        let base = self.res.objects.len() as FileId;
-        let parsed: Vec<Result<ObjectFile<'a>>> = files
-            .into_par_iter()
-            .enumerate()
-            .map(|(k, p)| {
-                if input::is_archive(p.data) {
-                    bail!("{}: archive where an object was expected", p.name);
-                }
-                if !p.data.starts_with(b"\x7fELF") {
-                    bail!("{}: file format not recognized (linker scripts are not supported yet)", p.name);
-                }
-                ObjectFile::parse(base + k as FileId, p.name, p.data)
-            })
-            .collect();
-        for obj in parsed {
-            self.add_object(obj?);
-        }
-        Ok(())
-    }
-
     fn add_object(&mut self, mut obj: ObjectFile<'a>) {
         let id = obj.id;
         // COMDAT: the first group with a signature wins; later copies go.
@@ -308,7 +305,7 @@ impl<'a> Resolver<'a> {
         for i in obj.first_global..obj.symbols.len() {
             let sym = &obj.symbols[i];
             let name = obj.name_of(i);
-            let sid = self.intern(name);
+            let sid = self.intern_hashed(name, obj.global_hashes[i - obj.first_global]);
             ids.push(sid);
             let bind = sym.st_bind();
             let weak = bind == elf::STB_WEAK;
