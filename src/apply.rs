@@ -38,19 +38,33 @@ impl ApplyCtx<'_> {
         let r = sym_ref(obj, idx);
         match self.got.got_index.get(&(r, kind)) {
             Some(&i) => Ok(self.values.got_addr + 8 * u64::from(i)),
-            None => bail!("internal error: no GOT entry for '{}'", describe(r, self.res)),
+            None => bail!(
+                "internal error: no GOT entry for '{}'",
+                describe(r, self.res)
+            ),
         }
     }
 
     /// Applies the relocations of input section `sec` of `obj` to `data`,
     /// the section's bytes at their final place.
-    pub fn apply(&self, obj: &ObjectFile, sec: u32, out: &OutputSection, chunk: &Chunk, data: &mut [u8]) -> Result<()> {
+    pub fn apply(
+        &self,
+        obj: &ObjectFile,
+        sec: u32,
+        out: &OutputSection,
+        chunk: &Chunk,
+        data: &mut [u8],
+    ) -> Result<()> {
         let s = &obj.sections[sec as usize];
         let alloc = s.is_alloc();
         let base = out.addr + chunk.offset;
         let tp = self.tls.tp();
         // Debug sections use a tombstone for code that was discarded.
-        let tombstone = if s.name == b".debug_ranges" || s.name == b".debug_loc" { 1 } else { 0 };
+        let tombstone = if s.name == b".debug_ranges" || s.name == b".debug_loc" {
+            1
+        } else {
+            0
+        };
         let mut skip_next = false;
         for (k, r) in s.relocs.iter().enumerate() {
             if skip_next {
@@ -59,7 +73,12 @@ impl ApplyCtx<'_> {
             }
             let ty = r.r_type(E, false);
             let Some(spec) = reloc_spec(ty) else {
-                bail!("{}: unsupported relocation {} in section {}", obj.name, reloc_name(ty), sec_name(obj, sec));
+                bail!(
+                    "{}: unsupported relocation {} in section {}",
+                    obj.name,
+                    reloc_name(ty),
+                    sec_name(obj, sec)
+                );
             };
             if spec.value == Value::None {
                 continue;
@@ -84,16 +103,19 @@ impl ApplyCtx<'_> {
             } else if idx == 0 {
                 0
             } else {
-                self.values.reloc_value(self.res, self.sections, self.got, obj, idx)
+                self.values
+                    .reloc_value(self.res, self.sections, self.got, obj, idx)
             };
             let size = spec.size as usize;
-            let oob = || err!(
-                "{}: relocation {} at offset {:#x} lies outside section {}",
-                obj.name,
-                spec.name,
-                in_off,
-                sec_name(obj, sec)
-            );
+            let oob = || {
+                err!(
+                    "{}: relocation {} at offset {:#x} lies outside section {}",
+                    obj.name,
+                    spec.name,
+                    in_off,
+                    sec_name(obj, sec)
+                )
+            };
             if off + size > data.len() {
                 return Err(oob());
             }
@@ -101,7 +123,10 @@ impl ApplyCtx<'_> {
                 Value::None | Value::Invalid => continue,
                 Value::Abs => sv.wrapping_add(a),
                 Value::Pc | Value::Plt => sv.wrapping_add(a).wrapping_sub(p),
-                Value::GotPcRel => self.got_entry(obj, idx, GotKind::Address)?.wrapping_add(a).wrapping_sub(p),
+                Value::GotPcRel => self
+                    .got_entry(obj, idx, GotKind::Address)?
+                    .wrapping_add(a)
+                    .wrapping_sub(p),
                 Value::GotPc => self.values.gotplt_addr.wrapping_add(a).wrapping_sub(p),
                 Value::GotOff => sv.wrapping_add(a).wrapping_sub(self.values.gotplt_addr),
                 Value::GotEntry => self
@@ -111,32 +136,54 @@ impl ApplyCtx<'_> {
                 Value::TpOff => sv.wrapping_add(a).wrapping_sub(tp),
                 Value::DtpOff if alloc => sv.wrapping_add(a).wrapping_sub(tp),
                 Value::DtpOff => sv.wrapping_add(a).wrapping_sub(self.tls.start),
-                Value::GotTpOff => self.got_entry(obj, idx, GotKind::TpOff)?.wrapping_add(a).wrapping_sub(p),
+                Value::GotTpOff => self
+                    .got_entry(obj, idx, GotKind::TpOff)?
+                    .wrapping_add(a)
+                    .wrapping_sub(p),
                 Value::Size => {
-                    let size = match sym_size(self.res, obj, idx) {
-                        Some(s) => s,
-                        None => 0,
-                    };
+                    let size = sym_size(self.res, obj, idx).unwrap_or_default();
                     size.wrapping_add(a)
                 }
                 Value::TlsGdToLe => {
                     // lea x@tlsgd(%rip),%rdi; call __tls_get_addr → mov %fs:0,%rax; lea x@tpoff(%rax),%rax
-                    if off < 4 || off + 12 > data.len() || data[off - 4..off] != [0x66, 0x48, 0x8d, 0x3d] || k + 1 >= s.relocs.len() {
+                    if off < 4
+                        || off + 12 > data.len()
+                        || data[off - 4..off] != [0x66, 0x48, 0x8d, 0x3d]
+                        || k + 1 >= s.relocs.len()
+                    {
                         bail!("{}: unexpected code for R_X86_64_TLSGD at offset {in_off:#x} in section {}", obj.name, sec_name(obj, sec));
                     }
                     data[off - 4..off + 12].copy_from_slice(&x86::GD_TO_LE);
                     let v = sv.wrapping_sub(tp);
-                    write_checked(obj, sec, spec.name, in_off, &mut data[off + 8..off + 12], v, x86::Check::Signed, self.res, idx)?;
+                    write_checked(
+                        obj,
+                        sec,
+                        spec.name,
+                        in_off,
+                        &mut data[off + 8..off + 12],
+                        v,
+                        x86::Check::Signed,
+                        self.res,
+                        idx,
+                    )?;
                     skip_next = true;
                     continue;
                 }
                 Value::TlsLdToLe => {
                     // lea x@tlsld(%rip),%rdi; call __tls_get_addr → mov %fs:0,%rax
-                    if off < 3 || data[off - 3..off] != [0x48, 0x8d, 0x3d] || k + 1 >= s.relocs.len() {
+                    if off < 3
+                        || data[off - 3..off] != [0x48, 0x8d, 0x3d]
+                        || k + 1 >= s.relocs.len()
+                    {
                         bail!("{}: unexpected code for R_X86_64_TLSLD at offset {in_off:#x} in section {}", obj.name, sec_name(obj, sec));
                     }
                     let next = s.relocs[k + 1].r_type(E, false);
-                    let via_got = matches!(next, elf::R_X86_64_GOTPCREL | elf::R_X86_64_GOTPCRELX | elf::R_X86_64_REX_GOTPCRELX);
+                    let via_got = matches!(
+                        next,
+                        elf::R_X86_64_GOTPCREL
+                            | elf::R_X86_64_GOTPCRELX
+                            | elf::R_X86_64_REX_GOTPCRELX
+                    );
                     let len = if via_got { 13 } else { 12 };
                     if off - 3 + len > data.len() {
                         return Err(oob());
@@ -151,22 +198,50 @@ impl ApplyCtx<'_> {
                 Value::TlsDescToLe => {
                     // lea x@tlsdesc(%rip),%rax → mov $tpoff,%rax
                     if off < 3 || data[off - 3..off] != [0x48, 0x8d, 0x05] {
-                        bail!("{}: unexpected code for {} at offset {in_off:#x}", obj.name, spec.name);
+                        bail!(
+                            "{}: unexpected code for {} at offset {in_off:#x}",
+                            obj.name,
+                            spec.name
+                        );
                     }
                     data[off - 3..off].copy_from_slice(&[0x48, 0xc7, 0xc0]);
                     let v = sv.wrapping_sub(tp);
-                    write_checked(obj, sec, spec.name, in_off, &mut data[off..off + 4], v, x86::Check::Signed, self.res, idx)?;
+                    write_checked(
+                        obj,
+                        sec,
+                        spec.name,
+                        in_off,
+                        &mut data[off..off + 4],
+                        v,
+                        x86::Check::Signed,
+                        self.res,
+                        idx,
+                    )?;
                     continue;
                 }
                 Value::TlsDescCallToNop => {
                     if off + 2 > data.len() || data[off..off + 2] != [0xff, 0x10] {
-                        bail!("{}: unexpected code for {} at offset {in_off:#x}", obj.name, spec.name);
+                        bail!(
+                            "{}: unexpected code for {} at offset {in_off:#x}",
+                            obj.name,
+                            spec.name
+                        );
                     }
                     data[off..off + 2].copy_from_slice(&[0x66, 0x90]);
                     continue;
                 }
             };
-            write_checked(obj, sec, spec.name, in_off, &mut data[off..off + size], value, spec.check, self.res, idx)?;
+            write_checked(
+                obj,
+                sec,
+                spec.name,
+                in_off,
+                &mut data[off..off + size],
+                value,
+                spec.check,
+                self.res,
+                idx,
+            )?;
         }
         Ok(())
     }
@@ -185,7 +260,11 @@ fn write_checked(
     idx: usize,
 ) -> Result<()> {
     if !x86::write_field(field, value, check) {
-        let sym = if idx == 0 { String::new() } else { describe(sym_ref(obj, idx), res) };
+        let sym = if idx == 0 {
+            String::new()
+        } else {
+            describe(sym_ref(obj, idx), res)
+        };
         bail!(
             "{}: relocation {} against '{}' in section {} at offset {:#x} is out of range (value {:#x})",
             obj.name,

@@ -39,9 +39,15 @@ pub enum Strip {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputArg {
     /// A file named on the command line (object, archive).
-    Path { path: PathBuf, whole_archive: bool },
+    Path {
+        path: PathBuf,
+        whole_archive: bool,
+    },
     /// `-lNAME` (or `-l:FILE`), searched in the `-L` directories.
-    Library { name: String, whole_archive: bool },
+    Library {
+        name: String,
+        whole_archive: bool,
+    },
     GroupStart,
     GroupEnd,
 }
@@ -365,7 +371,7 @@ impl Args {
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let s: String = s.chars().filter(|&c| c != '-' && c != ':').collect();
-    if s.is_empty() || s.len() % 2 != 0 {
+    if s.is_empty() || !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -447,10 +453,27 @@ mod tests {
     #[test]
     fn gcc_static_command_line() {
         let a = parse(&[
-            "-plugin", "/x/liblto_plugin.so", "-plugin-opt=-fresolution=/tmp/x.res",
-            "--build-id", "-m", "elf_x86_64", "--hash-style=gnu", "--as-needed", "-static",
-            "-o", "t", "crt1.o", "-L/usr/lib", "t.o", "--start-group", "-lgcc", "-lc",
-            "--end-group", "-z", "noexecstack", "--threads=3",
+            "-plugin",
+            "/x/liblto_plugin.so",
+            "-plugin-opt=-fresolution=/tmp/x.res",
+            "--build-id",
+            "-m",
+            "elf_x86_64",
+            "--hash-style=gnu",
+            "--as-needed",
+            "-static",
+            "-o",
+            "t",
+            "crt1.o",
+            "-L/usr/lib",
+            "t.o",
+            "--start-group",
+            "-lgcc",
+            "-lc",
+            "--end-group",
+            "-z",
+            "noexecstack",
+            "--threads=3",
         ])
         .unwrap();
         assert_eq!(a.output, PathBuf::from("t"));

@@ -33,7 +33,9 @@ pub fn link_args(args: &Args) -> Result<LinkStats> {
     if let Some(n) = args.threads {
         pool = pool.num_threads(n);
     }
-    let pool = pool.build().map_err(|e| crate::err!("rivet: cannot start worker threads: {e}"))?;
+    let pool = pool
+        .build()
+        .map_err(|e| crate::err!("rivet: cannot start worker threads: {e}"))?;
     pool.install(|| run(args))
 }
 
@@ -52,7 +54,10 @@ impl PassTimer {
     }
     fn mark(&mut self, pass: &str) {
         if self.enabled {
-            eprintln!("rivet: {:>8.2} ms  {pass}", self.last.elapsed().as_secs_f64() * 1e3);
+            eprintln!(
+                "rivet: {:>8.2} ms  {pass}",
+                self.last.elapsed().as_secs_f64() * 1e3
+            );
         }
         self.last = Instant::now();
     }
@@ -86,7 +91,12 @@ fn run(args: &Args) -> Result<LinkStats> {
     let with_symtab = args.strip != Strip::All || !exe;
     let emit_relocs = !exe || args.emit_relocs;
     let mut relas = if emit_relocs {
-        relocs::plan(&RecordCtx { res: &res, sections: &sections, symtab: None, exe }) // count records
+        relocs::plan(&RecordCtx {
+            res: &res,
+            sections: &sections,
+            symtab: None,
+            exe,
+        }) // count records
     } else {
         Vec::new()
     };
@@ -102,7 +112,11 @@ fn run(args: &Args) -> Result<LinkStats> {
     };
     toc.finish(&sections, &mut relas, symtab_plan.as_ref(), &res, !exe, end); // file offsets
     let values = symvals::SymbolValues::compute(&res, &sections, &commons, &got_plan); // symbol values
-    let entry = if exe { entry_address(args, &res, &sections, &values)? } else { 0 };
+    let entry = if exe {
+        entry_address(args, &res, &sections, &values)?
+    } else {
+        0
+    };
     t.mark("addresses, offsets, symbol values");
 
     let ctx = output::WriteCtx {
@@ -157,23 +171,70 @@ fn wants_exec_stack(res: &resolve::Resolution) -> bool {
     res.objects.iter().any(|o| o.wants_exec_stack)
 }
 
-fn add_synthetic_sections(args: &Args, s: &mut Sections, got: &got::GotPlan, commons: &symvals::Commons) {
+fn add_synthetic_sections(
+    args: &Args,
+    s: &mut Sections,
+    got: &got::GotPlan,
+    commons: &symvals::Commons,
+) {
     let a = u64::from(elf::SHF_ALLOC);
     let w = u64::from(elf::SHF_WRITE);
     let x = u64::from(elf::SHF_EXECINSTR);
     if let Some(size) = output::build_id_note_size(&args.build_id) {
-        s.add_synthetic(b".note.gnu.build-id", elf::SHT_NOTE, a, Synthetic::BuildIdNote, size, 4);
+        s.add_synthetic(
+            b".note.gnu.build-id",
+            elf::SHT_NOTE,
+            a,
+            Synthetic::BuildIdNote,
+            size,
+            4,
+        );
     }
     if !got.iplt.is_empty() {
-        s.add_synthetic(b".rela.plt", elf::SHT_RELA, a | u64::from(elf::SHF_INFO_LINK), Synthetic::RelaIplt, got.rela_iplt_size(), 8);
-        s.add_synthetic(b".plt", elf::SHT_PROGBITS, a | x, Synthetic::Iplt, got.iplt_size(), 16);
+        s.add_synthetic(
+            b".rela.plt",
+            elf::SHT_RELA,
+            a | u64::from(elf::SHF_INFO_LINK),
+            Synthetic::RelaIplt,
+            got.rela_iplt_size(),
+            8,
+        );
+        s.add_synthetic(
+            b".plt",
+            elf::SHT_PROGBITS,
+            a | x,
+            Synthetic::Iplt,
+            got.iplt_size(),
+            16,
+        );
     }
     if !got.got.is_empty() {
-        s.add_synthetic(b".got", elf::SHT_PROGBITS, a | w, Synthetic::Got, got.got_size(), 8);
+        s.add_synthetic(
+            b".got",
+            elf::SHT_PROGBITS,
+            a | w,
+            Synthetic::Got,
+            got.got_size(),
+            8,
+        );
     }
-    s.add_synthetic(b".got.plt", elf::SHT_PROGBITS, a | w, Synthetic::GotPlt, got.gotplt_size(), 8);
+    s.add_synthetic(
+        b".got.plt",
+        elf::SHT_PROGBITS,
+        a | w,
+        Synthetic::GotPlt,
+        got.gotplt_size(),
+        8,
+    );
     if commons.size > 0 {
-        s.add_synthetic(b".bss", elf::SHT_NOBITS, a | w, Synthetic::Commons, commons.size, commons.align);
+        s.add_synthetic(
+            b".bss",
+            elf::SHT_NOBITS,
+            a | w,
+            Synthetic::Commons,
+            commons.size,
+            commons.align,
+        );
     }
     if args.eh_frame_hdr && s.find(b".eh_frame").is_some() {
         let fdes: u64 = s
@@ -186,11 +247,23 @@ fn add_synthetic_sections(args: &Args, s: &mut Sections, got: &got::GotPlan, com
                     .sum()
             })
             .unwrap_or(0);
-        s.add_synthetic(b".eh_frame_hdr", elf::SHT_PROGBITS, a, Synthetic::EhFrameHdr, ehframe::hdr_size(fdes), 4);
+        s.add_synthetic(
+            b".eh_frame_hdr",
+            elf::SHT_PROGBITS,
+            a,
+            Synthetic::EhFrameHdr,
+            ehframe::hdr_size(fdes),
+            4,
+        );
     }
 }
 
-fn entry_address(args: &Args, res: &resolve::Resolution, s: &Sections, values: &symvals::SymbolValues) -> Result<u64> {
+fn entry_address(
+    args: &Args,
+    res: &resolve::Resolution,
+    s: &Sections,
+    values: &symvals::SymbolValues,
+) -> Result<u64> {
     let name = args.entry.as_deref().unwrap_or("_start");
     if let Some(id) = res.lookup(name.as_bytes()) {
         if res.symbols[id as usize].def != Definition::Undefined {

@@ -6,9 +6,9 @@
 //! before anything is written. Relocations inside dropped FDEs produce no
 //! output at all (zero records), everything else is translated by offset.
 
+use crate::bail;
 use crate::error::Result;
 use crate::object::{ObjectFile, SymPlace, E};
-use crate::bail;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
@@ -43,7 +43,8 @@ impl EhFrameRecords {
     pub fn find(&self, off: u64) -> Option<&Record> {
         let i = self.records.partition_point(|r| u64::from(r.in_off) <= off);
         let r = self.records.get(i.checked_sub(1)?)?;
-        (off < u64::from(r.in_off) + u64::from(r.len) || (r.len == 0 && off == u64::from(r.in_off))).then_some(r)
+        (off < u64::from(r.in_off) + u64::from(r.len) || (r.len == 0 && off == u64::from(r.in_off)))
+            .then_some(r)
     }
 
     /// Translates an input offset into an output offset, if its record is kept.
@@ -76,7 +77,10 @@ pub fn split(obj: &ObjectFile, sec: usize) -> Result<EhFrameRecords> {
     let mut out_off = 0u32;
     while pos < data.len() {
         if data.len() - pos < 4 {
-            bail!("{}: .eh_frame: truncated record at offset {pos:#x}", obj.name);
+            bail!(
+                "{}: .eh_frame: truncated record at offset {pos:#x}",
+                obj.name
+            );
         }
         let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
         if len == 0xffff_ffff {
@@ -96,14 +100,20 @@ pub fn split(obj: &ObjectFile, sec: usize) -> Result<EhFrameRecords> {
         }
         let total = 4 + len;
         if len < 4 || data.len() - pos < total {
-            bail!("{}: .eh_frame: record at offset {pos:#x} runs past the section end", obj.name);
+            bail!(
+                "{}: .eh_frame: record at offset {pos:#x} runs past the section end",
+                obj.name
+            );
         }
         let id = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap()) as usize;
         let mut keep = true;
         let mut cie_in_off = u32::MAX;
         if id != 0 {
             let Some(cie) = (pos + 4).checked_sub(id) else {
-                bail!("{}: .eh_frame: FDE at offset {pos:#x} points before the section", obj.name);
+                bail!(
+                    "{}: .eh_frame: FDE at offset {pos:#x} points before the section",
+                    obj.name
+                );
             };
             cie_in_off = cie as u32;
             // The relocation at pc_begin decides whether the code is kept.
@@ -260,7 +270,12 @@ pub fn hdr_size(fdes: u64) -> u64 {
 }
 
 /// Writes `.eh_frame_hdr` at `hdr_addr` for `.eh_frame` at `eh_addr`.
-pub fn write_hdr(out: &mut [u8], hdr_addr: u64, eh_addr: u64, mut table: Vec<(u64, u64)>) -> Result<()> {
+pub fn write_hdr(
+    out: &mut [u8],
+    hdr_addr: u64,
+    eh_addr: u64,
+    mut table: Vec<(u64, u64)>,
+) -> Result<()> {
     if out.len() as u64 != hdr_size(table.len() as u64) {
         bail!(
             "internal error: .eh_frame_hdr was sized for {} FDEs, found {}",

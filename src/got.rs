@@ -7,11 +7,11 @@
 //! independent of thread count.
 
 use crate::arch::x86_64::{reloc_name, reloc_spec, Value};
+use crate::err;
 use crate::error::{Error, Result};
 use crate::layout::Sections;
 use crate::object::{FileId, ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution, SymId};
-use crate::err;
 use object::elf;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -80,7 +80,8 @@ pub fn definition(res: &Resolution, r: SymRef) -> Option<(FileId, u32)> {
 pub fn is_ifunc(res: &Resolution, r: SymRef) -> bool {
     definition(res, r).is_some_and(|(f, i)| {
         let obj = &res.objects[f as usize];
-        obj.symbols[i as usize].st_type() == elf::STT_GNU_IFUNC && obj.place_of(i as usize) != SymPlace::Undefined
+        obj.symbols[i as usize].st_type() == elf::STT_GNU_IFUNC
+            && obj.place_of(i as usize) != SymPlace::Undefined
     })
 }
 
@@ -126,7 +127,9 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
                     let target = sym_ref(obj, idx);
                     if let SymRef::Global(id) = target {
                         let g = &res.symbols[id as usize];
-                        if g.def == Definition::Undefined && obj.symbols[idx].st_bind() != elf::STB_WEAK {
+                        if g.def == Definition::Undefined
+                            && obj.symbols[idx].st_bind() != elf::STB_WEAK
+                        {
                             errors.push(err!(
                                 "undefined symbol: {}\n>>> referenced by {}:({})",
                                 String::from_utf8_lossy(g.name),
@@ -164,14 +167,23 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
         }
         return Err(Error(msg.join("\n")));
     }
-    let mut got: Vec<(SymRef, GotKind)> = per_file.iter().flat_map(|f| f.0.iter().copied()).collect();
+    let mut got: Vec<(SymRef, GotKind)> =
+        per_file.iter().flat_map(|f| f.0.iter().copied()).collect();
     got.sort_unstable();
     got.dedup();
     let mut iplt: Vec<SymRef> = per_file.iter().flat_map(|f| f.1.iter().copied()).collect();
     iplt.sort_unstable();
     iplt.dedup();
-    let got_index = got.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
-    let iplt_index = iplt.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+    let got_index = got
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, i as u32))
+        .collect();
+    let iplt_index = iplt
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, i as u32))
+        .collect();
     Ok(GotPlan {
         got,
         got_index,

@@ -33,7 +33,8 @@ pub fn map_file(path: &Path) -> Result<Bytes> {
     if len == 0 {
         return Ok(Bytes::Owned(Vec::new()));
     }
-    crate::mapped::map_readonly(&file).map_err(|e| err!("rivet: cannot map {}: {e}", path.display()))
+    crate::mapped::map_readonly(&file)
+        .map_err(|e| err!("rivet: cannot map {}: {e}", path.display()))
 }
 
 /// One command-line input, opened.
@@ -53,10 +54,18 @@ pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
     let mut groups = 0usize;
     for input in &args.inputs {
         match input {
-            InputArg::Path { path, whole_archive } => wanted.push((path.clone(), *whole_archive, group)),
-            InputArg::Library { name, whole_archive } => {
-                wanted.push((find_library(name, &args.library_paths)?, *whole_archive, group))
-            }
+            InputArg::Path {
+                path,
+                whole_archive,
+            } => wanted.push((path.clone(), *whole_archive, group)),
+            InputArg::Library {
+                name,
+                whole_archive,
+            } => wanted.push((
+                find_library(name, &args.library_paths)?,
+                *whole_archive,
+                group,
+            )),
             InputArg::GroupStart => {
                 if group.is_none() {
                     group = Some(groups);
@@ -92,7 +101,13 @@ fn looks_like_script(data: &[u8]) -> bool {
     !data.starts_with(b"\x7fELF") && !is_archive(data) && data.iter().take(4096).all(|&b| b != 0)
 }
 
-fn expand_script(inp: OpenedInput, args: &Args, out: &mut Vec<OpenedInput>, groups: &mut usize, depth: usize) -> Result<()> {
+fn expand_script(
+    inp: OpenedInput,
+    args: &Args,
+    out: &mut Vec<OpenedInput>,
+    groups: &mut usize,
+    depth: usize,
+) -> Result<()> {
     if !looks_like_script(&inp.bytes) || inp.bytes.is_empty() {
         out.push(inp);
         return Ok(());
@@ -144,7 +159,10 @@ fn parse_script(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>, S
         }
     }
     clean.push_str(rest);
-    let spaced = clean.replace('(', " ( ").replace(')', " ) ").replace(',', " ");
+    let spaced = clean
+        .replace('(', " ( ")
+        .replace(')', " ) ")
+        .replace(',', " ");
     let mut tokens = spaced.split_whitespace().peekable();
     let mut out = Vec::new();
     while let Some(cmd) = tokens.next() {
@@ -215,7 +233,8 @@ pub fn is_archive(data: &[u8]) -> bool {
 
 pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
     let name = path.display();
-    let ar = object::read::archive::ArchiveFile::parse(data).map_err(|e| err!("{name}: malformed archive: {e}"))?;
+    let ar = object::read::archive::ArchiveFile::parse(data)
+        .map_err(|e| err!("{name}: malformed archive: {e}"))?;
     let mut members = Vec::new();
     let mut by_offset = std::collections::HashMap::new();
     for m in ar.members() {
@@ -233,7 +252,10 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
         members.push(Member { name: mname, data });
     }
     let mut index = Vec::new();
-    match ar.symbols().map_err(|e| err!("{name}: malformed archive symbol index: {e}"))? {
+    match ar
+        .symbols()
+        .map_err(|e| err!("{name}: malformed archive symbol index: {e}"))?
+    {
         Some(symbols) => {
             for s in symbols {
                 let s = s.map_err(|e| err!("{name}: malformed archive symbol index: {e}"))?;

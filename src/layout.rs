@@ -246,7 +246,8 @@ fn segment_class(rank: u32) -> u32 {
 pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
     let exe = args.kind == OutputKind::StaticExe;
     let mut out: Vec<OutputSection> = Vec::new();
-    let mut by_key: FxHashMap<(Vec<u8>, Option<(FileId, u32)>), u32> = FxHashMap::default();
+    type Key = (Vec<u8>, Option<(FileId, u32)>);
+    let mut by_key: FxHashMap<Key, u32> = FxHashMap::default();
     let mut placement = Vec::with_capacity(res.objects.len());
     for obj in &res.objects {
         let mut places = vec![Place::NONE; obj.sections.len()];
@@ -261,7 +262,11 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
                 continue;
             }
             let name: &[u8] = if exe { output_name(s.name) } else { s.name };
-            let group = if exe { None } else { s.group.map(|g| (obj.id, g)) };
+            let group = if exe {
+                None
+            } else {
+                s.group.map(|g| (obj.id, g))
+            };
             let key = (name.to_vec(), group);
             let oi = match by_key.get(&key) {
                 Some(&o) => o,
@@ -289,7 +294,12 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
             let o = &mut out[oi as usize];
             // Flags merge; a section that has any SHF_WRITE input is writable.
             let keep_mask = !u64::from(elf::SHF_GROUP);
-            o.flags |= s.flags & if exe { keep_mask & !u64::from(elf::SHF_MERGE | elf::SHF_STRINGS) } else { keep_mask };
+            o.flags |= s.flags
+                & if exe {
+                    keep_mask & !u64::from(elf::SHF_MERGE | elf::SHF_STRINGS)
+                } else {
+                    keep_mask
+                };
             if o.entsize != s.entsize {
                 o.entsize = 0;
                 o.flags &= !u64::from(elf::SHF_MERGE | elf::SHF_STRINGS);
@@ -357,7 +367,10 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
 /// `__EH_FRAME_BEGIN__` (crtbeginT's registration in static programs); only
 /// the last one (crtend's `__FRAME_END__`) may stay.
 fn drop_inner_terminators(o: &mut OutputSection) {
-    let last = o.chunks.iter().rposition(|c| c.eh.as_ref().is_some_and(|e| !e.records.is_empty()));
+    let last = o
+        .chunks
+        .iter()
+        .rposition(|c| c.eh.as_ref().is_some_and(|e| !e.records.is_empty()));
     for (ci, c) in o.chunks.iter_mut().enumerate() {
         let Some(eh) = c.eh.as_mut() else { continue };
         let keep_last = Some(ci) == last;
@@ -378,7 +391,9 @@ fn drop_inner_terminators(o: &mut OutputSection) {
 }
 
 fn is_debug(name: &[u8]) -> bool {
-    name.starts_with(b".debug") || name.starts_with(b".zdebug") || name.starts_with(b".gnu.debuglto")
+    name.starts_with(b".debug")
+        || name.starts_with(b".zdebug")
+        || name.starts_with(b".gnu.debuglto")
 }
 
 /// `.init_array.N`/`.fini_array.N` sort by priority N ahead of plain ones,
@@ -393,8 +408,14 @@ fn sort_init_arrays(s: &mut Sections, res: &Resolution) {
                 return (1, 0);
             };
             let name = res.objects[file as usize].sections[sec as usize].name;
-            let suffix = name.iter().rposition(|&b| b == b'.').map(|p| &name[p + 1..]);
-            match suffix.and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse::<u64>().ok()) {
+            let suffix = name
+                .iter()
+                .rposition(|&b| b == b'.')
+                .map(|p| &name[p + 1..]);
+            match suffix
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .and_then(|d| d.parse::<u64>().ok())
+            {
                 Some(prio) => (0, prio),
                 None => (1, 0),
             }
@@ -413,7 +434,15 @@ fn sort_init_arrays(s: &mut Sections, res: &Resolution) {
 
 impl Sections {
     /// Adds a synthetic chunk, creating its output section if needed.
-    pub fn add_synthetic(&mut self, name: &[u8], sh_type: u32, flags: u64, kind: Synthetic, size: u64, align: u64) {
+    pub fn add_synthetic(
+        &mut self,
+        name: &[u8],
+        sh_type: u32,
+        flags: u64,
+        kind: Synthetic,
+        size: u64,
+        align: u64,
+    ) {
         let oi = match self.out.iter().position(|o| o.name == name) {
             Some(i) => i,
             None => {
@@ -479,7 +508,10 @@ impl Sections {
         for (new, &old) in order.iter().enumerate() {
             new_index[old] = new as u32;
         }
-        let mut taken: Vec<Option<OutputSection>> = std::mem::take(&mut self.out).into_iter().map(Some).collect();
+        let mut taken: Vec<Option<OutputSection>> = std::mem::take(&mut self.out)
+            .into_iter()
+            .map(Some)
+            .collect();
         self.out = order.iter().map(|&i| taken[i].take().unwrap()).collect();
         self.placement.par_iter_mut().for_each(|places| {
             for p in places.iter_mut() {
@@ -526,11 +558,12 @@ impl Sections {
                 loads.push(*c);
             }
         }
-        let has = |f: &dyn Fn(&OutputSection) -> bool| self.out.iter().any(|o| f(o));
+        let has = |f: &dyn Fn(&OutputSection) -> bool| self.out.iter().any(f);
         let has_tls = has(&|o| o.flags & u64::from(elf::SHF_TLS) != 0);
         let has_note = has(&|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE);
         let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
-        let nphdr = loads.len() + 1 + usize::from(has_tls) + usize::from(has_note) + usize::from(has_hdr);
+        let nphdr =
+            loads.len() + 1 + usize::from(has_tls) + usize::from(has_note) + usize::from(has_hdr);
         let mut off = EHDR_SIZE + PHDR_SIZE * nphdr as u64;
         let mut class = 0u32;
         let mut tls = None::<TlsInfo>;
@@ -638,8 +671,11 @@ impl Sections {
             });
         }
         if has_note {
-            let notes: Vec<&OutputSection> =
-                self.out.iter().filter(|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE).collect();
+            let notes: Vec<&OutputSection> = self
+                .out
+                .iter()
+                .filter(|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE)
+                .collect();
             let first = notes[0];
             let last = notes[notes.len() - 1];
             phdrs.push(Segment {
@@ -683,7 +719,11 @@ impl Sections {
         }
         phdrs.push(Segment {
             p_type: elf::PT_GNU_STACK,
-            flags: if exec_stack { elf::PF_R | elf::PF_W | elf::PF_X } else { elf::PF_R | elf::PF_W },
+            flags: if exec_stack {
+                elf::PF_R | elf::PF_W | elf::PF_X
+            } else {
+                elf::PF_R | elf::PF_W
+            },
             offset: 0,
             vaddr: 0,
             filesz: 0,

@@ -14,7 +14,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if args.print_version {
-        println!("rivet {} (compatible with GNU ld)", env!("CARGO_PKG_VERSION"));
+        println!(
+            "rivet {} (compatible with GNU ld)",
+            env!("CARGO_PKG_VERSION")
+        );
         if args.version_only {
             return ExitCode::SUCCESS;
         }

@@ -1,9 +1,9 @@
 //! Memory mappings: the input files rivet reads and the one output file it
 //! writes. The only `unsafe` in rivet's I/O lives here.
 
+use crate::err;
 use crate::error::Result;
 use crate::input::Bytes;
-use crate::err;
 use memmap2::{Mmap, MmapMut};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -29,8 +29,14 @@ pub struct OutputFile {
 
 impl OutputFile {
     pub fn create(target: &Path, size: u64, executable: bool) -> Result<OutputFile> {
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let base = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let base = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
         let file = OpenOptions::new()
             .read(true)
@@ -45,8 +51,12 @@ impl OutputFile {
             map: None,
             executable,
         };
-        file.set_len(size)
-            .map_err(|e| err!("rivet: cannot size {} to {size} bytes: {e}", out.tmp.display()))?;
+        file.set_len(size).map_err(|e| {
+            err!(
+                "rivet: cannot size {} to {size} bytes: {e}",
+                out.tmp.display()
+            )
+        })?;
         if size > 0 {
             // SAFETY: the file was just created by this process under a name
             // no one else uses, and is sized before mapping; rivet is the only
@@ -71,11 +81,22 @@ impl OutputFile {
         if self.executable {
             use std::os::unix::fs::PermissionsExt;
             let mode = 0o777 & !umask();
-            std::fs::set_permissions(&self.tmp, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| err!("rivet: cannot set permissions of {}: {e}", self.tmp.display()))?;
+            std::fs::set_permissions(&self.tmp, std::fs::Permissions::from_mode(mode)).map_err(
+                |e| {
+                    err!(
+                        "rivet: cannot set permissions of {}: {e}",
+                        self.tmp.display()
+                    )
+                },
+            )?;
         }
-        std::fs::rename(&self.tmp, &self.target)
-            .map_err(|e| err!("rivet: cannot rename {} to {}: {e}", self.tmp.display(), self.target.display()))?;
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| {
+            err!(
+                "rivet: cannot rename {} to {}: {e}",
+                self.tmp.display(),
+                self.target.display()
+            )
+        })?;
         self.tmp = PathBuf::new();
         Ok(())
     }

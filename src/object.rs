@@ -99,10 +99,14 @@ impl<'a> ObjectFile<'a> {
             return Err(bad(&"not an ELF file (or truncated header)"));
         }
         if data[4] != elf::ELFCLASS64 {
-            return Err(bad(&"is 32-bit ELF; only ELF64 x86-64 objects are supported"));
+            return Err(bad(
+                &"is 32-bit ELF; only ELF64 x86-64 objects are supported",
+            ));
         }
         if data[5] != elf::ELFDATA2LSB {
-            return Err(bad(&"is big-endian ELF; only little-endian x86-64 objects are supported"));
+            return Err(bad(
+                &"is big-endian ELF; only little-endian x86-64 objects are supported",
+            ));
         }
         let header = elf::FileHeader64::<LE>::parse(data).map_err(|e| bad(&e))?;
         if header.e_machine(E) != elf::EM_X86_64 {
@@ -114,7 +118,9 @@ impl<'a> ObjectFile<'a> {
         if header.e_type(E) != elf::ET_REL {
             return Err(bad(&"is not a relocatable object (ET_REL)"));
         }
-        let table = header.sections(E, data).map_err(|e| bad(&format_args!("bad section table: {e}")))?;
+        let table = header
+            .sections(E, data)
+            .map_err(|e| bad(&format_args!("bad section table: {e}")))?;
         let nsec = table.len();
         let mut sections = Vec::with_capacity(nsec);
         for (i, sh) in table.iter().enumerate() {
@@ -161,7 +167,7 @@ impl<'a> ObjectFile<'a> {
                         | elf::SHT_FINI_ARRAY
                         | elf::SHT_PREINIT_ARRAY
                         | elf::SHT_X86_64_UNWIND
-                ) || (sh_type >= elf::SHT_LOUSER && sh_type <= elf::SHT_HIUSER),
+                ) || (elf::SHT_LOUSER..=elf::SHT_HIUSER).contains(&sh_type),
             });
         }
 
@@ -177,12 +183,17 @@ impl<'a> ObjectFile<'a> {
                     return Err(bad(&"has more than one symbol table"));
                 }
                 symtab_index = Some(i);
-                symbols = slice_of(s.data).ok_or_else(|| bad(&"symbol table size is not a multiple of 24"))?;
+                symbols = slice_of(s.data)
+                    .ok_or_else(|| bad(&"symbol table size is not a multiple of 24"))?;
                 let link = s.link as usize;
                 let strsec = sections
                     .get(link)
                     .filter(|t| t.sh_type == elf::SHT_STRTAB)
-                    .ok_or_else(|| bad(&format_args!("symbol table's string table index {link} is out of range")))?;
+                    .ok_or_else(|| {
+                        bad(&format_args!(
+                            "symbol table's string table index {link} is out of range"
+                        ))
+                    })?;
                 strtab = strsec.data;
                 first_global = s.info as usize;
                 if first_global > symbols.len() {
@@ -222,7 +233,8 @@ impl<'a> ObjectFile<'a> {
     fn check_symbols(&self, nsec: usize) -> Result<()> {
         for (i, sym) in self.symbols.iter().enumerate() {
             if i != 0 {
-                self.symbol_name(i).ok_or_else(|| err!("{}: symbol {i} has a name out of range", self.name))?;
+                self.symbol_name(i)
+                    .ok_or_else(|| err!("{}: symbol {i} has a name out of range", self.name))?;
             }
             if let SymPlace::Section(s) = self.place_of(i) {
                 if s as usize >= nsec {
@@ -244,14 +256,21 @@ impl<'a> ObjectFile<'a> {
         for i in 0..self.sections.len() {
             let sh_type = self.sections[i].sh_type;
             if sh_type == elf::SHT_REL {
-                bail!("{}: SHT_REL relocations are not valid for x86-64", self.name);
+                bail!(
+                    "{}: SHT_REL relocations are not valid for x86-64",
+                    self.name
+                );
             }
             if sh_type != elf::SHT_RELA {
                 continue;
             }
             let target = self.sections[i].info as usize;
-            let relocs: &[Rela64] = slice_of(self.sections[i].data)
-                .ok_or_else(|| err!("{}: relocation section size is not a multiple of 24", self.name))?;
+            let relocs: &[Rela64] = slice_of(self.sections[i].data).ok_or_else(|| {
+                err!(
+                    "{}: relocation section size is not a multiple of 24",
+                    self.name
+                )
+            })?;
             if relocs.is_empty() {
                 continue;
             }
@@ -292,8 +311,8 @@ impl<'a> ObjectFile<'a> {
             if self.sections[i].sh_type != elf::SHT_GROUP {
                 continue;
             }
-            let words: &[object::U32<LE>] =
-                slice_of(self.sections[i].data).ok_or_else(|| err!("{}: malformed SHT_GROUP section", self.name))?;
+            let words: &[object::U32<LE>] = slice_of(self.sections[i].data)
+                .ok_or_else(|| err!("{}: malformed SHT_GROUP section", self.name))?;
             let Some((flags, members)) = words.split_first() else {
                 bail!("{}: empty SHT_GROUP section", self.name);
             };
@@ -301,7 +320,12 @@ impl<'a> ObjectFile<'a> {
             let signature = self
                 .symbol_name(sig_sym as usize)
                 .filter(|_| (sig_sym as usize) < self.symbols.len())
-                .ok_or_else(|| err!("{}: group section {i} has a bad signature symbol", self.name))?;
+                .ok_or_else(|| {
+                    err!(
+                        "{}: group section {i} has a bad signature symbol",
+                        self.name
+                    )
+                })?;
             // A group named by a section symbol takes that section's name.
             let signature = if self.symbols[sig_sym as usize].st_type() == elf::STT_SECTION {
                 match self.place_of(sig_sym as usize) {
@@ -316,7 +340,11 @@ impl<'a> ObjectFile<'a> {
             for m in members {
                 let m = m.get(E);
                 if m as usize >= self.sections.len() || m == 0 {
-                    bail!("{}: group {} lists section index {m}, out of range", self.name, String::from_utf8_lossy(signature));
+                    bail!(
+                        "{}: group {} lists section index {m}, out of range",
+                        self.name,
+                        String::from_utf8_lossy(signature)
+                    );
                 }
                 self.sections[m as usize].group = Some(gidx);
                 list.push(m);
@@ -336,11 +364,9 @@ impl<'a> ObjectFile<'a> {
     fn drop_special_sections(&mut self) {
         for s in &mut self.sections {
             match s.name {
-                b".note.GNU-stack" => {
-                    // Kept for `-r` (one merged marker); executables turn it into PT_GNU_STACK.
-                    if s.flags & u64::from(elf::SHF_EXECINSTR) != 0 {
-                        self.wants_exec_stack = true;
-                    }
+                // Kept for `-r` (one merged marker); executables turn it into PT_GNU_STACK.
+                b".note.GNU-stack" if s.flags & u64::from(elf::SHF_EXECINSTR) != 0 => {
+                    self.wants_exec_stack = true;
                 }
                 // Property notes must be merged by AND-ing their bits, not
                 // concatenated; rivet does not emit them yet.

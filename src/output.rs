@@ -6,7 +6,10 @@ use crate::apply::{copy_input, ApplyCtx};
 use crate::args::BuildId;
 use crate::error::Result;
 use crate::got::{GotKind, GotPlan};
-use crate::layout::{align_up, Chunk, ChunkKind, OutputSection, Sections, Segment, Synthetic, EHDR_SIZE, PHDR_SIZE, SHDR_SIZE};
+use crate::layout::{
+    align_up, Chunk, ChunkKind, OutputSection, Sections, Segment, Synthetic, EHDR_SIZE, PHDR_SIZE,
+    SHDR_SIZE,
+};
 use crate::object::FileId;
 use crate::partition::{split_ranges, Filler, Partition};
 use crate::relocs::{RecordCtx, RelaTable};
@@ -84,11 +87,18 @@ fn shdr(content: Content, name: &[u8], sh_type: u32) -> Shdr {
 /// relocation table its index. Under `-r`, groups come first (the ELF spec
 /// wants a group before its members) and each section is followed by its
 /// `.rela`; in an executable the `.rela` tables follow all sections.
-pub fn assign_indices(res: &Resolution, sections: &mut Sections, relas: &mut [RelaTable], relocatable: bool, with_symtab: bool) -> Toc {
+pub fn assign_indices(
+    res: &Resolution,
+    sections: &mut Sections,
+    relas: &mut [RelaTable],
+    relocatable: bool,
+    with_symtab: bool,
+) -> Toc {
     let mut shdrs = vec![shdr(Content::Null, b"", elf::SHT_NULL)];
     let mut groups: Vec<GroupSection> = Vec::new();
     // Groups in order of first appearance, and each output section's group.
-    let mut group_of: rustc_hash::FxHashMap<(FileId, u32), usize> = rustc_hash::FxHashMap::default();
+    let mut group_of: rustc_hash::FxHashMap<(FileId, u32), usize> =
+        rustc_hash::FxHashMap::default();
     if relocatable {
         for o in &sections.out {
             if let Some((file, group)) = o.group {
@@ -107,21 +117,31 @@ pub fn assign_indices(res: &Resolution, sections: &mut Sections, relas: &mut [Re
             g.section = res.objects[g.file as usize].groups[g.group as usize].section;
         }
         for (i, g) in groups.iter().enumerate() {
-            sections.group_headers.insert((g.file, g.section), shdrs.len() as u32);
+            sections
+                .group_headers
+                .insert((g.file, g.section), shdrs.len() as u32);
             let mut h = shdr(Content::Group(i as u32), b".group", elf::SHT_GROUP);
             h.align = 4;
             h.entsize = 4;
             shdrs.push(h);
         }
     }
-    let rela_of: rustc_hash::FxHashMap<u32, usize> = relas.iter().enumerate().map(|(i, t)| (t.target, i)).collect();
+    let rela_of: rustc_hash::FxHashMap<u32, usize> = relas
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.target, i))
+        .collect();
     for (i, o) in sections.out.iter_mut().enumerate() {
         o.index = shdrs.len() as u32;
         shdrs.push(shdr(Content::Out(i as u32), &o.name, o.sh_type));
         if relocatable {
             if let Some(&t) = rela_of.get(&(i as u32)) {
                 relas[t].index = shdrs.len() as u32;
-                shdrs.push(shdr(Content::Rela(t as u32), &[b".rela", &o.name[..]].concat(), elf::SHT_RELA));
+                shdrs.push(shdr(
+                    Content::Rela(t as u32),
+                    &[b".rela", &o.name[..]].concat(),
+                    elf::SHT_RELA,
+                ));
             }
         }
     }
@@ -146,7 +166,11 @@ pub fn assign_indices(res: &Resolution, sections: &mut Sections, relas: &mut [Re
         shdrs.push(shdr(Content::Symtab, b".symtab", elf::SHT_SYMTAB));
         // Extended section numbering needs the symbol table's shndx companion.
         if shdrs.len() + 3 >= usize::from(elf::SHN_LORESERVE) {
-            shdrs.push(shdr(Content::SymtabShndx, b".symtab_shndx", elf::SHT_SYMTAB_SHNDX));
+            shdrs.push(shdr(
+                Content::SymtabShndx,
+                b".symtab_shndx",
+                elf::SHT_SYMTAB_SHNDX,
+            ));
         }
         shdrs.push(shdr(Content::Strtab, b".strtab", elf::SHT_STRTAB));
     }
@@ -176,7 +200,15 @@ impl Toc {
     /// Fills in every header's fields and gives the tables after the
     /// sections their file offsets, starting at `end` (where the laid-out
     /// sections stop).
-    pub fn finish(&mut self, sections: &Sections, relas: &mut [RelaTable], symtab: Option<&SymtabPlan>, res: &Resolution, relocatable: bool, end: u64) {
+    pub fn finish(
+        &mut self,
+        sections: &Sections,
+        relas: &mut [RelaTable],
+        symtab: Option<&SymtabPlan>,
+        res: &Resolution,
+        relocatable: bool,
+        end: u64,
+    ) {
         let mut off = end;
         let symtab_index = self.symtab_index;
         let strtab_index = self
@@ -190,7 +222,12 @@ impl Toc {
                 Content::Null => {}
                 Content::Out(i) => {
                     let o = &sections.out[i as usize];
-                    h.flags = o.flags | if o.group.is_some() { u64::from(elf::SHF_GROUP) } else { 0 };
+                    h.flags = o.flags
+                        | if o.group.is_some() {
+                            u64::from(elf::SHF_GROUP)
+                        } else {
+                            0
+                        };
                     h.addr = o.addr;
                     h.offset = o.offset;
                     h.size = o.size;
@@ -211,8 +248,14 @@ impl Toc {
                     h.entsize = 24;
                     h.link = symtab_index;
                     h.info = sections.out[table.target as usize].index;
-                    let in_group = relocatable && sections.out[table.target as usize].group.is_some();
-                    h.flags = u64::from(elf::SHF_INFO_LINK) | if in_group { u64::from(elf::SHF_GROUP) } else { 0 };
+                    let in_group =
+                        relocatable && sections.out[table.target as usize].group.is_some();
+                    h.flags = u64::from(elf::SHF_INFO_LINK)
+                        | if in_group {
+                            u64::from(elf::SHF_GROUP)
+                        } else {
+                            0
+                        };
                 }
                 Content::Group(g) => {
                     let gs = &self.groups[g as usize];
@@ -294,7 +337,11 @@ impl WriteCtx<'_> {
     /// writes them all in parallel, then the pieces that read others.
     pub fn write(&self, buf: &mut [u8]) -> Result<()> {
         if buf.len() as u64 != self.toc.file_size {
-            bail!("internal error: output mapped at {} bytes, laid out for {}", buf.len(), self.toc.file_size);
+            bail!(
+                "internal error: output mapped at {} bytes, laid out for {}",
+                buf.len(),
+                self.toc.file_size
+            );
         }
         #[derive(Clone, Copy)]
         enum Piece {
@@ -329,7 +376,11 @@ impl WriteCtx<'_> {
             };
             pieces.push((h.offset, h.size, p));
         }
-        pieces.push((self.toc.shdr_offset, SHDR_SIZE * self.toc.shdrs.len() as u64, Piece::Shdrs));
+        pieces.push((
+            self.toc.shdr_offset,
+            SHDR_SIZE * self.toc.shdrs.len() as u64,
+            Piece::Shdrs,
+        ));
         pieces.sort_by_key(|p| p.0);
         let ranges: Vec<(u64, u64)> = pieces.iter().map(|p| (p.0, p.1)).collect();
         let slices = split_ranges(buf, &ranges);
@@ -346,7 +397,12 @@ impl WriteCtx<'_> {
                     }
                 }
                 Piece::Rela(t) => {
-                    for (c, s) in self.relas[t as usize].partition.split(slice).into_iter().enumerate() {
+                    for (c, s) in self.relas[t as usize]
+                        .partition
+                        .split(slice)
+                        .into_iter()
+                        .enumerate()
+                    {
                         work.push(Work::Rela(t, c as u32, s));
                     }
                 }
@@ -362,7 +418,11 @@ impl WriteCtx<'_> {
             let syms = scaled(&plan.entries, SYM_SIZE).split(syms);
             let strs = plan.strings.split(strs);
             let mut shndx: Vec<Option<&mut [u8]>> = match shndx {
-                Some(x) => scaled(&plan.entries, 4).split(x).into_iter().map(Some).collect(),
+                Some(x) => scaled(&plan.entries, 4)
+                    .split(x)
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
                 None => (0..plan.entries.units()).map(|_| None).collect(),
             };
             for (unit, (sy, st)) in syms.into_iter().zip(strs).enumerate() {
@@ -388,7 +448,11 @@ impl WriteCtx<'_> {
             Work::Group(g, b) => {
                 let gs = &self.toc.groups[*g as usize];
                 let obj = &self.res.objects[gs.file as usize];
-                let flags = if obj.groups[gs.group as usize].comdat { elf::GRP_COMDAT } else { 0 };
+                let flags = if obj.groups[gs.group as usize].comdat {
+                    elf::GRP_COMDAT
+                } else {
+                    0
+                };
                 let mut f = Filler::new(b);
                 f.put(&flags.to_le_bytes())?;
                 for m in &gs.members {
@@ -412,7 +476,9 @@ impl WriteCtx<'_> {
     fn write_chunk(&self, out: &OutputSection, chunk: &Chunk, buf: &mut [u8]) -> Result<()> {
         let total = buf.len() as u64;
         let mut f = Filler::new(buf);
-        let pad = total.checked_sub(chunk.size).ok_or_else(|| err!("internal error: chunk larger than its slice"))?;
+        let pad = total
+            .checked_sub(chunk.size)
+            .ok_or_else(|| err!("internal error: chunk larger than its slice"))?;
         f.take(pad as usize)?;
         let data = f.take(chunk.size as usize)?;
         match chunk.kind {
@@ -423,7 +489,9 @@ impl WriteCtx<'_> {
                     apply.apply(obj, sec, out, chunk, data)?;
                 }
             }
-            ChunkKind::Synthetic(kind) => self.write_synthetic(kind, out.addr + chunk.offset, data)?,
+            ChunkKind::Synthetic(kind) => {
+                self.write_synthetic(kind, out.addr + chunk.offset, data)?
+            }
         }
         Ok(f.finish()?)
     }
@@ -441,10 +509,14 @@ impl WriteCtx<'_> {
                 for &(r, k) in &got.got {
                     let v = match k {
                         GotKind::Address => match got.iplt_index.get(&r) {
-                            Some(&slot) => values.iplt_addr + crate::got::IPLT_ENTRY * u64::from(slot),
+                            Some(&slot) => {
+                                values.iplt_addr + crate::got::IPLT_ENTRY * u64::from(slot)
+                            }
                             None => values.raw_value(self.res, self.sections, r),
                         },
-                        GotKind::TpOff => values.raw_value(self.res, self.sections, r).wrapping_sub(tp),
+                        GotKind::TpOff => values
+                            .raw_value(self.res, self.sections, r)
+                            .wrapping_sub(tp),
                     };
                     f.put(&v.to_le_bytes())?;
                 }
@@ -458,7 +530,8 @@ impl WriteCtx<'_> {
                     let stub = addr + crate::got::IPLT_ENTRY * slot;
                     let target = values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot);
                     let disp = target.wrapping_sub(stub + 6) as i64;
-                    let disp = i32::try_from(disp).map_err(|_| err!("IFUNC slot out of range of its stub"))?;
+                    let disp = i32::try_from(disp)
+                        .map_err(|_| err!("IFUNC slot out of range of its stub"))?;
                     f.put(&[0xff, 0x25])?;
                     f.put(&disp.to_le_bytes())?;
                     f.put(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0x0f, 0x1f, 0x40, 0x00])?;
@@ -466,7 +539,8 @@ impl WriteCtx<'_> {
             }
             Synthetic::RelaIplt => {
                 for (slot, &r) in got.iplt.iter().enumerate() {
-                    let target = values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot as u64);
+                    let target =
+                        values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot as u64);
                     let resolver = values.raw_value(self.res, self.sections, r);
                     f.put(&target.to_le_bytes())?;
                     f.put(&u64::from(elf::R_X86_64_IRELATIVE).to_le_bytes())?;
@@ -504,7 +578,14 @@ impl WriteCtx<'_> {
         ident[5] = elf::ELFDATA2LSB;
         ident[6] = elf::EV_CURRENT;
         f.put(&ident)?;
-        f.put(&(if relocatable { elf::ET_REL } else { elf::ET_EXEC }).to_le_bytes())?;
+        f.put(
+            &(if relocatable {
+                elf::ET_REL
+            } else {
+                elf::ET_EXEC
+            })
+            .to_le_bytes(),
+        )?;
         f.put(&elf::EM_X86_64.to_le_bytes())?;
         f.put(&u32::from(elf::EV_CURRENT).to_le_bytes())?;
         f.put(&self.entry.to_le_bytes())?;
@@ -518,7 +599,14 @@ impl WriteCtx<'_> {
         // Extended numbering: counts past SHN_LORESERVE live in section 0.
         let lo = u64::from(elf::SHN_LORESERVE);
         f.put(&(if shnum >= lo { 0 } else { shnum as u16 }).to_le_bytes())?;
-        f.put(&(if shstrndx >= lo { elf::SHN_XINDEX } else { shstrndx as u16 }).to_le_bytes())?;
+        f.put(
+            &(if shstrndx >= lo {
+                elf::SHN_XINDEX
+            } else {
+                shstrndx as u16
+            })
+            .to_le_bytes(),
+        )?;
         for p in self.phdrs {
             f.put(&p.p_type.to_le_bytes())?;
             f.put(&p.flags.to_le_bytes())?;
@@ -560,7 +648,10 @@ impl WriteCtx<'_> {
     /// The pieces that read the rest of the written file: `.eh_frame_hdr`
     /// (from the relocated `.eh_frame`) and the build ID (a hash of it all).
     pub fn write_late(&self, buf: &mut [u8]) -> Result<()> {
-        if let (Some(hdr), Some(eh)) = (self.sections.find(b".eh_frame_hdr"), self.sections.find(b".eh_frame")) {
+        if let (Some(hdr), Some(eh)) = (
+            self.sections.find(b".eh_frame_hdr"),
+            self.sections.find(b".eh_frame"),
+        ) {
             let (lo, hi) = buf.split_at_mut(eh.offset as usize);
             let table = crate::ehframe::fde_table(&hi[..eh.size as usize], eh.addr)?;
             let out = &mut lo[hdr.offset as usize..][..hdr.size as usize];
@@ -573,7 +664,9 @@ impl WriteCtx<'_> {
                     let mut v = vec![0u8; 16];
                     std::fs::File::open("/dev/urandom")
                         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut v))
-                        .map_err(|e| err!("rivet: --build-id=uuid: cannot read /dev/urandom: {e}"))?;
+                        .map_err(|e| {
+                            err!("rivet: --build-id=uuid: cannot read /dev/urandom: {e}")
+                        })?;
                     v[6] = (v[6] & 0x0f) | 0x40;
                     v[8] = (v[8] & 0x3f) | 0x80;
                     v
@@ -604,7 +697,10 @@ fn data_len_of(n: u64) -> usize {
 /// function of the output's bytes (not the SHA-1 GNU ld would print).
 pub fn tree_hash(buf: &[u8]) -> [u8; 20] {
     use sha1::{Digest, Sha1};
-    let parts: Vec<[u8; 20]> = buf.par_chunks(1 << 20).map(|c| Sha1::digest(c).into()).collect();
+    let parts: Vec<[u8; 20]> = buf
+        .par_chunks(1 << 20)
+        .map(|c| Sha1::digest(c).into())
+        .collect();
     let mut h = Sha1::new();
     for p in parts {
         h.update(p);

@@ -189,7 +189,11 @@ impl Partition {
 
     /// Splits `buf` (exactly `total()` long) into one disjoint slice per unit.
     pub fn split<'a, T>(&self, buf: &'a mut [T]) -> Vec<&'a mut [T]> {
-        assert_eq!(buf.len() as u64, self.total(), "table size disagrees with its partition");
+        assert_eq!(
+            buf.len() as u64,
+            self.total(),
+            "table size disagrees with its partition"
+        );
         let mut rest = buf;
         let mut out = Vec::with_capacity(self.units());
         for unit in 0..self.units() {
@@ -303,7 +307,10 @@ mod tests {
         assert_eq!(p.offset(2), 3);
         let mut buf = [0u8; 5];
         let parts = p.split(&mut buf);
-        assert_eq!(parts.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![3, 0, 2]);
+        assert_eq!(
+            parts.iter().map(|s| s.len()).collect::<Vec<_>>(),
+            vec![3, 0, 2]
+        );
     }
 
     #[test]
@@ -312,7 +319,13 @@ mod tests {
         let mut f = Filler::new(&mut buf);
         f.put(&[1, 2]).unwrap();
         assert!(f.put(&[1, 2, 3]).is_err());
-        assert_eq!(f.finish(), Err(FillError { expected: 4, written: 2 }));
+        assert_eq!(
+            f.finish(),
+            Err(FillError {
+                expected: 4,
+                written: 2
+            })
+        );
     }
 
     #[test]

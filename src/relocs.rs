@@ -48,7 +48,12 @@ pub struct RecordCtx<'a> {
 }
 
 /// Calls `f` with every record the input section of `chunk` yields.
-pub fn for_each_record(ctx: &RecordCtx, out: &OutputSection, chunk: &Chunk, mut f: impl FnMut(Record)) {
+pub fn for_each_record(
+    ctx: &RecordCtx,
+    out: &OutputSection,
+    chunk: &Chunk,
+    mut f: impl FnMut(Record),
+) {
     let ChunkKind::Input { file, sec } = chunk.kind else {
         return;
     };
@@ -100,7 +105,8 @@ pub fn for_each_record(ctx: &RecordCtx, out: &OutputSection, chunk: &Chunk, mut 
             if let SymPlace::Section(s) = obj.place_of(idx) {
                 let p = ctx.sections.placement[file as usize][s as usize];
                 if p.is_placed() {
-                    addend += ctx.sections.out[p.out as usize].chunks[p.chunk as usize].offset as i64;
+                    addend +=
+                        ctx.sections.out[p.out as usize].chunks[p.chunk as usize].offset as i64;
                 }
             }
         }
@@ -151,7 +157,12 @@ pub fn plan(ctx: &RecordCtx) -> Vec<RelaTable> {
 }
 
 /// Writes one chunk's records into its slice (phase three).
-pub fn write_chunk(ctx: &RecordCtx, out: &OutputSection, chunk: &Chunk, buf: &mut [u8]) -> Result<()> {
+pub fn write_chunk(
+    ctx: &RecordCtx,
+    out: &OutputSection,
+    chunk: &Chunk,
+    buf: &mut [u8],
+) -> Result<()> {
     let mut f = Filler::new(buf);
     let mut err = None;
     for_each_record(ctx, out, chunk, |r| {

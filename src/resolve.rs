@@ -7,10 +7,10 @@
 //! it is still wanted by then, so the result is the one a serial scan gives.
 
 use crate::args::Args;
+use crate::err;
 use crate::error::{Error, Result};
 use crate::input::{self, Bytes, MemberData, OpenedInput};
 use crate::object::{FileId, ObjectFile, SymPlace, E};
-use crate::err;
 use object::elf;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -29,7 +29,11 @@ pub enum Strength {
 pub enum Definition {
     Undefined,
     /// Defined by symbol `sym` of object `file`.
-    Object { file: FileId, sym: u32, strength: Strength },
+    Object {
+        file: FileId,
+        sym: u32,
+        strength: Strength,
+    },
     /// Defined by the linker itself once the layout is known
     /// (`__init_array_start`, `__start_SECTION`, ...).
     Synthetic,
@@ -56,7 +60,7 @@ pub struct Stores {
 
 impl Stores {
     fn aligned<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
-        if (data.as_ptr() as usize) % 8 == 0 {
+        if (data.as_ptr() as usize).is_multiple_of(8) {
             return data;
         }
         let words = self.words.alloc_extend(data.chunks(8).map(|c| {
@@ -97,7 +101,11 @@ struct Resolver<'a> {
     errors: Vec<Error>,
 }
 
-pub fn resolve<'a>(args: &Args, inputs: &'a [OpenedInput], stores: &'a Stores) -> Result<Resolution<'a>> {
+pub fn resolve<'a>(
+    args: &Args,
+    inputs: &'a [OpenedInput],
+    stores: &'a Stores,
+) -> Result<Resolution<'a>> {
     let mut r = Resolver {
         res: Resolution {
             objects: Vec::new(),
@@ -161,7 +169,10 @@ pub fn resolve<'a>(args: &Args, inputs: &'a [OpenedInput], stores: &'a Stores) -
         }
         // At the end of a group, rescan its archives until nothing loads.
         if let Some(g) = inp.group {
-            let group_ends = inputs.get(i + 1).map(|n| n.group != Some(g)).unwrap_or(true);
+            let group_ends = inputs
+                .get(i + 1)
+                .map(|n| n.group != Some(g))
+                .unwrap_or(true);
             if group_ends {
                 loop {
                     let mut progress = false;
@@ -217,7 +228,12 @@ impl<'a> Resolver<'a> {
 
     /// Loads every member defining a wanted symbol, in rounds, until none is
     /// left. Returns whether anything was loaded.
-    fn scan_archive(&mut self, name: &str, ar: &input::Archive<'a>, loaded: &mut [bool]) -> Result<bool> {
+    fn scan_archive(
+        &mut self,
+        name: &str,
+        ar: &input::Archive<'a>,
+        loaded: &mut [bool],
+    ) -> Result<bool> {
         let mut any = false;
         loop {
             let mut want: Vec<usize> = ar
@@ -255,10 +271,13 @@ impl<'a> Resolver<'a> {
                     self.stores.aligned(bytes)
                 }
             };
-            pending.push((m, Pending {
-                name: format!("{archive_name}({})", member.name),
-                data,
-            }));
+            pending.push((
+                m,
+                Pending {
+                    name: format!("{archive_name}({})", member.name),
+                    data,
+                },
+            ));
         }
         let base = self.res.objects.len() as FileId;
         let parsed: Vec<Result<ObjectFile<'a>>> = pending
@@ -353,7 +372,9 @@ impl<'a> Resolver<'a> {
                     } else if strength > old {
                         gs.def = new;
                     } else if strength == Strength::Common && old == Strength::Common {
-                        let old_size = self.res.objects[file as usize].symbols[osym as usize].st_size.get(E);
+                        let old_size = self.res.objects[file as usize].symbols[osym as usize]
+                            .st_size
+                            .get(E);
                         if sym.st_size.get(E) > old_size {
                             gs.def = new;
                         }

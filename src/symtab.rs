@@ -60,14 +60,22 @@ fn owns(res: &Resolution, obj: &ObjectFile, i: usize) -> bool {
 }
 
 fn linker_owned<'r>(res: &'r Resolution<'_>) -> impl Iterator<Item = SymId> + 'r {
-    res.symbols.iter().enumerate().filter_map(|(id, s)| match s.def {
-        Definition::Synthetic => Some(id as SymId),
-        Definition::Undefined if s.first_ref.is_none() => Some(id as SymId),
-        _ => None,
-    })
+    res.symbols
+        .iter()
+        .enumerate()
+        .filter_map(|(id, s)| match s.def {
+            Definition::Synthetic => Some(id as SymId),
+            Definition::Undefined if s.first_ref.is_none() => Some(id as SymId),
+            _ => None,
+        })
 }
 
-pub fn plan(res: &Resolution, sections: &Sections, with_section_syms: bool, exe: bool) -> SymtabPlan {
+pub fn plan(
+    res: &Resolution,
+    sections: &Sections,
+    with_section_syms: bool,
+    exe: bool,
+) -> SymtabPlan {
     let section_syms: Vec<u32> = if with_section_syms {
         sections.out.iter().map(|o| o.index).collect()
     } else {
@@ -160,10 +168,8 @@ pub fn plan(res: &Resolution, sections: &Sections, with_section_syms: bool, exe:
             global_index[id as usize] = at;
         }
     }
-    let mut at = entries.offset(1 + 2 * n) as u32;
-    for id in linker_owned(res) {
+    for (at, id) in (entries.offset(1 + 2 * n) as u32..).zip(linker_owned(res)) {
         global_index[id as usize] = at;
-        at += 1;
     }
     SymtabPlan {
         section_syms,
@@ -232,7 +238,10 @@ fn put_sym(syms: &mut Filler, shndx_out: &mut Option<Filler>, e: Entry) -> Resul
     b[0..4].copy_from_slice(&e.name.to_le_bytes());
     b[4] = e.info;
     b[5] = e.other;
-    let short = if e.shndx >= u32::from(elf::SHN_LORESERVE) && e.shndx != u32::from(elf::SHN_ABS) && e.shndx != u32::from(elf::SHN_COMMON) {
+    let short = if e.shndx >= u32::from(elf::SHN_LORESERVE)
+        && e.shndx != u32::from(elf::SHN_ABS)
+        && e.shndx != u32::from(elf::SHN_COMMON)
+    {
         elf::SHN_XINDEX
     } else {
         e.shndx as u16
@@ -255,7 +264,11 @@ impl SymtabCtx<'_> {
                 if p.is_placed() {
                     self.sections.out[p.out as usize].index
                 } else {
-                    self.sections.group_headers.get(&(obj.id, s)).copied().unwrap_or(0)
+                    self.sections
+                        .group_headers
+                        .get(&(obj.id, s))
+                        .copied()
+                        .unwrap_or(0)
                 }
             }
             SymPlace::Absolute => u32::from(elf::SHN_ABS),
@@ -265,7 +278,13 @@ impl SymtabCtx<'_> {
     }
 
     /// Writes unit `unit` of the table: its symbols and their names.
-    pub fn write_unit(&self, unit: usize, syms: &mut [u8], strs: &mut [u8], shndx: Option<&mut [u8]>) -> Result<()> {
+    pub fn write_unit(
+        &self,
+        unit: usize,
+        syms: &mut [u8],
+        strs: &mut [u8],
+        shndx: Option<&mut [u8]>,
+    ) -> Result<()> {
         let n = self.res.objects.len();
         let mut s = Filler::new(syms);
         let mut t = Filler::new(strs);
@@ -280,17 +299,32 @@ impl SymtabCtx<'_> {
         };
         if unit == 0 {
             t.put(&[0])?;
-            put_sym(&mut s, &mut x, Entry { name: 0, info: 0, other: 0, shndx: 0, value: 0, size: 0 })?;
+            put_sym(
+                &mut s,
+                &mut x,
+                Entry {
+                    name: 0,
+                    info: 0,
+                    other: 0,
+                    shndx: 0,
+                    value: 0,
+                    size: 0,
+                },
+            )?;
             for (k, &idx) in self.plan.section_syms.iter().enumerate() {
                 let o = &self.sections.out[k];
-                put_sym(&mut s, &mut x, Entry {
-                    name: 0,
-                    info: elf::STT_SECTION,
-                    other: 0,
-                    shndx: idx,
-                    value: o.addr,
-                    size: 0,
-                })?;
+                put_sym(
+                    &mut s,
+                    &mut x,
+                    Entry {
+                        name: 0,
+                        info: elf::STT_SECTION,
+                        other: 0,
+                        shndx: idx,
+                        value: o.addr,
+                        size: 0,
+                    },
+                )?;
             }
         } else if unit <= n {
             let obj = &self.res.objects[unit - 1];
@@ -300,14 +334,18 @@ impl SymtabCtx<'_> {
                 }
                 let sym = &obj.symbols[i];
                 let nm = name(&mut t, obj.name_of(i))?;
-                put_sym(&mut s, &mut x, Entry {
-                    name: nm,
-                    info: sym.st_info,
-                    other: sym.st_other,
-                    shndx: self.section_index(obj, i),
-                    value: local_value(self.sections, obj, i),
-                    size: sym.st_size.get(E),
-                })?;
+                put_sym(
+                    &mut s,
+                    &mut x,
+                    Entry {
+                        name: nm,
+                        info: sym.st_info,
+                        other: sym.st_other,
+                        shndx: self.section_index(obj, i),
+                        value: local_value(self.sections, obj, i),
+                        size: sym.st_size.get(E),
+                    },
+                )?;
             }
         } else if unit <= 2 * n {
             let obj = &self.res.objects[unit - 1 - n];
@@ -318,27 +356,40 @@ impl SymtabCtx<'_> {
                 let sym = &obj.symbols[i];
                 let id = obj.global_ids[i - obj.first_global];
                 let nm = name(&mut t, obj.name_of(i))?;
-                let common = matches!(self.res.symbols[id as usize].def, Definition::Object { strength: Strength::Common, .. });
+                let common = matches!(
+                    self.res.symbols[id as usize].def,
+                    Definition::Object {
+                        strength: Strength::Common,
+                        ..
+                    }
+                );
                 let (shndx, value) = if common && self.plan.exe {
                     let bss = self.sections.find(b".bss").map(|o| o.index).unwrap_or(0);
                     (bss, self.global_values[id as usize])
                 } else if self.plan.exe {
                     (self.section_index(obj, i), self.global_values[id as usize])
                 } else {
-                    (self.section_index(obj, i), local_value(self.sections, obj, i))
+                    (
+                        self.section_index(obj, i),
+                        local_value(self.sections, obj, i),
+                    )
                 };
                 let mut info = sym.st_info;
                 if common && self.plan.exe {
                     info = (sym.st_bind() << 4) | elf::STT_OBJECT;
                 }
-                put_sym(&mut s, &mut x, Entry {
-                    name: nm,
-                    info,
-                    other: sym.st_other,
-                    shndx,
-                    value,
-                    size: sym.st_size.get(E),
-                })?;
+                put_sym(
+                    &mut s,
+                    &mut x,
+                    Entry {
+                        name: nm,
+                        info,
+                        other: sym.st_other,
+                        shndx,
+                        value,
+                        size: sym.st_size.get(E),
+                    },
+                )?;
             }
         } else {
             let ids: Vec<SymId> = linker_owned(self.res).collect();
@@ -346,14 +397,22 @@ impl SymtabCtx<'_> {
                 let g = &self.res.symbols[id as usize];
                 let nm = name(&mut t, g.name)?;
                 let synthetic = g.def == Definition::Synthetic;
-                put_sym(&mut s, &mut x, Entry {
-                    name: nm,
-                    info: (elf::STB_GLOBAL << 4) | elf::STT_NOTYPE,
-                    other: if synthetic { elf::STV_HIDDEN } else { 0 },
-                    shndx: if synthetic { u32::from(elf::SHN_ABS) } else { 0 },
-                    value: self.global_values.get(id as usize).copied().unwrap_or(0),
-                    size: 0,
-                })?;
+                put_sym(
+                    &mut s,
+                    &mut x,
+                    Entry {
+                        name: nm,
+                        info: (elf::STB_GLOBAL << 4) | elf::STT_NOTYPE,
+                        other: if synthetic { elf::STV_HIDDEN } else { 0 },
+                        shndx: if synthetic {
+                            u32::from(elf::SHN_ABS)
+                        } else {
+                            0
+                        },
+                        value: self.global_values.get(id as usize).copied().unwrap_or(0),
+                        size: 0,
+                    },
+                )?;
             }
         }
         s.finish()?;
@@ -369,6 +428,8 @@ impl SymtabCtx<'_> {
 pub fn describe(r: SymRef, res: &Resolution) -> String {
     match r {
         SymRef::Global(id) => res.name(id),
-        SymRef::Local(f, i) => String::from_utf8_lossy(res.objects[f as usize].name_of(i as usize)).into_owned(),
+        SymRef::Local(f, i) => {
+            String::from_utf8_lossy(res.objects[f as usize].name_of(i as usize)).into_owned()
+        }
     }
 }

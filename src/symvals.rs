@@ -35,7 +35,9 @@ const LINKER_DEFINED: &[&str] = &[
 ];
 
 fn is_c_identifier(s: &[u8]) -> bool {
-    !s.is_empty() && !s[0].is_ascii_digit() && s.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+    !s.is_empty()
+        && !s[0].is_ascii_digit()
+        && s.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Marks undefined references to linker-defined names as synthetic. Run
@@ -98,7 +100,12 @@ pub struct SymbolValues {
 }
 
 impl SymbolValues {
-    pub fn compute(res: &Resolution, sections: &Sections, commons: &Commons, got: &GotPlan) -> SymbolValues {
+    pub fn compute(
+        res: &Resolution,
+        sections: &Sections,
+        commons: &Commons,
+        got: &GotPlan,
+    ) -> SymbolValues {
         let addr_of = |name: &[u8]| sections.find(name).map(|o| o.addr);
         let commons_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Commons);
         let synthetic = synthetic_values(sections);
@@ -109,9 +116,14 @@ impl SymbolValues {
             .map(|(id, s)| match s.def {
                 Definition::Undefined => 0,
                 Definition::Synthetic => synthetic(s.name),
-                Definition::Object { file, sym, strength } => {
+                Definition::Object {
+                    file,
+                    sym,
+                    strength,
+                } => {
                     if strength == Strength::Common {
-                        return commons_addr.unwrap_or(0) + commons.offsets.get(&(id as SymId)).copied().unwrap_or(0);
+                        return commons_addr.unwrap_or(0)
+                            + commons.offsets.get(&(id as SymId)).copied().unwrap_or(0);
                     }
                     local_value(sections, &res.objects[file as usize], sym as usize)
                 }
@@ -128,7 +140,14 @@ impl SymbolValues {
 
     /// The value a relocation uses for symbol `idx` of `obj`: an IFUNC's is
     /// its `.iplt` stub, so every reference agrees on one address.
-    pub fn reloc_value(&self, res: &Resolution, sections: &Sections, got: &GotPlan, obj: &ObjectFile, idx: usize) -> u64 {
+    pub fn reloc_value(
+        &self,
+        res: &Resolution,
+        sections: &Sections,
+        got: &GotPlan,
+        obj: &ObjectFile,
+        idx: usize,
+    ) -> u64 {
         let r = crate::got::sym_ref(obj, idx);
         if let Some(&slot) = got.iplt_index.get(&r) {
             return self.iplt_addr + IPLT_ENTRY * u64::from(slot);
@@ -149,7 +168,9 @@ impl SymbolValues {
 pub fn local_value(sections: &Sections, obj: &ObjectFile, idx: usize) -> u64 {
     let sym = &obj.symbols[idx];
     match obj.place_of(idx) {
-        SymPlace::Section(s) => sections.input_address(obj.id, s, sym.st_value.get(E)).unwrap_or(0),
+        SymPlace::Section(s) => sections
+            .input_address(obj.id, s, sym.st_value.get(E))
+            .unwrap_or(0),
         SymPlace::Absolute | SymPlace::Common => sym.st_value.get(E),
         SymPlace::Undefined => 0,
     }
@@ -175,7 +196,11 @@ fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
             .filter(|o| o.flags & u64::from(elf::SHF_EXECINSTR) != 0)
             .map(|o| o.addr + o.size)
             .max();
-        let data_end = alloc.clone().filter(|o| !o.is_nobits()).map(|o| o.addr + o.size).max();
+        let data_end = alloc
+            .clone()
+            .filter(|o| !o.is_nobits())
+            .map(|o| o.addr + o.size)
+            .max();
         let image_end = alloc
             .clone()
             .filter(|o| o.flags & u64::from(elf::SHF_TLS) == 0 || !o.is_nobits())

@@ -162,7 +162,10 @@ pub fn reloc_name(r_type: u32) -> String {
     match r_type {
         43 => CODE_4_GOTPCRELX.name.to_string(),
         44 => CODE_4_GOTTPOFF.name.to_string(),
-        t => TABLE.get(t as usize).map(|s| s.name.to_string()).unwrap_or_else(|| format!("type {t}")),
+        t => TABLE
+            .get(t as usize)
+            .map(|s| s.name.to_string())
+            .unwrap_or_else(|| format!("type {t}")),
     }
 }
 
@@ -220,9 +223,18 @@ mod tests {
             let _ = s;
             assert_eq!(reloc_name(i as u32), TABLE[i].name);
         }
-        assert_eq!(reloc_spec(elf::R_X86_64_PLT32).unwrap().name, "R_X86_64_PLT32");
-        assert_eq!(reloc_spec(elf::R_X86_64_REX_GOTPCRELX).unwrap().name, "R_X86_64_REX_GOTPCRELX");
-        assert_eq!(reloc_spec(elf::R_X86_64_GOTTPOFF).unwrap().name, "R_X86_64_GOTTPOFF");
+        assert_eq!(
+            reloc_spec(elf::R_X86_64_PLT32).unwrap().name,
+            "R_X86_64_PLT32"
+        );
+        assert_eq!(
+            reloc_spec(elf::R_X86_64_REX_GOTPCRELX).unwrap().name,
+            "R_X86_64_REX_GOTPCRELX"
+        );
+        assert_eq!(
+            reloc_spec(elf::R_X86_64_GOTTPOFF).unwrap().name,
+            "R_X86_64_GOTTPOFF"
+        );
         assert!(reloc_spec(elf::R_X86_64_COPY).is_none());
         assert!(reloc_spec(200).is_none());
     }
