@@ -28,7 +28,20 @@ pub fn link<S: AsRef<str>>(argv: &[S]) -> Result<LinkStats> {
     link_args(&args)
 }
 
+/// Points in the link an observer is told about (benchmarks and tests
+/// measure the write phase with them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    WriteStart,
+    WriteEnd,
+}
+
 pub fn link_args(args: &Args) -> Result<LinkStats> {
+    link_observed(args, &|_| {})
+}
+
+/// Links, calling `observer` at each [`Phase`].
+pub fn link_observed(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
         pool = pool.num_threads(n);
@@ -36,7 +49,7 @@ pub fn link_args(args: &Args) -> Result<LinkStats> {
     let pool = pool
         .build()
         .map_err(|e| crate::err!("rivet: cannot start worker threads: {e}"))?;
-    pool.install(|| run(args))
+    pool.install(|| run(args, observer))
 }
 
 /// Prints each pass's duration to stderr when RIVET_TIMING is set.
@@ -63,7 +76,7 @@ impl PassTimer {
     }
 }
 
-fn run(args: &Args) -> Result<LinkStats> {
+fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     let start = Instant::now();
     let mut t = PassTimer::new();
     let exe = args.kind == OutputKind::StaticExe;
@@ -152,9 +165,11 @@ fn run(args: &Args) -> Result<LinkStats> {
     };
     let mut file = OutputFile::create(&args.output, toc.file_size, exe)?; // map the output once
     t.mark("create output");
+    observer(Phase::WriteStart);
     let write_start = Instant::now();
     ctx.write(file.bytes())?; //                                 parallel write of every slice
     let write = write_start.elapsed();
+    observer(Phase::WriteEnd);
     t.mark("write");
     ctx.write_late(file.bytes())?; //                            .eh_frame_hdr, build ID
     t.mark("eh_frame_hdr, build id");
