@@ -233,18 +233,21 @@ struct Entry {
     size: u64,
 }
 
+/// Section indices of symbols are kept as u32 so that real indices past
+/// SHN_LORESERVE (extended numbering) never collide with these two.
+const ABS: u32 = 0xffff_0000 | elf::SHN_ABS as u32;
+const COMMON: u32 = 0xffff_0000 | elf::SHN_COMMON as u32;
+
 fn put_sym(syms: &mut Filler, shndx_out: &mut Option<Filler>, e: Entry) -> Result<()> {
     let b = syms.take(24)?;
     b[0..4].copy_from_slice(&e.name.to_le_bytes());
     b[4] = e.info;
     b[5] = e.other;
-    let short = if e.shndx >= u32::from(elf::SHN_LORESERVE)
-        && e.shndx != u32::from(elf::SHN_ABS)
-        && e.shndx != u32::from(elf::SHN_COMMON)
-    {
-        elf::SHN_XINDEX
-    } else {
-        e.shndx as u16
+    let short = match e.shndx {
+        ABS => elf::SHN_ABS,
+        COMMON => elf::SHN_COMMON,
+        s if s >= u32::from(elf::SHN_LORESERVE) => elf::SHN_XINDEX,
+        s => s as u16,
     };
     b[6..8].copy_from_slice(&short.to_le_bytes());
     b[8..16].copy_from_slice(&e.value.to_le_bytes());
@@ -271,8 +274,8 @@ impl SymtabCtx<'_> {
                         .unwrap_or(0)
                 }
             }
-            SymPlace::Absolute => u32::from(elf::SHN_ABS),
-            SymPlace::Common => u32::from(elf::SHN_COMMON),
+            SymPlace::Absolute => ABS,
+            SymPlace::Common => COMMON,
             SymPlace::Undefined => 0,
         }
     }
@@ -404,11 +407,7 @@ impl SymtabCtx<'_> {
                         name: nm,
                         info: (elf::STB_GLOBAL << 4) | elf::STT_NOTYPE,
                         other: if synthetic { elf::STV_HIDDEN } else { 0 },
-                        shndx: if synthetic {
-                            u32::from(elf::SHN_ABS)
-                        } else {
-                            0
-                        },
+                        shndx: if synthetic { ABS } else { 0 },
                         value: self.global_values.get(id as usize).copied().unwrap_or(0),
                         size: 0,
                     },
