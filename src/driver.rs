@@ -195,6 +195,19 @@ fn add_synthetic_sections(
     let a = u64::from(elf::SHF_ALLOC);
     let w = u64::from(elf::SHF_WRITE);
     let x = u64::from(elf::SHF_EXECINSTR);
+    let merge_strings = u64::from(elf::SHF_MERGE | elf::SHF_STRINGS);
+    let comment_len = layout::COMMENT.len() as u64;
+    s.add_synthetic(
+        b".comment",
+        elf::SHT_PROGBITS,
+        merge_strings,
+        Synthetic::Comment,
+        comment_len,
+        1,
+    );
+    if let Some(c) = s.out.iter_mut().find(|o| o.name == b".comment") {
+        c.entsize = 1;
+    }
     if let Some(size) = output::build_id_note_size(&args.build_id) {
         s.add_synthetic(
             b".note.gnu.build-id",

@@ -33,7 +33,12 @@ pub enum Synthetic {
     Commons,
     EhFrameHdr,
     BuildIdNote,
+    /// rivet's own line in `.comment`, so a binary tells which linker made it.
+    Comment,
 }
+
+/// What [`Synthetic::Comment`] adds to `.comment`.
+pub const COMMENT: &[u8] = concat!("Linker: rivet ", env!("CARGO_PKG_VERSION"), "\0").as_bytes();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkKind {

@@ -552,6 +552,7 @@ impl WriteCtx<'_> {
             Synthetic::EhFrameHdr => {
                 f.take(len)?;
             }
+            Synthetic::Comment => f.put(crate::layout::COMMENT)?,
             Synthetic::BuildIdNote => {
                 let desc = len - 16;
                 f.put(&4u32.to_le_bytes())?;
