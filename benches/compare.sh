@@ -13,6 +13,7 @@
 #   --min-runs N    default 5
 #   --linkers LIST  comma-separated subset of: rivet,ld.bfd,ld.gold,ld.lld,mold
 #   --no-install    do not apt-get missing tools
+#   --report        only print the tables of earlier runs (target/bench-out/SET)
 #   -h, --help
 # Environment:
 #   RIVET    rivet binary (default: target/release/rivet; built if it is the
@@ -35,6 +36,7 @@ runs=
 min_runs=5
 want=rivet,ld.bfd,ld.gold,ld.lld,mold
 install=1
+report_only=0
 sets=()
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -47,12 +49,52 @@ while (($#)); do
     --linkers) want=$2; shift 2 ;;
     --linkers=*) want=${1#*=}; shift ;;
     --no-install) install=0; shift ;;
+    --report) report_only=1; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) sets+=("$1"); shift ;;
     esac
 done
 ((${#sets[@]})) || sets=(medium)
+
+# ---- report ------------------------------------------------------------------
+report() { # OUTDIR LINKER... : table from OUTDIR/hyperfine.json and the outputs
+    python3 - "$1" "$here/gen" "${@:2}" <<'EOF'
+import json, os, sys
+out, gen_dir, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.path.insert(0, gen_dir)
+from gen import rela_count
+res = {r["command"]: r for r in json.load(open(os.path.join(out, "hyperfine.json")))["results"]}
+base = "rivet" if "rivet" in res else names[0]
+b = res[base]["mean"]
+print(f"{'linker':<9} {'mean [s]':>9} {'± σ':>7} {'min':>7} {'runs':>4} {'vs ' + base:>10} {'RSS [MB]':>9} {'out [MB]':>9} {'out relocs':>11}")
+for n in names:
+    r = res[n]
+    try:
+        rss = f"{int(open(os.path.join(out, n + '.rss')).read().split()[-1]) / 1024:.0f}"
+    except (OSError, ValueError, IndexError):
+        rss = "-"
+    try:
+        relocs, _, size, _ = rela_count(os.path.join(out, n + ".o"))
+        o_mb, o_rel = f"{size / 1e6:.1f}", str(relocs)
+    except Exception:  # a broken output must not hide the timings
+        o_mb, o_rel = "-", "-"
+    print(f"{n:<9} {r['mean']:>9.3f} {r['stddev'] or 0:>7.3f} {r['min']:>7.3f} {len(r['times']):>4} "
+          f"{r['mean'] / b:>9.2f}x {rss:>9} {o_mb:>9} {o_rel:>11}")
+print(f"(ratio = linker mean / {base} mean; RSS = peak resident set of one run)")
+EOF
+}
+
+if ((report_only)); then
+    for set in "${sets[@]}"; do
+        out=$root/target/bench-out/$(basename "$set")
+        [[ -f $out/hyperfine.json ]] || { echo "compare.sh: no results in $out" >&2; continue; }
+        mapfile -t ran < <(python3 -c 'import json,sys; [print(r["command"]) for r in json.load(open(sys.argv[1]))["results"]]' "$out/hyperfine.json")
+        echo; echo "== $(basename "$out")"
+        report "$out" "${ran[@]}" | tee "$out/table.txt"
+    done
+    exit 0
+fi
 
 # ---- tools -------------------------------------------------------------------
 apt_install() {
@@ -171,28 +213,5 @@ for set in "${sets[@]}"; do
     hyperfine "${hopts[@]}" "${hf[@]}" >"$out/hyperfine.log" 2>&1 ||
         { cat "$out/hyperfine.log" >&2; echo "compare.sh: hyperfine failed on $name" >&2; continue; }
 
-    python3 - "$out" "$here/gen" "${ok[@]}" <<'EOF' | tee "$out/table.txt"
-import json, os, sys
-out, gen_dir, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-sys.path.insert(0, gen_dir)
-from gen import rela_count
-res = {r["command"]: r for r in json.load(open(os.path.join(out, "hyperfine.json")))["results"]}
-base = "rivet" if "rivet" in res else names[0]
-b = res[base]["mean"]
-print(f"{'linker':<9} {'mean [s]':>9} {'± σ':>7} {'min':>7} {'runs':>4} {'vs ' + base:>10} {'RSS [MB]':>9} {'out [MB]':>9} {'out relocs':>11}")
-for n in names:
-    r = res[n]
-    try:
-        rss = f"{int(open(os.path.join(out, n + '.rss')).read().split()[-1]) / 1024:.0f}"
-    except (OSError, ValueError, IndexError):
-        rss = "-"
-    try:
-        relocs, _, size, _ = rela_count(os.path.join(out, n + ".o"))
-        o_mb, o_rel = f"{size / 1e6:.1f}", str(relocs)
-    except (OSError, ValueError):
-        o_mb, o_rel = "-", "-"
-    print(f"{n:<9} {r['mean']:>9.3f} {r['stddev'] or 0:>7.3f} {r['min']:>7.3f} {len(r['times']):>4} "
-          f"{r['mean'] / b:>9.2f}x {rss:>9} {o_mb:>9} {o_rel:>11}")
-print(f"(ratio = linker mean / {base} mean; RSS = peak resident set of one run)")
-EOF
+    report "$out" "${ok[@]}" | tee "$out/table.txt"
 done

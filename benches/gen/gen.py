@@ -358,9 +358,12 @@ def rela_count(path):
     shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
     relocs = 0
     by_sec = {}
-    names = []
     shstrndx, = struct.unpack_from("<H", data, 0x3E)
     hdrs = []
+    if shoff and shnum == 0:  # extended numbering: counts live in section 0
+        shnum, = struct.unpack_from("<Q", data, shoff + 0x20)
+    if shoff and shstrndx == 0xFFFF:
+        shstrndx, = struct.unpack_from("<I", data, shoff + 0x28)
     for s in range(shnum):
         off = shoff + s * shentsize
         name, typ, _flags, _addr, soff, size, _link, info, _align, entsize = \
