@@ -123,10 +123,24 @@ impl ApplyCtx<'_> {
                 Value::None | Value::Invalid => continue,
                 Value::Abs => sv.wrapping_add(a),
                 Value::Pc | Value::Plt => sv.wrapping_add(a).wrapping_sub(p),
-                Value::GotPcRel => self
-                    .got_entry(obj, idx, GotKind::Address)?
-                    .wrapping_add(a)
-                    .wrapping_sub(p),
+                Value::GotPcRel => {
+                    match crate::got::relaxed_got_load(
+                        self.res,
+                        self.sections,
+                        obj,
+                        sec as usize,
+                        r,
+                    ) {
+                        Some(relax) => {
+                            x86::apply_got_relaxation(relax, data, off);
+                            sv.wrapping_add(a).wrapping_sub(p)
+                        }
+                        None => self
+                            .got_entry(obj, idx, GotKind::Address)?
+                            .wrapping_add(a)
+                            .wrapping_sub(p),
+                    }
+                }
                 Value::GotPc => self.values.gotplt_addr.wrapping_add(a).wrapping_sub(p),
                 Value::GotOff => sv.wrapping_add(a).wrapping_sub(self.values.gotplt_addr),
                 Value::GotEntry => self

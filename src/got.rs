@@ -6,7 +6,7 @@
 //! id, then file and index), so every table's size and order is exact and
 //! independent of thread count.
 
-use crate::arch::x86_64::{reloc_name, reloc_spec, Value};
+use crate::arch::x86_64::{got_relaxation, reloc_name, reloc_spec, GotRelax, Value};
 use crate::err;
 use crate::error::{Error, Result};
 use crate::layout::Sections;
@@ -85,6 +85,38 @@ pub fn is_ifunc(res: &Resolution, r: SymRef) -> bool {
     })
 }
 
+/// Whether relocation `r` of section `sec` in `obj` is a GOT load that
+/// will be relaxed to a direct reference: its instruction allows it and its
+/// target is a defined, non-IFUNC symbol in a kept section. Scan, apply and
+/// `--emit-relocs` all decide through this one function.
+pub fn relaxed_got_load(
+    res: &Resolution,
+    sections: &Sections,
+    obj: &ObjectFile,
+    sec: usize,
+    r: &crate::object::Rela64,
+) -> Option<GotRelax> {
+    let idx = r.r_sym(E, false) as usize;
+    if idx == 0 {
+        return None;
+    }
+    let relax = got_relaxation(
+        r.r_type(E, false),
+        obj.sections[sec].data,
+        r.r_offset.get(E) as usize,
+    )?;
+    let target = sym_ref(obj, idx);
+    let (f, i) = definition(res, target)?;
+    let def = &res.objects[f as usize];
+    let SymPlace::Section(s) = def.place_of(i as usize) else {
+        return None;
+    };
+    let kept = sections.placement[f as usize]
+        .get(s as usize)
+        .is_some_and(|p| p.is_placed());
+    (kept && def.symbols[i as usize].st_type() != elf::STT_GNU_IFUNC).then_some(relax)
+}
+
 /// Scans every relocation of every kept allocated section.
 pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
     type FileScan = (Vec<(SymRef, GotKind)>, Vec<SymRef>, Vec<Error>);
@@ -139,7 +171,7 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
                             continue;
                         }
                     }
-                    if spec.needs_got() {
+                    if spec.needs_got() && relaxed_got_load(res, sections, obj, si, r).is_none() {
                         got.push((target, GotKind::Address));
                     }
                     if spec.needs_got_tpoff() {

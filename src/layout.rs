@@ -17,6 +17,10 @@ pub const BASE_ADDR: u64 = 0x40_0000;
 pub const EHDR_SIZE: u64 = 64;
 pub const PHDR_SIZE: u64 = 56;
 pub const SHDR_SIZE: u64 = 64;
+/// Input section sizes and alignments come from untrusted files; their sum
+/// is kept below this (x86-64's user address space), so no offset or
+/// address computed from them later can overflow.
+pub const MAX_TOTAL_SIZE: u64 = 1 << 47;
 
 /// Sections the linker makes rather than copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +258,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
     type Key = (Vec<u8>, Option<(FileId, u32)>);
     let mut by_key: FxHashMap<Key, u32> = FxHashMap::default();
     let mut placement = Vec::with_capacity(res.objects.len());
+    let mut total = 0u64;
     for obj in &res.objects {
         let mut places = vec![Place::NONE; obj.sections.len()];
         for (i, s) in obj.sections.iter().enumerate() {
@@ -312,6 +317,19 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
             if o.sh_type == elf::SHT_NOBITS && s.sh_type != elf::SHT_NOBITS {
                 o.sh_type = s.sh_type;
             }
+            total = total
+                .checked_add(s.size)
+                .and_then(|t| t.checked_add(s.align))
+                .filter(|&t| t <= MAX_TOTAL_SIZE)
+                .ok_or_else(|| {
+                    crate::err!(
+                        "{}: section {} (size {:#x}, alignment {:#x}) does not fit in the x86-64 address space",
+                        obj.name,
+                        String::from_utf8_lossy(s.name),
+                        s.size,
+                        s.align
+                    )
+                })?;
             o.align = o.align.max(s.align);
             places[i] = Place {
                 out: oi,
@@ -544,7 +562,8 @@ impl Sections {
             Some(eh) => eh.translate(off)?,
             None => off,
         };
-        Some(o.addr + c.offset + off)
+        // Symbol values are untrusted and, as in ELF, wrap around.
+        Some(o.addr.wrapping_add(c.offset).wrapping_add(off))
     }
 
     /// Which segments an executable needs and where every section goes:

@@ -4,6 +4,7 @@
 //! section indices, string offsets and relocation symbol indices are checked
 //! once at parse time so that later phases can index without panicking.
 
+use crate::arch::x86_64::{reloc_name, reloc_spec};
 use crate::error::Result;
 use crate::{bail, err};
 use object::elf;
@@ -183,21 +184,29 @@ impl<'a> ObjectFile<'a> {
                     return Err(bad(&"has more than one symbol table"));
                 }
                 symtab_index = Some(i);
-                symbols = slice_of(s.data)
-                    .ok_or_else(|| bad(&"symbol table size is not a multiple of 24"))?;
+                let sname = String::from_utf8_lossy(s.name);
+                symbols = slice_of(s.data).ok_or_else(|| {
+                    bad(&format_args!(
+                        "symbol table {sname}: size {:#x} is not a multiple of 24",
+                        s.data.len()
+                    ))
+                })?;
                 let link = s.link as usize;
                 let strsec = sections
                     .get(link)
                     .filter(|t| t.sh_type == elf::SHT_STRTAB)
                     .ok_or_else(|| {
                         bad(&format_args!(
-                            "symbol table's string table index {link} is out of range"
+                            "symbol table {sname}: string table index (sh_link) {link} is out of range or not a string table"
                         ))
                     })?;
                 strtab = strsec.data;
                 first_global = s.info as usize;
                 if first_global > symbols.len() {
-                    return Err(bad(&"symbol table's first global index is out of range"));
+                    return Err(bad(&format_args!(
+                        "symbol table {sname}: first global index (sh_info) {first_global} is out of range ({} symbols)",
+                        symbols.len()
+                    )));
                 }
             }
         }
@@ -265,9 +274,10 @@ impl<'a> ObjectFile<'a> {
                 continue;
             }
             let target = self.sections[i].info as usize;
+            let rname = String::from_utf8_lossy(self.sections[i].name);
             let relocs: &[Rela64] = slice_of(self.sections[i].data).ok_or_else(|| {
                 err!(
-                    "{}: relocation section size is not a multiple of 24",
+                    "{}: relocation section {rname}: size is not a multiple of 24",
                     self.name
                 )
             })?;
@@ -277,7 +287,7 @@ impl<'a> ObjectFile<'a> {
             let tname = match self.sections.get(target) {
                 Some(t) if t.sh_type != elf::SHT_NULL => t.name,
                 _ => bail!(
-                    "{}: relocation section {i} applies to section index {target}, out of range",
+                    "{}: relocation section {rname} applies to section index {target}, out of range",
                     self.name
                 ),
             };
@@ -291,13 +301,17 @@ impl<'a> ObjectFile<'a> {
                         String::from_utf8_lossy(tname)
                     );
                 }
-                if r.r_offset.get(E) > tsize {
+                // The whole field the relocation writes must lie inside the
+                // section; types rivet does not know are reported where applied.
+                let ty = r.r_type(E, false);
+                let field = reloc_spec(ty).map_or(0, |s| u64::from(s.size));
+                let off = r.r_offset.get(E);
+                if off.checked_add(field).is_none_or(|end| end > tsize) {
                     bail!(
-                        "{}: relocation {n} at offset {:#x} lies outside section {} (size {:#x})",
+                        "{}: relocation {n} ({}) at offset {off:#x} lies outside section {} (size {tsize:#x})",
                         self.name,
-                        r.r_offset.get(E),
+                        reloc_name(ty),
                         String::from_utf8_lossy(tname),
-                        tsize
                     );
                 }
             }

@@ -87,7 +87,12 @@ pub fn for_each_record(
         let (mut r_type, delta) = match (ctx.exe, reloc_spec(ty)) {
             (true, Some(spec)) if !consumed => {
                 consumed = spec.consumes_next();
-                emitted_type(spec, ty)
+                let relaxed = if spec.needs_got() {
+                    crate::got::relaxed_got_load(ctx.res, ctx.sections, obj, sec as usize, r)
+                } else {
+                    None
+                };
+                emitted_type(spec, ty, relaxed)
             }
             (true, _) if consumed => {
                 consumed = false;

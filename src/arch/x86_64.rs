@@ -173,13 +173,56 @@ pub fn reloc_name(r_type: u32) -> String {
 /// that describes what was written, at `offset_delta` from the original
 /// r_offset. Relaxed sequences change the type (GD→LE becomes TPOFF32 on
 /// the rewritten `lea`) and turn the consumed call into R_X86_64_NONE, as
-/// GNU ld does, so the count is one record per input relocation.
-pub fn emitted_type(spec: &RelocSpec, r_type: u32) -> (u32, i64) {
+/// GNU ld does, so the count is one record per input relocation. A relaxed
+/// GOT load becomes R_X86_64_PC32.
+pub fn emitted_type(spec: &RelocSpec, r_type: u32, relaxed: Option<GotRelax>) -> (u32, i64) {
+    if relaxed.is_some() {
+        return (elf::R_X86_64_PC32, 0);
+    }
     match spec.value {
         TlsGdToLe => (elf::R_X86_64_TPOFF32, 8),
         TlsLdToLe | TlsDescCallToNop => (elf::R_X86_64_NONE, 0),
         TlsDescToLe => (elf::R_X86_64_TPOFF32, 0),
         _ => (r_type, 0),
+    }
+}
+
+/// A GOT load or call through the GOT rewritten to reach its target
+/// directly, as the psABI allows for R_X86_64_(REX_)GOTPCRELX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GotRelax {
+    /// `mov foo@GOTPCREL(%rip), %reg` → `lea foo(%rip), %reg`
+    MovToLea,
+    /// `call *foo@GOTPCREL(%rip)` → `addr32 call foo`
+    CallToDirect,
+}
+
+/// Which relaxation the instruction before a GOTPCRELX field at `off` in
+/// `code` allows, judging by its bytes alone.
+pub fn got_relaxation(r_type: u32, code: &[u8], off: usize) -> Option<GotRelax> {
+    let byte = |back: usize| off.checked_sub(back).and_then(|i| code.get(i)).copied();
+    match r_type {
+        elf::R_X86_64_GOTPCRELX => match (byte(2)?, byte(1)?) {
+            (0x8b, _) => Some(GotRelax::MovToLea),
+            (0xff, 0x15) => Some(GotRelax::CallToDirect),
+            _ => Option::None,
+        },
+        elf::R_X86_64_REX_GOTPCRELX => {
+            let rex = byte(3)?;
+            (rex & 0xf0 == 0x40 && byte(2)? == 0x8b).then_some(GotRelax::MovToLea)
+        }
+        _ => Option::None,
+    }
+}
+
+/// Rewrites the instruction for `relax`; the field at `off` then takes S + A - P.
+pub fn apply_got_relaxation(relax: GotRelax, code: &mut [u8], off: usize) {
+    match relax {
+        GotRelax::MovToLea => code[off - 2] = 0x8d,
+        GotRelax::CallToDirect => {
+            code[off - 2] = 0x67;
+            code[off - 1] = 0xe8;
+        }
     }
 }
 
