@@ -255,7 +255,9 @@ fn segment_class(rank: u32) -> u32 {
 pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
     let exe = args.kind == OutputKind::StaticExe;
     let mut out: Vec<OutputSection> = Vec::new();
-    type Key = (Vec<u8>, Option<(FileId, u32)>);
+    // Name, COMDAT group (-r), and for SHF_LINK_ORDER sections under -r the
+    // output section they are linked to.
+    type Key = (Vec<u8>, Option<(FileId, u32)>, Option<u32>);
     let mut by_key: FxHashMap<Key, u32> = FxHashMap::default();
     let mut placement = Vec::with_capacity(res.objects.len());
     let mut total = 0u64;
@@ -277,7 +279,16 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
             } else {
                 s.group.map(|g| (obj.id, g))
             };
-            let key = (name.to_vec(), group);
+            let link_order = s.flags & u64::from(elf::SHF_LINK_ORDER) != 0;
+            let linked = if !exe && link_order {
+                places
+                    .get(s.link as usize)
+                    .filter(|p| p.is_placed())
+                    .map(|p| p.out)
+            } else {
+                None
+            };
+            let key = (name.to_vec(), group, linked);
             let oi = match by_key.get(&key) {
                 Some(&o) => o,
                 None => {

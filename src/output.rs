@@ -236,6 +236,10 @@ impl Toc {
                     if o.sh_type == elf::SHT_NOBITS && !o.is_alloc() {
                         h.offset = off;
                     }
+                    // SHF_LINK_ORDER sections name the section they follow.
+                    if o.flags & u64::from(elf::SHF_LINK_ORDER) != 0 {
+                        h.link = link_order_target(res, sections, o);
+                    }
                     continue;
                 }
                 Content::Rela(t) => {
@@ -298,6 +302,22 @@ impl Toc {
         self.shdr_offset = align_up(off, 8);
         self.file_size = self.shdr_offset + SHDR_SIZE * self.shdrs.len() as u64;
     }
+}
+
+/// The output section index an SHF_LINK_ORDER section's inputs link to
+/// (that of its first chunk; 0 when that section was dropped).
+fn link_order_target(res: &Resolution, sections: &Sections, o: &OutputSection) -> u32 {
+    o.chunks
+        .iter()
+        .find_map(|c| match c.kind {
+            ChunkKind::Input { file, sec } => {
+                let link = res.objects[file as usize].sections[sec as usize].link;
+                let p = *sections.placement[file as usize].get(link as usize)?;
+                p.is_placed().then(|| sections.out[p.out as usize].index)
+            }
+            ChunkKind::Synthetic(_) => None,
+        })
+        .unwrap_or(0)
 }
 
 /// Everything the write phase reads.

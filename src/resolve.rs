@@ -361,8 +361,15 @@ impl<'a> Resolver<'a> {
                     sym: osym,
                     strength: old,
                 } => {
+                    // A malformed file may define one name twice itself,
+                    // before it is in `objects`.
+                    let owner = if file == id {
+                        &obj
+                    } else {
+                        &self.res.objects[file as usize]
+                    };
                     if old == Strength::Strong && strength == Strength::Strong {
-                        let first = &self.res.objects[file as usize].name;
+                        let first = &owner.name;
                         self.errors.push(err!(
                             "duplicate symbol: {}\n>>> defined in {}\n>>> defined in {}",
                             String::from_utf8_lossy(name),
@@ -372,9 +379,7 @@ impl<'a> Resolver<'a> {
                     } else if strength > old {
                         gs.def = new;
                     } else if strength == Strength::Common && old == Strength::Common {
-                        let old_size = self.res.objects[file as usize].symbols[osym as usize]
-                            .st_size
-                            .get(E);
+                        let old_size = owner.symbols[osym as usize].st_size.get(E);
                         if sym.st_size.get(E) > old_size {
                             gs.def = new;
                         }
