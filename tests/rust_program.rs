@@ -66,11 +66,6 @@ fn rust_static_program_runs_like_gnu_ld_build() {
         "rustc did not link with the linker under test"
     );
     let r = run_exe(&reference);
-    assert_eq!(
-        r.code(),
-        7,
-        "reference build misbehaved: {}",
-        r.stdout
-    );
+    assert_eq!(r.code(), 7, "reference build misbehaved: {}", r.stdout);
     assert_same_run(&r, &run_exe(&tested), "rust program");
 }
