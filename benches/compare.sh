@@ -13,6 +13,9 @@
 #   --min-runs N    default 5
 #   --linkers LIST  comma-separated subset of: rivet,ld.bfd,ld.gold,ld.lld,mold
 #   --no-install    do not apt-get missing tools
+#   --interleave    one run of every linker per round, order rotated each
+#                   round, --runs (or --min-runs) rounds after a warm-up round:
+#                   fairer when other work shares the machine
 #   --report        only print the tables of earlier runs (target/bench-out/SET)
 #   -h, --help
 # Environment:
@@ -37,6 +40,7 @@ min_runs=5
 want=rivet,ld.bfd,ld.gold,ld.lld,mold
 install=1
 report_only=0
+interleave=0
 sets=()
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -50,6 +54,7 @@ while (($#)); do
     --linkers=*) want=${1#*=}; shift ;;
     --no-install) install=0; shift ;;
     --report) report_only=1; shift ;;
+    --interleave) interleave=1; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) sets+=("$1"); shift ;;
@@ -207,11 +212,48 @@ for set in "${sets[@]}"; do
     done
     ((${#ok[@]})) || { echo "compare.sh: every linker failed on $name" >&2; continue; }
 
-    hopts=(-N --warmup 1 --style basic --export-json "$out/hyperfine.json"
-        --export-markdown "$out/hyperfine.md")
-    if [[ -n $runs ]]; then hopts+=(--runs "$runs"); else hopts+=(--min-runs "$min_runs"); fi
-    hyperfine "${hopts[@]}" "${hf[@]}" >"$out/hyperfine.log" 2>&1 ||
-        { cat "$out/hyperfine.log" >&2; echo "compare.sh: hyperfine failed on $name" >&2; continue; }
+    if ((interleave)); then
+        # One hyperfine call per round, one run of each linker per call, the
+        # order rotated every round, so load drift hits every linker alike.
+        # The rounds are merged into hyperfine.json afterwards.
+        rounds=${runs:-$min_runs}
+        n=${#ok[@]}
+        rm -f "$out"/round.*.json "$out/hyperfine.md"
+        : >"$out/hyperfine.log"
+        failed=0
+        for ((r = 0; r <= rounds; r++)); do # round 0 is the warm-up
+            rot=()
+            for ((k = 0; k < n; k++)); do
+                rot+=("${hf[@]:$((3 * ((k + r) % n))):3}")
+            done
+            hyperfine -N --runs 1 --style basic --export-json "$out/round.$r.json" \
+                "${rot[@]}" >>"$out/hyperfine.log" 2>&1 || { failed=1; break; }
+        done
+        if ((failed)); then
+            cat "$out/hyperfine.log" >&2; echo "compare.sh: hyperfine failed on $name" >&2; continue
+        fi
+        rm -f "$out/round.0.json"
+        python3 - "$out" <<'EOF2'
+import glob, json, os, statistics, sys
+out = sys.argv[1]
+times = {}
+for f in sorted(glob.glob(os.path.join(out, "round.*.json"))):
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+results = [{"command": c, "mean": statistics.fmean(t),
+            "stddev": statistics.stdev(t) if len(t) > 1 else None,
+            "median": statistics.median(t), "min": min(t), "max": max(t), "times": t}
+           for c, t in times.items()]
+json.dump({"results": results, "interleaved": True},
+          open(os.path.join(out, "hyperfine.json"), "w"), indent=2)
+EOF2
+    else
+        hopts=(-N --warmup 1 --style basic --export-json "$out/hyperfine.json"
+            --export-markdown "$out/hyperfine.md")
+        if [[ -n $runs ]]; then hopts+=(--runs "$runs"); else hopts+=(--min-runs "$min_runs"); fi
+        hyperfine "${hopts[@]}" "${hf[@]}" >"$out/hyperfine.log" 2>&1 ||
+            { cat "$out/hyperfine.log" >&2; echo "compare.sh: hyperfine failed on $name" >&2; continue; }
+    fi
 
     report "$out" "${ok[@]}" | tee "$out/table.txt"
 done
