@@ -20,6 +20,8 @@ pub struct LinkStats {
     pub write: Duration,
     pub total: Duration,
     pub output_size: u64,
+    /// Relocation records written (`-r`, `--emit-relocs`).
+    pub records: u64,
 }
 
 /// Links as GNU ld would with the arguments `argv` (without argv[0]).
@@ -103,7 +105,7 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     t.mark("scan, synthetic sections, chunk layout");
     let with_symtab = args.strip != Strip::All || !exe;
     let emit_relocs = !exe || args.emit_relocs;
-    let mut relas = if emit_relocs {
+    let (mut relas, records) = if emit_relocs {
         relocs::plan(&RecordCtx {
             res: &res,
             sections: &sections,
@@ -111,7 +113,7 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
             exe,
         }) // count records
     } else {
-        Vec::new()
+        (Vec::new(), 0)
     };
     t.mark("count relocation records");
     let mut toc = output::assign_indices(&res, &mut sections, &mut relas, !exe, with_symtab); // header order
@@ -179,6 +181,7 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
         write,
         total: start.elapsed(),
         output_size: toc.file_size,
+        records,
     })
 }
 

@@ -201,6 +201,11 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     if !alloc {
         return 100;
     }
+    // Whatever its other flags, a TLS section must sit with the others: the
+    // TLS segment is one contiguous range.
+    if tls {
+        return if sh_type == elf::SHT_NOBITS { 51 } else { 50 };
+    }
     if sh_type == elf::SHT_NOTE {
         return 10;
     }
@@ -222,9 +227,6 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
             b".gcc_except_table" => 44,
             _ => 41,
         };
-    }
-    if tls {
-        return if sh_type == elf::SHT_NOBITS { 51 } else { 50 };
     }
     if sh_type == elf::SHT_NOBITS {
         return if name == b".bss" { 61 } else { 62 };

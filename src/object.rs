@@ -147,6 +147,14 @@ impl<'a> ObjectFile<'a> {
                     String::from_utf8_lossy(name)
                 )));
             }
+            let tls_alloc = u64::from(elf::SHF_TLS | elf::SHF_ALLOC);
+            if sh.sh_flags(E) & tls_alloc == u64::from(elf::SHF_TLS) {
+                // The TLS segment is laid out from allocated sections only.
+                return Err(bad(&format_args!(
+                    "section {} is SHF_TLS but not SHF_ALLOC",
+                    String::from_utf8_lossy(name)
+                )));
+            }
             sections.push(InputSection {
                 name,
                 sh_type,

@@ -11,7 +11,7 @@ use crate::arch::x86_64::{emitted_type, reloc_spec};
 use crate::error::Result;
 use crate::layout::{Chunk, ChunkKind, OutputSection, Sections};
 use crate::object::{SymPlace, E};
-use crate::partition::{Filler, Partition};
+use crate::partition::{CountSlots, Filler, PartialTotals, Partition};
 use crate::resolve::Resolution;
 use crate::symtab::SymtabPlan;
 use object::elf;
@@ -133,24 +133,25 @@ pub fn for_each_record(
     }
 }
 
-/// Counts the records of every output section (phase one) and returns the
-/// tables of those that have any, in section order.
-pub fn plan(ctx: &RecordCtx) -> Vec<RelaTable> {
-    ctx.sections
+/// Counts the records of every output section (phase one), one input
+/// section per task, and returns the tables of those that have any, in
+/// section order, with the number of records in all of them.
+pub fn plan(ctx: &RecordCtx) -> (Vec<RelaTable>, u64) {
+    let totals = PartialTotals::for_current_pool();
+    let tables = ctx
+        .sections
         .out
         .par_iter()
         .enumerate()
         .filter_map(|(i, o)| {
-            let counts: Vec<u64> = o
-                .chunks
-                .iter()
-                .map(|c| {
-                    let mut n = 0u64;
-                    for_each_record(ctx, o, c, |_| n += 1);
-                    n * RELA_SIZE
-                })
-                .collect();
-            let partition = Partition::from_counts(&counts);
+            let slots = CountSlots::new(o.chunks.len());
+            o.chunks.par_iter().enumerate().for_each(|(ci, c)| {
+                let mut n = 0u64;
+                for_each_record(ctx, o, c, |_| n += 1);
+                slots.set(ci, n * RELA_SIZE);
+                totals.add_current(n);
+            });
+            let partition = slots.into_partition();
             (partition.total() > 0).then_some(RelaTable {
                 target: i as u32,
                 partition,
@@ -158,7 +159,8 @@ pub fn plan(ctx: &RecordCtx) -> Vec<RelaTable> {
                 offset: 0,
             })
         })
-        .collect()
+        .collect();
+    (tables, totals.into_total())
 }
 
 /// Writes one chunk's records into its slice (phase three).
