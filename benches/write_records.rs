@@ -7,7 +7,7 @@
 //! `iter_custom`. Reading, resolution and layout are excluded, so this
 //! isolates the count -> prefix sum -> disjoint-slice writes.
 //!
-//! Run: cargo bench --features bench --bench write_records
+//! Run: cargo bench --bench write_records
 //! Environment:
 //!   RIVET_BENCH_PRESET       gen.py preset (default: medium)
 //!   RIVET_BENCH_MAX_THREADS  highest thread count (default: available cores)
