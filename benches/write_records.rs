@@ -12,7 +12,7 @@
 //!   RIVET_BENCH_PRESET       gen.py preset (default: medium)
 //!   RIVET_BENCH_MAX_THREADS  highest thread count (default: available cores)
 //!
-//! Built only with `--features bench` (Cargo.toml: required-features).
+//! `cargo bench --bench write_records`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
