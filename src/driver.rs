@@ -97,7 +97,7 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     if exe {
         symvals::mark_synthetic(&mut res, &sections); //       __start_X, __init_array_start, ...
         got_plan = got::scan(&res, &sections)?; //            GOT/IFUNC needs; undefined symbols
-        commons = symvals::plan_commons(&res); //             COMMON symbols into .bss
+        commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
         add_synthetic_sections(args, &mut sections, &got_plan, &commons);
         sections.sort_for_executable(); //                    section order and segments
     }

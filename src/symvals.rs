@@ -67,7 +67,10 @@ pub struct Commons {
     pub align: u64,
 }
 
-pub fn plan_commons(res: &Resolution) -> Commons {
+/// Places the COMMON symbols. Their sizes and alignments are untrusted: the
+/// total is kept within [`crate::layout::MAX_TOTAL_SIZE`], as input
+/// sections' is, so the layout cannot overflow.
+pub fn plan_commons(res: &Resolution) -> crate::error::Result<Commons> {
     let mut c = Commons {
         align: 1,
         ..Default::default()
@@ -79,15 +82,26 @@ pub fn plan_commons(res: &Resolution) -> Commons {
             strength: Strength::Common,
         } = s.def
         {
-            let sym = &res.objects[file as usize].symbols[sym as usize];
-            let align = sym.st_value.get(E).max(1).next_power_of_two();
-            c.size = crate::layout::align_up(c.size, align);
-            c.offsets.insert(id as SymId, c.size);
-            c.size += sym.st_size.get(E);
-            c.align = c.align.max(align);
+            let obj = &res.objects[file as usize];
+            let sym = &obj.symbols[sym as usize];
+            let max = crate::layout::MAX_TOTAL_SIZE;
+            let (size, align) = (sym.st_size.get(E), sym.st_value.get(E).max(1));
+            let start = (align <= max)
+                .then(|| crate::layout::align_up(c.size, align.next_power_of_two()))
+                .filter(|start| start.checked_add(size).is_some_and(|end| end <= max));
+            let Some(start) = start else {
+                crate::bail!(
+                    "{}: common symbol '{}' (size {size:#x}, alignment {align:#x}) does not fit in the x86-64 address space",
+                    obj.name,
+                    res.name(id as SymId)
+                );
+            };
+            c.offsets.insert(id as SymId, start);
+            c.size = start + size;
+            c.align = c.align.max(align.next_power_of_two());
         }
     }
-    c
+    Ok(c)
 }
 
 /// Final values of every global symbol, and how to value any symbol.
