@@ -126,7 +126,7 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
         (Vec::new(), None, end)
     };
     toc.finish(&sections, &mut relas, symtab_plan.as_ref(), &res, !exe, end); // file offsets
-    let values = symvals::SymbolValues::compute(&res, &sections, &commons, &got_plan); // symbol values
+    let values = symvals::SymbolValues::compute(&res, &sections, &commons); // symbol values
     let entry = if exe {
         entry_address(args, &res, &sections, &values)?
     } else {

@@ -543,7 +543,7 @@ impl WriteCtx<'_> {
             }
             Synthetic::GotPlt => {
                 // Reserved words stay zero: there is no dynamic section.
-                f.take(data_len_of(got.gotplt_size()))?;
+                f.take(got.gotplt_size() as usize)?;
             }
             Synthetic::Iplt => {
                 for slot in 0..got.iplt.len() as u64 {
@@ -708,10 +708,6 @@ impl WriteCtx<'_> {
                 .map(|c| (o.offset + c.offset + 16, c.size - 16))
         })
     }
-}
-
-fn data_len_of(n: u64) -> usize {
-    n as usize
 }
 
 /// SHA-1 of the SHA-1s of 1 MiB pieces, hashed in parallel: a stable

@@ -56,6 +56,8 @@ pub struct GlobalSymbol<'a> {
 pub struct Stores {
     words: Arena<u64>,
     files: Arena<Bytes>,
+    /// Names given on the command line (`-u`, `-e`) that become symbols.
+    names: Arena<Vec<u8>>,
 }
 
 impl Stores {
@@ -123,7 +125,7 @@ pub fn resolve<'a>(
         .undefined
         .iter()
         .chain((args.kind == crate::args::OutputKind::StaticExe).then_some(&entry))
-        .map(|s| &*Box::leak(s.clone().into_bytes().into_boxed_slice()))
+        .map(|s| &stores.names.alloc(s.clone().into_bytes())[..])
         .collect();
     for name in forced {
         let id = r.intern(name);

@@ -114,12 +114,7 @@ pub struct SymbolValues {
 }
 
 impl SymbolValues {
-    pub fn compute(
-        res: &Resolution,
-        sections: &Sections,
-        commons: &Commons,
-        got: &GotPlan,
-    ) -> SymbolValues {
+    pub fn compute(res: &Resolution, sections: &Sections, commons: &Commons) -> SymbolValues {
         let addr_of = |name: &[u8]| sections.find(name).map(|o| o.addr);
         let commons_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Commons);
         let synthetic = synthetic_values(sections);
@@ -143,7 +138,6 @@ impl SymbolValues {
                 }
             })
             .collect();
-        let _ = got;
         SymbolValues {
             global,
             iplt_addr: synthetic_chunk_addr(sections, crate::layout::Synthetic::Iplt).unwrap_or(0),
