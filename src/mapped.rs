@@ -60,7 +60,12 @@ impl OutputFile {
         // Reserve the blocks now: otherwise every first write to a page of
         // the mapping allocates them in a page fault, serialized in the
         // filesystem, and the parallel writers wait on each other.
-        preallocate(&file, size);
+        preallocate(&file, size).map_err(|e| {
+            err!(
+                "rivet: cannot allocate {size} bytes for {}: {e}",
+                out.tmp.display()
+            )
+        })?;
         if size > 0 {
             // SAFETY: the file was just created by this process under a name
             // no one else uses, and is sized before mapping; rivet is the only
@@ -115,15 +120,24 @@ impl Drop for OutputFile {
     }
 }
 
-fn preallocate(file: &File, size: u64) {
+fn preallocate(file: &File, size: u64) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     if size == 0 {
-        return;
+        return Ok(());
     }
     // SAFETY: fallocate only reads its integer arguments; the descriptor is
     // open for writing and owned by `file` for the duration of the call.
-    // Failure (a filesystem without fallocate) only loses the speed-up.
-    let _ = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, size as libc::off_t) };
+    let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, size as libc::off_t) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    // A filesystem without fallocate only loses the speed-up; a full disk
+    // is an error now rather than a fault in the middle of writing.
+    match e.raw_os_error() {
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL) => Ok(()),
+        _ => Err(e),
+    }
 }
 
 fn umask() -> u32 {

@@ -15,6 +15,10 @@ pub type Sym64 = elf::Sym64<LE>;
 pub type Rela64 = elf::Rela64<LE>;
 pub const E: LE = LE;
 
+/// The largest section alignment accepted (256 MiB); anything larger in an
+/// object is corruption, and honouring it would pad the output by as much.
+pub const MAX_ALIGN: u64 = 1 << 28;
+
 /// Index of a loaded object file, in load order (deterministic).
 pub type FileId = u32;
 
@@ -144,6 +148,13 @@ impl<'a> ObjectFile<'a> {
             if !align.is_power_of_two() {
                 return Err(bad(&format_args!(
                     "section {} has alignment {align}, not a power of two",
+                    String::from_utf8_lossy(name)
+                )));
+            }
+            // Padding to a larger boundary would make the output that large.
+            if align > MAX_ALIGN {
+                return Err(bad(&format_args!(
+                    "section {} has alignment {align:#x}, larger than the {MAX_ALIGN:#x} rivet accepts",
                     String::from_utf8_lossy(name)
                 )));
             }
