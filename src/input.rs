@@ -241,8 +241,6 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
         let m = m.map_err(|e| err!("{name}: malformed archive member: {e}"))?;
         let mname = String::from_utf8_lossy(m.name()).into_owned();
         by_offset.insert(m.file_range().0, members.len());
-        // The header precedes the data by 60 bytes; the symbol index refers to headers.
-        by_offset.insert(m.file_range().0.wrapping_sub(60), members.len());
         let data = if m.is_thin() {
             let dir = path.parent().unwrap_or(Path::new("."));
             MemberData::External(dir.join(&mname))
@@ -252,6 +250,7 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
         members.push(Member { name: mname, data });
     }
     let mut index = Vec::new();
+    let mut header_to_member = std::collections::HashMap::new();
     match ar
         .symbols()
         .map_err(|e| err!("{name}: malformed archive symbol index: {e}"))?
@@ -259,9 +258,22 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
         Some(symbols) => {
             for s in symbols {
                 let s = s.map_err(|e| err!("{name}: malformed archive symbol index: {e}"))?;
-                let off = s.offset().0;
-                let Some(&m) = by_offset.get(&off) else {
-                    bail!("{name}: archive symbol index points to offset {off:#x}, which is not a member");
+                // The index names member headers; find the member that
+                // header starts (for thin archives its data is elsewhere).
+                let off = s.offset();
+                let m = match header_to_member.get(&off.0) {
+                    Some(&m) => m,
+                    None => {
+                        let m = ar
+                            .member(off)
+                            .ok()
+                            .and_then(|m| by_offset.get(&m.file_range().0).copied())
+                            .ok_or_else(|| {
+                                err!("{name}: archive symbol index points to offset {:#x}, which is not a member", off.0)
+                            })?;
+                        header_to_member.insert(off.0, m);
+                        m
+                    }
                 };
                 index.push((s.name(), m));
             }
