@@ -50,7 +50,7 @@ fn both(ws: &Workspace, args: &[String], what: &str) -> String {
     t.stdout
 }
 
-fn s(p: &PathBuf) -> String {
+fn s(p: &std::path::Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
@@ -99,7 +99,7 @@ fn groups_rescan_and_thin_archives() {
     let a1 = c(&ws, "a1", "int b1(void);\nint a1(void){return b1()+1;}\n");
     let a2 = c(&ws, "a2", "int a2(void){return 100;}\n");
     let b1 = c(&ws, "b1", "int a2(void);\nint b1(void){return a2()*2;}\n");
-    let liba = ar(&ws, "rcs", "liba.a", &[&a1, &a2]);
+    ar(&ws, "rcs", "liba.a", &[&a1, &a2]);
     let libb = ar(&ws, "rcsT", "libb.a", &[&b1]);
     let head = std::fs::read(&libb).unwrap();
     assert!(
