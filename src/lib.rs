@@ -16,6 +16,7 @@ pub mod output;
 pub mod partition;
 pub mod relocs;
 pub mod resolve;
+pub mod scaling;
 pub mod symmap;
 pub mod symtab;
 pub mod symvals;

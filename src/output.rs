@@ -449,7 +449,17 @@ impl WriteCtx<'_> {
                 work.push(Work::Symbols(unit, sy, st, shndx[unit].take()));
             }
         }
-        // Largest first, so one big section does not finish last alone.
+        if crate::scaling::requested() {
+            let times = work
+                .par_iter_mut()
+                .map(|w| {
+                    let start = std::time::Instant::now();
+                    self.run(w).map(|()| start.elapsed())
+                })
+                .collect::<Result<Vec<_>>>()?;
+            crate::scaling::report(&times);
+            return Ok(());
+        }
         work.par_iter_mut().try_for_each(|w| self.run(w))?;
         Ok(())
     }
