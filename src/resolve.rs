@@ -101,6 +101,43 @@ struct Resolver<'a> {
     comdats: FxHashMap<&'a [u8], FileId>,
     stores: &'a Stores,
     errors: Vec<Error>,
+    /// Every symbol that became wanted (undefined and strongly referenced),
+    /// in order. Archives scan only the part they have not seen yet.
+    wanted_log: Vec<SymId>,
+}
+
+/// An archive on the command line and how far its scan has got.
+struct ArchiveScan<'a> {
+    input: usize,
+    name: String,
+    ar: input::Archive<'a>,
+    loaded: Vec<bool>,
+    /// Symbol name → members whose index entries define it.
+    by_name: FxHashMap<&'a [u8], Vec<u32>>,
+    /// Member → the names the index lists for it.
+    by_member: Vec<Vec<&'a [u8]>>,
+    /// How much of `Resolver::wanted_log` this archive has checked.
+    cursor: usize,
+}
+
+impl<'a> ArchiveScan<'a> {
+    fn new(input: usize, name: String, ar: input::Archive<'a>) -> ArchiveScan<'a> {
+        let mut by_name: FxHashMap<&'a [u8], Vec<u32>> = FxHashMap::default();
+        let mut by_member = vec![Vec::new(); ar.members.len()];
+        for &(sym, m) in &ar.index {
+            by_name.entry(sym).or_default().push(m as u32);
+            by_member[m].push(sym);
+        }
+        ArchiveScan {
+            input,
+            name,
+            loaded: vec![false; ar.members.len()],
+            ar,
+            by_name,
+            by_member,
+            cursor: 0,
+        }
+    }
 }
 
 pub fn resolve<'a>(
@@ -117,6 +154,7 @@ pub fn resolve<'a>(
         comdats: FxHashMap::default(),
         stores,
         errors: Vec::new(),
+        wanted_log: Vec::new(),
     };
     // `-u` symbols and the entry point are undefined references from the
     // start, so archive members defining them are loaded.
@@ -129,7 +167,7 @@ pub fn resolve<'a>(
         .collect();
     for name in forced {
         let id = r.intern(name);
-        r.res.symbols[id as usize].strong_ref = true;
+        r.mark_strong_ref(id);
     }
 
     // Objects named on the command line are all loaded: parse them at once,
@@ -147,23 +185,18 @@ pub fn resolve<'a>(
             Some(ObjectFile::parse(0, name, &inp.bytes))
         })
         .collect();
-    let mut archives: Vec<(usize, input::Archive<'a>, Vec<bool>)> = Vec::new();
-    let mut i = 0;
-    while i < inputs.len() {
-        let inp = &inputs[i];
-        let name = inp.path.display().to_string();
+    let mut archives: Vec<ArchiveScan<'a>> = Vec::new();
+    for (i, inp) in inputs.iter().enumerate() {
         if input::is_archive(&inp.bytes) {
             let ar = input::parse_archive(&inp.path, &inp.bytes)?;
-            let loaded = vec![false; ar.members.len()];
-            archives.push((i, ar, loaded));
-            let last = archives.len() - 1;
-            let (_, ar, loaded) = &mut archives[last];
+            let mut scan = ArchiveScan::new(i, inp.path.display().to_string(), ar);
             if inp.whole_archive {
-                let all: Vec<usize> = (0..ar.members.len()).collect();
-                r.load_members(&name, ar, loaded, &all, false)?;
+                let all: Vec<usize> = (0..scan.ar.members.len()).collect();
+                r.load_members(&mut scan, &all, false)?;
             } else {
-                r.scan_archive(&name, ar, loaded)?;
+                r.scan_archive(&mut scan)?;
             }
+            archives.push(scan);
         } else if let Some(obj) = parsed[i].take() {
             let mut obj = obj?;
             obj.id = r.res.objects.len() as FileId;
@@ -171,17 +204,13 @@ pub fn resolve<'a>(
         }
         // At the end of a group, rescan its archives until nothing loads.
         if let Some(g) = inp.group {
-            let group_ends = inputs
-                .get(i + 1)
-                .map(|n| n.group != Some(g))
-                .unwrap_or(true);
+            let group_ends = inputs.get(i + 1).is_none_or(|n| n.group != Some(g));
             if group_ends {
                 loop {
                     let mut progress = false;
-                    for (idx, ar, loaded) in archives.iter_mut() {
-                        if inputs[*idx].group == Some(g) {
-                            let name = inputs[*idx].path.display().to_string();
-                            progress |= r.scan_archive(&name, ar, loaded)?;
+                    for scan in archives.iter_mut() {
+                        if inputs[scan.input].group == Some(g) {
+                            progress |= r.scan_archive(scan)?;
                         }
                     }
                     if !progress {
@@ -190,7 +219,6 @@ pub fn resolve<'a>(
                 }
             }
         }
-        i += 1;
     }
     if let Some(e) = r.errors.into_iter().next() {
         return Err(e);
@@ -230,37 +258,61 @@ impl<'a> Resolver<'a> {
 
     /// Loads every member defining a wanted symbol, in rounds, until none is
     /// left. Returns whether anything was loaded.
-    fn scan_archive(
-        &mut self,
-        name: &str,
-        ar: &input::Archive<'a>,
-        loaded: &mut [bool],
-    ) -> Result<bool> {
+    fn mark_strong_ref(&mut self, id: SymId) {
+        let s = &mut self.res.symbols[id as usize];
+        if !s.strong_ref {
+            s.strong_ref = true;
+            if s.def == Definition::Undefined {
+                self.wanted_log.push(id);
+            }
+        }
+    }
+
+    fn wanted_id(&self, id: SymId) -> bool {
+        let s = &self.res.symbols[id as usize];
+        s.def == Definition::Undefined && s.strong_ref
+    }
+
+    /// Loads every member defining a wanted symbol the archive has not yet
+    /// been asked about, in rounds, until none is left. Returns whether
+    /// anything was loaded.
+    fn scan_archive(&mut self, scan: &mut ArchiveScan<'a>) -> Result<bool> {
         let mut any = false;
         loop {
-            let mut want: Vec<usize> = ar
-                .index
-                .iter()
-                .filter(|(sym, m)| !loaded[*m] && self.wanted(sym))
-                .map(|&(_, m)| m)
-                .collect();
+            let from = scan.cursor;
+            scan.cursor = self.wanted_log.len();
+            let mut want: Vec<usize> = Vec::new();
+            for k in from..scan.cursor {
+                let id = self.wanted_log[k];
+                if !self.wanted_id(id) {
+                    continue;
+                }
+                if let Some(members) = scan.by_name.get(self.res.symbols[id as usize].name) {
+                    want.extend(
+                        members
+                            .iter()
+                            .map(|&m| m as usize)
+                            .filter(|&m| !scan.loaded[m]),
+                    );
+                }
+            }
             if want.is_empty() {
                 return Ok(any);
             }
             want.sort_unstable();
             want.dedup();
-            any |= self.load_members(name, ar, loaded, &want, true)?;
+            any |= self.load_members(scan, &want, true)?;
         }
     }
 
     fn load_members(
         &mut self,
-        archive_name: &str,
-        ar: &input::Archive<'a>,
-        loaded: &mut [bool],
+        scan: &mut ArchiveScan<'a>,
         which: &[usize],
         recheck: bool,
     ) -> Result<bool> {
+        let archive_name = scan.name.as_str();
+        let ar = &scan.ar;
         let mut pending = Vec::with_capacity(which.len());
         for &m in which {
             let member = &ar.members[m];
@@ -292,10 +344,10 @@ impl<'a> Resolver<'a> {
             let mut obj = obj?;
             // A member loaded earlier in this round may have defined what
             // this one was wanted for; GNU ld would not load it then.
-            if recheck && !ar.index.iter().any(|(s, mm)| mm == m && self.wanted(s)) {
+            if recheck && !scan.by_member[*m].iter().any(|s| self.wanted(s)) {
                 continue;
             }
-            loaded[*m] = true;
+            scan.loaded[*m] = true;
             obj.id = self.res.objects.len() as FileId;
             self.add_object(obj);
             any = true;
@@ -336,11 +388,11 @@ impl<'a> Resolver<'a> {
                 SymPlace::Section(s) => obj.sections.get(s as usize).is_some_and(|s| s.kept),
                 _ => true,
             };
-            let gs = &mut self.res.symbols[sid as usize];
             if !defined_here {
                 if place == SymPlace::Undefined && !weak {
-                    gs.strong_ref = true;
+                    self.mark_strong_ref(sid);
                 }
+                let gs = &mut self.res.symbols[sid as usize];
                 if gs.first_ref.is_none() {
                     gs.first_ref = Some(id);
                 }
@@ -356,6 +408,7 @@ impl<'a> Resolver<'a> {
                 sym: i as u32,
                 strength,
             };
+            let gs = &mut self.res.symbols[sid as usize];
             match gs.def {
                 Definition::Undefined | Definition::Synthetic => gs.def = new,
                 Definition::Object {
