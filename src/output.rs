@@ -363,6 +363,10 @@ impl WriteCtx<'_> {
                 self.toc.file_size
             );
         }
+        // Fault the output in, in parallel and in large runs, instead of one
+        // page at a time inside the writers.
+        buf.par_chunks_mut(1 << 21)
+            .for_each(crate::mapped::populate);
         #[derive(Clone, Copy)]
         enum Piece {
             Header,
