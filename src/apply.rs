@@ -107,6 +107,12 @@ impl ApplyCtx<'_> {
                     .reloc_value(self.res, self.sections, self.got, obj, idx)
             };
             let size = spec.size as usize;
+            // Writes one field of this relocation, naming it if the value overflows.
+            let put = |field: &mut [u8], value: u64, check: x86::Check| {
+                write_checked(
+                    obj, sec, spec.name, in_off, field, value, check, self.res, idx,
+                )
+            };
             let oob = || {
                 err!(
                     "{}: relocation {} at offset {:#x} lies outside section {}",
@@ -169,17 +175,7 @@ impl ApplyCtx<'_> {
                     }
                     data[off - 4..off + 12].copy_from_slice(&x86::GD_TO_LE);
                     let v = sv.wrapping_sub(tp);
-                    write_checked(
-                        obj,
-                        sec,
-                        spec.name,
-                        in_off,
-                        &mut data[off + 8..off + 12],
-                        v,
-                        x86::Check::Signed,
-                        self.res,
-                        idx,
-                    )?;
+                    put(&mut data[off + 8..off + 12], v, x86::Check::Signed)?;
                     skip_next = true;
                     continue;
                 }
@@ -220,17 +216,7 @@ impl ApplyCtx<'_> {
                     }
                     data[off - 3..off].copy_from_slice(&[0x48, 0xc7, 0xc0]);
                     let v = sv.wrapping_sub(tp);
-                    write_checked(
-                        obj,
-                        sec,
-                        spec.name,
-                        in_off,
-                        &mut data[off..off + 4],
-                        v,
-                        x86::Check::Signed,
-                        self.res,
-                        idx,
-                    )?;
+                    put(&mut data[off..off + 4], v, x86::Check::Signed)?;
                     continue;
                 }
                 Value::TlsDescCallToNop => {
@@ -245,17 +231,7 @@ impl ApplyCtx<'_> {
                     continue;
                 }
             };
-            write_checked(
-                obj,
-                sec,
-                spec.name,
-                in_off,
-                &mut data[off..off + size],
-                value,
-                spec.check,
-                self.res,
-                idx,
-            )?;
+            put(&mut data[off..off + size], value, spec.check)?;
         }
         Ok(())
     }
