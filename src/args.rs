@@ -66,6 +66,8 @@ pub struct Args {
     pub strip: Strip,
     pub exec_stack: bool,
     pub threads: Option<usize>,
+    /// `--gc-sections`: drop allocated sections nothing live refers to.
+    pub gc_sections: bool,
     pub print_version: bool,
     pub print_help: bool,
     /// `-v`/`--version` with no inputs prints the version and exits.
@@ -84,8 +86,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "export-dynamic",
     "E",
     "no-export-dynamic",
-    "gc-sections",
-    "no-gc-sections",
     "no-pie",
     "no-relax",
     "relax",
@@ -207,6 +207,7 @@ impl Args {
             strip: Strip::None,
             exec_stack: false,
             threads: None,
+            gc_sections: false,
             print_version: false,
             print_help: false,
             version_only: false,
@@ -266,6 +267,8 @@ impl Args {
                     args.inputs.push(InputArg::GroupEnd);
                 }
                 "emit-relocs" | "q" => args.emit_relocs = true,
+                "gc-sections" => args.gc_sections = true,
+                "no-gc-sections" => args.gc_sections = false,
                 "eh-frame-hdr" => args.eh_frame_hdr = true,
                 "s" | "strip-all" => args.strip = Strip::All,
                 "S" | "strip-debug" => args.strip = Strip::Debug,

@@ -8,7 +8,7 @@ use crate::mapped::OutputFile;
 use crate::relocs::RecordCtx;
 use crate::resolve::{Definition, Stores};
 use crate::symtab::SymtabCtx;
-use crate::{ehframe, got, input, layout, output, relocs, resolve, symtab, symvals};
+use crate::{ehframe, gc, got, input, layout, output, relocs, resolve, symtab, symvals};
 use object::elf;
 use std::time::{Duration, Instant};
 
@@ -90,6 +90,10 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     let stores = Stores::default();
     let mut res = resolve::resolve(args, &inputs, &stores)?; // symbols, archive members, COMDAT
     t.mark("resolve");
+    if exe && args.gc_sections {
+        gc::collect_garbage(args, &mut res); //               --gc-sections: drop what nothing live reaches
+        t.mark("gc");
+    }
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
     t.mark("assign sections");
     let mut got_plan = got::GotPlan::default();

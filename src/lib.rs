@@ -2,6 +2,8 @@
 //! parallel. See docs/architecture.md; the passes are listed in `driver.rs`.
 pub mod error;
 
+pub mod gc;
+
 pub mod apply;
 pub mod arch;
 pub mod args;

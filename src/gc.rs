@@ -1,0 +1,220 @@
+//! `--gc-sections`: the mark phase. Allocated sections reachable through
+//! relocations from the roots stay; the rest are dropped as a losing COMDAT
+//! copy is, so nothing later needs to know about garbage collection.
+//!
+//! Roots: the entry symbol and `-u` symbols; sections the runtime finds by
+//! name rather than by reference (`.init`, `.fini`, init/fini/preinit
+//! arrays, `.ctors`/`.dtors`, notes, SHF_GNU_RETAIN, and sections named like
+//! C identifiers, which `__start_`/`__stop_` symbols reach). `.eh_frame` is
+//! no root: an FDE keeps what it refers to (LSDA, personality) only when the
+//! code it describes is live. Non-allocated sections (debug info) are kept
+//! but do not keep anything alive.
+
+use crate::args::Args;
+use crate::object::{FileId, ObjectFile, SymPlace, E};
+use crate::resolve::{Definition, Resolution};
+use object::elf;
+use rayon::prelude::*;
+
+const SHF_GNU_RETAIN: u64 = 0x20_0000;
+
+fn is_c_identifier(s: &[u8]) -> bool {
+    !s.is_empty()
+        && !s[0].is_ascii_digit()
+        && s.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn is_root(s: &crate::object::InputSection) -> bool {
+    let name = s.name;
+    let prefixed =
+        |p: &[u8]| name == p || (name.starts_with(p) && name.get(p.len()) == Some(&b'.'));
+    s.sh_type == elf::SHT_NOTE
+        || matches!(
+            s.sh_type,
+            elf::SHT_INIT_ARRAY | elf::SHT_FINI_ARRAY | elf::SHT_PREINIT_ARRAY
+        )
+        || s.flags & SHF_GNU_RETAIN != 0
+        || [
+            &b".init"[..],
+            b".fini",
+            b".init_array",
+            b".fini_array",
+            b".preinit_array",
+            b".ctors",
+            b".dtors",
+            b".jcr",
+        ]
+        .iter()
+        .any(|p| prefixed(p))
+        || is_c_identifier(name)
+}
+
+/// The section symbol `idx` of `obj` lives in, resolved through the global
+/// symbol table for globals.
+fn target_section(res: &Resolution, obj: &ObjectFile, idx: usize) -> Option<(FileId, u32)> {
+    let (file, sym) = if idx >= obj.first_global {
+        match res.symbols[obj.global_ids[idx - obj.first_global] as usize].def {
+            Definition::Object { file, sym, .. } => (file, sym as usize),
+            _ => return None,
+        }
+    } else {
+        (obj.id, idx)
+    };
+    match res.objects[file as usize].place_of(sym) {
+        SymPlace::Section(s) => Some((file, s)),
+        _ => None,
+    }
+}
+
+/// Marks live sections and drops the others (sets `kept = false`).
+pub fn collect_garbage(args: &Args, res: &mut Resolution) {
+    let live: Vec<Vec<bool>> = {
+        let res = &*res;
+        let mut live: Vec<Vec<bool>> = res
+            .objects
+            .iter()
+            .map(|o| vec![false; o.sections.len()])
+            .collect();
+        let mut work: Vec<(FileId, u32)> = Vec::new();
+        let mark = |f: FileId, s: u32, live: &mut Vec<Vec<bool>>, work: &mut Vec<(FileId, u32)>| {
+            let sec = &res.objects[f as usize].sections[s as usize];
+            if sec.kept && sec.is_alloc() && !live[f as usize][s as usize] {
+                live[f as usize][s as usize] = true;
+                work.push((f, s));
+            }
+        };
+        // Roots.
+        let entry = args.entry.clone().unwrap_or_else(|| "_start".into());
+        for name in args.undefined.iter().chain(std::iter::once(&entry)) {
+            if let Some(id) = res.lookup(name.as_bytes()) {
+                if let Definition::Object { file, sym, .. } = res.symbols[id as usize].def {
+                    if let SymPlace::Section(s) = res.objects[file as usize].place_of(sym as usize)
+                    {
+                        mark(file, s, &mut live, &mut work);
+                    }
+                }
+            }
+        }
+        for obj in &res.objects {
+            for (i, s) in obj.sections.iter().enumerate() {
+                if is_root(s) {
+                    mark(obj.id, i as u32, &mut live, &mut work);
+                }
+            }
+        }
+        // FDEs by the section they describe, so that code becoming live
+        // brings its LSDA and personality along.
+        let fdes: Vec<Vec<(u32, Vec<usize>)>> = res
+            .objects
+            .par_iter()
+            .map(|obj| fde_targets(res, obj))
+            .collect();
+        // Every CIE's relocations (personality routines) stay.
+        for obj in &res.objects {
+            for (i, s) in obj.sections.iter().enumerate() {
+                if s.name == b".eh_frame" && s.kept {
+                    for r in cie_relocs(s) {
+                        if let Some((f, t)) = target_section(res, obj, r) {
+                            mark(f, t, &mut live, &mut work);
+                        }
+                    }
+                }
+                let _ = i;
+            }
+        }
+        while let Some((f, s)) = work.pop() {
+            let obj = &res.objects[f as usize];
+            for r in obj.sections[s as usize].relocs {
+                if let Some((tf, ts)) = target_section(res, obj, r.r_sym(E, false) as usize) {
+                    mark(tf, ts, &mut live, &mut work);
+                }
+            }
+            for (target, relocs) in &fdes[f as usize] {
+                if *target == s {
+                    for &idx in relocs {
+                        if let Some((tf, ts)) = target_section(res, obj, idx) {
+                            mark(tf, ts, &mut live, &mut work);
+                        }
+                    }
+                }
+            }
+        }
+        live
+    };
+    res.objects
+        .par_iter_mut()
+        .zip(live)
+        .for_each(|(obj, live)| {
+            for (s, l) in obj.sections.iter_mut().zip(live) {
+                if s.kept && s.is_alloc() && !l && s.name != b".eh_frame" {
+                    s.kept = false;
+                }
+            }
+        });
+}
+
+/// For each FDE of `obj`: the section its pc_begin points into, and the
+/// symbols its other relocations name (the LSDA).
+fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, Vec<usize>)> {
+    let mut out = Vec::new();
+    for s in obj
+        .sections
+        .iter()
+        .filter(|s| s.name == b".eh_frame" && s.kept)
+    {
+        let data = s.data;
+        let mut pos = 0usize;
+        let mut rel = 0usize;
+        while pos + 8 <= data.len() {
+            let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
+            if len == 0 || len == 0xffff_ffff || pos + 4 + len > data.len() {
+                break;
+            }
+            let end = pos + 4 + len;
+            let is_fde = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap()) != 0;
+            let mut target = None;
+            let mut others = Vec::new();
+            while rel < s.relocs.len() && (s.relocs[rel].r_offset.get(E) as usize) < end {
+                let r = &s.relocs[rel];
+                let idx = r.r_sym(E, false) as usize;
+                if is_fde && r.r_offset.get(E) as usize == pos + 8 {
+                    target = target_section(res, obj, idx)
+                        .filter(|t| t.0 == obj.id)
+                        .map(|t| t.1);
+                } else if is_fde {
+                    others.push(idx);
+                }
+                rel += 1;
+            }
+            if let Some(t) = target {
+                out.push((t, others));
+            }
+            pos = end;
+        }
+    }
+    out
+}
+
+/// Symbols the CIEs of an `.eh_frame` section refer to.
+fn cie_relocs(s: &crate::object::InputSection) -> Vec<usize> {
+    let data = s.data;
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    let mut rel = 0usize;
+    while pos + 8 <= data.len() {
+        let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
+        if len == 0 || len == 0xffff_ffff || pos + 4 + len > data.len() {
+            break;
+        }
+        let end = pos + 4 + len;
+        let is_cie = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap()) == 0;
+        while rel < s.relocs.len() && (s.relocs[rel].r_offset.get(E) as usize) < end {
+            if is_cie {
+                out.push(s.relocs[rel].r_sym(E, false) as usize);
+            }
+            rel += 1;
+        }
+        pos = end;
+    }
+    out
+}
