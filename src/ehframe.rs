@@ -65,6 +65,26 @@ impl EhFrameRecords {
     }
 }
 
+/// The well-formed records of an `.eh_frame`: (start, end, is_cie), up to
+/// the first terminator or malformed length (`split` reports those).
+pub fn walk(data: &[u8]) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        let word = |at: usize| {
+            data.get(at..at + 4)
+                .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+        };
+        let len = word(pos)? as usize;
+        let id = word(pos + 4)?;
+        if len == 0 || len == 0xffff_ffff || len < 4 || pos + 4 + len > data.len() {
+            return None;
+        }
+        let record = (pos, pos + 4 + len, id == 0);
+        pos += 4 + len;
+        Some(record)
+    })
+}
+
 /// Splits one input `.eh_frame` section into records, keeping CIEs and the
 /// FDEs whose code (the target of the relocation at pc_begin) is kept.
 pub fn split(obj: &ObjectFile, sec: usize) -> Result<EhFrameRecords> {

@@ -11,6 +11,7 @@
 //! but do not keep anything alive.
 
 use crate::args::Args;
+use crate::ehframe;
 use crate::object::{FileId, ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution};
 use object::elf;
@@ -162,26 +163,19 @@ fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, Vec<usize>)> {
         .iter()
         .filter(|s| s.name == b".eh_frame" && s.kept)
     {
-        let data = s.data;
-        let mut pos = 0usize;
         let mut rel = 0usize;
-        while pos + 8 <= data.len() {
-            let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
-            if len == 0 || len == 0xffff_ffff || pos + 4 + len > data.len() {
-                break;
-            }
-            let end = pos + 4 + len;
-            let is_fde = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap()) != 0;
+        for (start, end, is_cie) in ehframe::walk(s.data) {
             let mut target = None;
             let mut others = Vec::new();
             while rel < s.relocs.len() && (s.relocs[rel].r_offset.get(E) as usize) < end {
                 let r = &s.relocs[rel];
                 let idx = r.r_sym(E, false) as usize;
-                if is_fde && r.r_offset.get(E) as usize == pos + 8 {
+                let off = r.r_offset.get(E) as usize;
+                if !is_cie && off == start + 8 {
                     target = target_section(res, obj, idx)
                         .filter(|t| t.0 == obj.id)
                         .map(|t| t.1);
-                } else if is_fde {
+                } else if !is_cie && off > start + 8 {
                     others.push(idx);
                 }
                 rel += 1;
@@ -189,7 +183,6 @@ fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, Vec<usize>)> {
             if let Some(t) = target {
                 out.push((t, others));
             }
-            pos = end;
         }
     }
     out
@@ -197,24 +190,16 @@ fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, Vec<usize>)> {
 
 /// Symbols the CIEs of an `.eh_frame` section refer to.
 fn cie_relocs(s: &crate::object::InputSection) -> Vec<usize> {
-    let data = s.data;
     let mut out = Vec::new();
-    let mut pos = 0usize;
     let mut rel = 0usize;
-    while pos + 8 <= data.len() {
-        let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
-        if len == 0 || len == 0xffff_ffff || pos + 4 + len > data.len() {
-            break;
-        }
-        let end = pos + 4 + len;
-        let is_cie = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap()) == 0;
+    for (start, end, is_cie) in ehframe::walk(s.data) {
         while rel < s.relocs.len() && (s.relocs[rel].r_offset.get(E) as usize) < end {
-            if is_cie {
+            let off = s.relocs[rel].r_offset.get(E) as usize;
+            if is_cie && off >= start {
                 out.push(s.relocs[rel].r_sym(E, false) as usize);
             }
             rel += 1;
         }
-        pos = end;
     }
     out
 }
