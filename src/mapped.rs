@@ -9,9 +9,9 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 pub fn map_readonly(file: &File) -> std::io::Result<Bytes> {
-    // SAFETY: the mapping is read-only and private to this process. Another
-    // process truncating the input while we link would fault (as it would for
-    // every mmap-based linker); rivet never writes to its inputs.
+    // Another process truncating an input while we link would fault, as it
+    // would for every mmap-based linker.
+    // SAFETY: the mapping is read-only; rivet never writes to its inputs.
     let map = unsafe { Mmap::map(file)? };
     Ok(Bytes::Mapped(map))
 }
@@ -67,9 +67,9 @@ impl OutputFile {
             )
         })?;
         if size > 0 {
-            // SAFETY: the file was just created by this process under a name
-            // no one else uses, and is sized before mapping; rivet is the only
-            // writer until it is renamed into place after the mapping is gone.
+            // The file was just created under a name no one else uses and is
+            // renamed into place only after the mapping is gone.
+            // SAFETY: this process is the file's only writer while it is mapped.
             let map = unsafe { MmapMut::map_mut(&file) }
                 .map_err(|e| err!("rivet: cannot map {}: {e}", out.tmp.display()))?;
             out.map = Some(map);
@@ -132,10 +132,9 @@ pub fn populate(buf: &mut [u8]) {
     if buf.is_empty() {
         return;
     }
-    // SAFETY: the range covers pages of a live shared mapping this process
-    // created (the caller holds `&mut` to the bytes in it, rounded down to
-    // the page start, which lies in the same mapping); populating only
-    // faults pages in and never changes their contents.
+    // The range is the caller's `&mut` bytes rounded down to their page,
+    // which lies in the same mapping (mappings start on a page).
+    // SAFETY: populating only faults the pages in; their contents stay.
     let _ = unsafe { libc::madvise(aligned as *mut libc::c_void, len, MADV_POPULATE_WRITE) };
 }
 
@@ -144,8 +143,8 @@ fn preallocate(file: &File, size: u64) -> std::io::Result<()> {
     if size == 0 {
         return Ok(());
     }
-    // SAFETY: fallocate only reads its integer arguments; the descriptor is
-    // open for writing and owned by `file` for the duration of the call.
+    // The descriptor is open for writing and owned by `file` during the call.
+    // SAFETY: fallocate only reads its integer arguments.
     let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, size as libc::off_t) };
     if r == 0 {
         return Ok(());
