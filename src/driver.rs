@@ -115,6 +115,7 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
             sections: &sections,
             symtab: None,
             exe,
+            targets: &[],
         }) // count records
     } else {
         (Vec::new(), 0)
@@ -136,6 +137,10 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     } else {
         0
     };
+    let record_targets = match (&symtab_plan, emit_relocs) {
+        (Some(plan), true) => relocs::record_targets(&res, &sections, plan), // output symbol per input symbol
+        _ => Vec::new(),
+    };
     t.mark("addresses, offsets, symbol values");
 
     let ctx = output::WriteCtx {
@@ -156,6 +161,7 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
             sections: &sections,
             symtab: symtab_plan.as_ref(),
             exe,
+            targets: &record_targets,
         },
         apply: exe.then(|| ApplyCtx {
             res: &res,

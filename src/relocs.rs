@@ -45,6 +45,56 @@ pub struct RecordCtx<'a> {
     pub sections: &'a Sections,
     pub symtab: Option<&'a SymtabPlan>,
     pub exe: bool,
+    /// `targets[file][symbol]`, from [`record_targets`]; empty while counting.
+    pub targets: &'a [Vec<RecordTarget>],
+}
+
+/// What a relocation against one input symbol becomes in a record: the
+/// output symbol index (0 when the symbol was dropped), and what moves into
+/// the addend (a section symbol's input section offset in its output section).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordTarget {
+    pub sym: u32,
+    pub addend: i64,
+}
+
+/// The [`RecordTarget`] of every symbol of every file, once, so that writing
+/// a record is a table lookup.
+pub fn record_targets(
+    res: &Resolution,
+    sections: &Sections,
+    symtab: &SymtabPlan,
+) -> Vec<Vec<RecordTarget>> {
+    res.objects
+        .par_iter()
+        .map(|obj| {
+            (0..obj.symbols.len())
+                .map(|idx| RecordTarget {
+                    sym: symtab.out_index(sections, obj, idx),
+                    addend: section_symbol_shift(sections, obj, idx),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Section symbols now name the output section: the input section's offset
+/// inside it moves into the addend.
+fn section_symbol_shift(sections: &Sections, obj: &crate::object::ObjectFile, idx: usize) -> i64 {
+    if idx == 0 || idx >= obj.first_global || obj.symbols[idx].st_type() != elf::STT_SECTION {
+        return 0;
+    }
+    match obj.place_of(idx) {
+        SymPlace::Section(s) => {
+            let p = sections.placement[obj.id as usize][s as usize];
+            if p.is_placed() {
+                sections.out[p.out as usize].chunks[p.chunk as usize].offset as i64
+            } else {
+                0
+            }
+        }
+        _ => 0,
+    }
 }
 
 /// Calls `f` with every record the input section of `chunk` yields.
@@ -100,21 +150,17 @@ pub fn for_each_record(
             }
             _ => (ty, 0),
         };
-        let mut sym = match ctx.symtab {
-            Some(t) => t.out_index(ctx.sections, obj, idx),
-            None => 0,
+        let target = match ctx.targets.get(file as usize) {
+            Some(t) => t[idx],
+            None => RecordTarget {
+                sym: ctx
+                    .symtab
+                    .map_or(0, |t| t.out_index(ctx.sections, obj, idx)),
+                addend: section_symbol_shift(ctx.sections, obj, idx),
+            },
         };
-        if idx != 0 && idx < obj.first_global && obj.symbols[idx].st_type() == elf::STT_SECTION {
-            // Section symbols now name the output section: the input
-            // section's offset inside it moves into the addend.
-            if let SymPlace::Section(s) = obj.place_of(idx) {
-                let p = ctx.sections.placement[file as usize][s as usize];
-                if p.is_placed() {
-                    addend +=
-                        ctx.sections.out[p.out as usize].chunks[p.chunk as usize].offset as i64;
-                }
-            }
-        }
+        let mut sym = target.sym;
+        addend += target.addend;
         if idx != 0 && sym == 0 {
             // The target was discarded (a losing COMDAT copy): nothing to relocate against.
             r_type = elf::R_X86_64_NONE;
