@@ -183,7 +183,7 @@ Inputs:
   -l NAME, -L DIR, --whole-archive, --no-whole-archive,
   --start-group, --end-group, -(, -), @FILE
 Other:
-  --threads=N, --no-threads  Worker threads (default: all cores)
+  --threads=N, --no-threads  Worker threads (default: all cores, at most 256)
   -m elf_x86_64              Emulation (only elf_x86_64)
   -v, --version, --help
 ";

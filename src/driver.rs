@@ -42,11 +42,16 @@ pub fn link_args(args: &Args) -> Result<LinkStats> {
     link_observed(args, &|_| {})
 }
 
+/// The most worker threads `--threads=N` starts. Output does not depend on
+/// the count, and past a few hundred threads only their stacks grow: a
+/// mistyped `--threads=100000` would otherwise start 100,000 threads.
+pub const MAX_THREADS: usize = 256;
+
 /// Links, calling `observer` at each [`Phase`].
 pub fn link_observed(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
-        pool = pool.num_threads(n);
+        pool = pool.num_threads(n.min(MAX_THREADS));
     }
     let pool = pool
         .build()

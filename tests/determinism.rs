@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use std::path::PathBuf;
+use std::process::Command;
 
 const THREADS: [usize; 4] = [1, 2, 16, 16];
 
@@ -127,4 +128,33 @@ fn threads_option_is_passed_to_rivet() {
         named_bfd(&linker()) || std::fs::canonicalize(linker()).is_ok_and(|p| named_bfd(&p));
     assert_eq!(linker_is_gnu_ld(), is_bfd, "GNU ld detection");
     assert_eq!(threads_args(2).is_empty(), is_bfd);
+}
+
+/// `--threads=100000` is capped (at 256) rather than starting 100,000
+/// threads, and gives the same bytes as one thread.
+#[test]
+fn huge_thread_count_is_capped() {
+    if linker_is_gnu_ld() {
+        return; // GNU ld has no --threads.
+    }
+    let p = program("multi");
+    let ws = Workspace::new("determinism_huge_threads");
+    let objs = ws.compile_program(p, &[]);
+    let outputs: Vec<PathBuf> = [1usize, 100_000]
+        .iter()
+        .map(|&n| {
+            let out = ws.join(format!("merged-t{n}.o"));
+            let mut args = vec![format!("--threads={n}"), "-r".into(), "-o".into()];
+            args.push(out.display().to_string());
+            args.extend(objs.iter().map(|o| o.display().to_string()));
+            // 100,000 threads would take minutes and gigabytes of stacks.
+            let o = run_with_timeout(
+                Command::new(linker()).current_dir(ws.path()).args(&args),
+                std::time::Duration::from_secs(20),
+            );
+            assert!(o.status.success(), "--threads={n} failed: {}", o.stderr);
+            out
+        })
+        .collect();
+    assert_identical(&outputs);
 }
