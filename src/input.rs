@@ -236,11 +236,17 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
     let ar = object::read::archive::ArchiveFile::parse(data)
         .map_err(|e| err!("{name}: malformed archive: {e}"))?;
     let mut members = Vec::new();
-    let mut by_offset = std::collections::HashMap::new();
+    // The symbol index names members by the offset of their headers. (The
+    // data offset will not do: thin members have no data here, and `object`
+    // reports 0 for every one of them.)
+    let mut by_header = std::collections::HashMap::new();
     for m in ar.members() {
         let m = m.map_err(|e| err!("{name}: malformed archive member: {e}"))?;
         let mname = String::from_utf8_lossy(m.name()).into_owned();
-        by_offset.insert(m.file_range().0, members.len());
+        if let Some(h) = m.header() {
+            let header_offset = (h as *const _ as usize).wrapping_sub(data.as_ptr() as usize);
+            by_header.insert(header_offset as u64, members.len());
+        }
         let data = if m.is_thin() {
             let dir = path.parent().unwrap_or(Path::new("."));
             MemberData::External(dir.join(&mname))
@@ -250,7 +256,6 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
         members.push(Member { name: mname, data });
     }
     let mut index = Vec::new();
-    let mut header_to_member = std::collections::HashMap::new();
     match ar
         .symbols()
         .map_err(|e| err!("{name}: malformed archive symbol index: {e}"))?
@@ -258,23 +263,10 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
         Some(symbols) => {
             for s in symbols {
                 let s = s.map_err(|e| err!("{name}: malformed archive symbol index: {e}"))?;
-                // The index names member headers; find the member that
-                // header starts (for thin archives its data is elsewhere).
-                let off = s.offset();
-                let m = match header_to_member.get(&off.0) {
-                    Some(&m) => m,
-                    None => {
-                        let m = ar
-                            .member(off)
-                            .ok()
-                            .and_then(|m| by_offset.get(&m.file_range().0).copied())
-                            .ok_or_else(|| {
-                                err!("{name}: archive symbol index points to offset {:#x}, which is not a member", off.0)
-                            })?;
-                        header_to_member.insert(off.0, m);
-                        m
-                    }
-                };
+                let off = s.offset().0;
+                let m = *by_header.get(&off).ok_or_else(|| {
+                    err!("{name}: archive symbol index points to offset {off:#x}, which is not a member")
+                })?;
                 index.push((s.name(), m));
             }
         }
