@@ -206,25 +206,31 @@ impl ApplyCtx<'_> {
                     continue;
                 }
                 Value::TlsDescToLe => {
-                    // lea x@tlsdesc(%rip),%rax → mov $tpoff,%rax
-                    if off < 3 || data[off - 3..off] != [0x48, 0x8d, 0x05] {
+                    // lea x@tlsdesc(%rip),%reg → mov $tpoff,%reg
+                    let Some(mov) = (off >= 3)
+                        .then(|| x86::tlsdesc_to_le(&data[off - 3..off]))
+                        .flatten()
+                    else {
                         bail!(
-                            "{}: unexpected code for {} at offset {in_off:#x}",
+                            "{}: unexpected code for {} at offset {in_off:#x} in section {}",
                             obj.name,
-                            spec.name
+                            spec.name,
+                            sec_name(obj, sec)
                         );
-                    }
-                    data[off - 3..off].copy_from_slice(&[0x48, 0xc7, 0xc0]);
+                    };
+                    data[off - 3..off].copy_from_slice(&mov);
                     let v = sv.wrapping_sub(tp);
                     put(&mut data[off..off + 4], v, x86::Check::Signed)?;
                     continue;
                 }
                 Value::TlsDescCallToNop => {
+                    // `call *(%rax)`: the ABI fixes the register.
                     if off + 2 > data.len() || data[off..off + 2] != [0xff, 0x10] {
                         bail!(
-                            "{}: unexpected code for {} at offset {in_off:#x}",
+                            "{}: unexpected code for {} at offset {in_off:#x} in section {}",
                             obj.name,
-                            spec.name
+                            spec.name,
+                            sec_name(obj, sec)
                         );
                     }
                     data[off..off + 2].copy_from_slice(&[0x66, 0x90]);

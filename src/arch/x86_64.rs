@@ -35,7 +35,7 @@ pub enum Value {
     TlsGdToLe,
     /// Local dynamic TLS sequence, relaxed to local exec.
     TlsLdToLe,
-    /// `lea x@tlsdesc(%rip), %rax`, relaxed to `mov $tpoff, %rax`.
+    /// `lea x@tlsdesc(%rip), %reg`, relaxed to `mov $tpoff, %reg`.
     TlsDescToLe,
     /// `call *x@tlscall(%rax)`, relaxed to a two-byte nop.
     TlsDescCallToNop,
@@ -237,6 +237,21 @@ pub const GD_TO_LE: [u8; 16] = [
 /// r_offset - 3, replaced by `mov %fs:0,%rax` padded with prefixes.
 pub const LD_TO_LE: [u8; 12] = [0x66, 0x66, 0x66, 0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0];
 
+/// The 3 bytes before a R_X86_64_GOTPC32_TLSDESC field, `lea
+/// x@tlsdesc(%rip), %reg` (REX.W with or without REX.R, opcode 0x8d, a
+/// RIP-relative ModRM), turned into those of `mov $imm32, %reg` (REX.W with
+/// REX.B for r8-r15, opcode 0xc7, ModRM register-direct), as GNU ld does.
+/// `None` when the bytes are not such a `lea`.
+pub fn tlsdesc_to_le(lea: &[u8]) -> Option<[u8; 3]> {
+    let &[rex, op, modrm] = lea else {
+        return Option::None;
+    };
+    if rex & 0xfb != 0x48 || op != 0x8d || modrm & 0xc7 != 0x05 {
+        return Option::None;
+    }
+    Some([0x48 | ((rex >> 2) & 1), 0xc7, 0xc0 | ((modrm >> 3) & 7)])
+}
+
 /// Writes `value` into `field` (1, 2, 4 or 8 bytes) after the range check;
 /// returns false on overflow.
 pub fn write_field(field: &mut [u8], value: u64, check: Check) -> bool {
@@ -280,6 +295,23 @@ mod tests {
         );
         assert!(reloc_spec(elf::R_X86_64_COPY).is_none());
         assert!(reloc_spec(200).is_none());
+    }
+
+    #[test]
+    fn tlsdesc_lea_to_mov_any_register() {
+        // lea x@tlsdesc(%rip),%rax → mov $x,%rax
+        assert_eq!(tlsdesc_to_le(&[0x48, 0x8d, 0x05]), Some([0x48, 0xc7, 0xc0]));
+        // %rdi
+        assert_eq!(tlsdesc_to_le(&[0x48, 0x8d, 0x3d]), Some([0x48, 0xc7, 0xc7]));
+        // %r12
+        assert_eq!(tlsdesc_to_le(&[0x4c, 0x8d, 0x25]), Some([0x49, 0xc7, 0xc4]));
+        // %r15
+        assert_eq!(tlsdesc_to_le(&[0x4c, 0x8d, 0x3d]), Some([0x49, 0xc7, 0xc7]));
+        // not RIP-relative, not a lea, no REX.W
+        assert_eq!(tlsdesc_to_le(&[0x48, 0x8d, 0x45]), Option::None);
+        assert_eq!(tlsdesc_to_le(&[0x48, 0x8b, 0x05]), Option::None);
+        assert_eq!(tlsdesc_to_le(&[0x40, 0x8d, 0x05]), Option::None);
+        assert_eq!(tlsdesc_to_le(&[0x8d, 0x05]), Option::None);
     }
 
     #[test]
