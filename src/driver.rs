@@ -92,9 +92,13 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     }
     let inputs = input::open_inputs(args)?; //                  map every input file
     t.mark("open");
-    let stores = Stores::default();
+    let mut stores = Stores::default();
+    stores.parse.keep_excluded = !exe; //                       -r keeps SHF_EXCLUDE sections
     let mut res = resolve::resolve(args, &inputs, &stores)?; // symbols, archive members, COMDAT
     t.mark("resolve");
+    if exe {
+        refuse_lto_ir(&res)?; //                               no LTO plugin: IR-only objects
+    }
     if exe && args.gc_sections {
         gc::collect_garbage(args, &mut res); //               --gc-sections: drop what nothing live reaches
         t.mark("gc");
@@ -198,6 +202,19 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
         output_size: toc.file_size,
         records,
     })
+}
+
+/// GCC `-flto` objects without `-ffat-lto-objects` hold IR and no code:
+/// linking them without compiling the IR (GNU ld's LTO plugin) would link an
+/// empty object, so say why instead of "undefined symbol: main".
+fn refuse_lto_ir(res: &resolve::Resolution) -> Result<()> {
+    match res.objects.iter().find(|o| o.lto_slim) {
+        Some(o) => crate::bail!(
+            "rivet: {}: contains GCC LTO bytecode only (built with -flto); rivet has no LTO plugin support: rebuild without -flto, or with -ffat-lto-objects",
+            o.name
+        ),
+        None => Ok(()),
+    }
 }
 
 fn wants_exec_stack(res: &resolve::Resolution) -> bool {

@@ -10,6 +10,9 @@ use crate::{bail, err};
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader};
 use object::{LittleEndian as LE, Pod};
+use rayon::prelude::*;
+use thread_local::ThreadLocal;
+use typed_arena::Arena;
 
 pub type Sym64 = elf::Sym64<LE>;
 pub type Rela64 = elf::Rela64<LE>;
@@ -21,6 +24,43 @@ pub const MAX_ALIGN: u64 = 1 << 28;
 
 /// Index of a loaded object file, in load order (deterministic).
 pub type FileId = u32;
+
+/// What parsing an object needs besides its bytes.
+#[derive(Default)]
+pub struct ParseCtx {
+    /// `-r`: SHF_EXCLUDE sections stay, as GNU ld -r keeps them.
+    pub keep_excluded: bool,
+    inflated: Inflated,
+}
+
+/// Bytes rivet makes while parsing (decompressed debug sections and their
+/// names), kept for the whole link: sections borrow them as they borrow
+/// mapped file bytes. One arena per worker thread, so objects parsed in
+/// parallel never contend for it.
+#[derive(Default)]
+struct Inflated {
+    bytes: ThreadLocal<Arena<Vec<u8>>>,
+    words: ThreadLocal<Arena<u64>>,
+}
+
+impl Inflated {
+    /// Keeps `data` for the link, 8-byte aligned like mapped sections (a
+    /// decompressed table is read as records in place).
+    fn keep(&self, data: Vec<u8>) -> &[u8] {
+        if (data.as_ptr() as usize).is_multiple_of(8) {
+            return self.bytes.get_or_default().alloc(data);
+        }
+        let words = self
+            .words
+            .get_or_default()
+            .alloc_extend(data.chunks(8).map(|c| {
+                let mut w = [0u8; 8];
+                w[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(w)
+            }));
+        &object::pod::bytes_of_slice(words)[..data.len()]
+    }
+}
 
 #[derive(Debug)]
 pub struct InputSection<'a> {
@@ -55,6 +95,139 @@ impl InputSection<'_> {
     }
 }
 
+impl<'a> InputSection<'a> {
+    /// SHF_COMPRESSED (`-gz`), or GNU's older `.zdebug_*` form (`-gz=zlib-gnu`).
+    fn is_compressed(&self) -> bool {
+        self.flags & SHF_COMPRESSED != 0 || self.zdebug_payload().is_some()
+    }
+
+    /// A `.zdebug_*` section's uncompressed size and zlib stream: "ZLIB",
+    /// the size as 8 big-endian bytes, the stream. Without the magic the
+    /// section is not compressed.
+    fn zdebug_payload(&self) -> Option<(u64, &'a [u8])> {
+        if !self.name.starts_with(b".zdebug") || self.sh_type != elf::SHT_PROGBITS {
+            return None;
+        }
+        let rest = self.data.strip_prefix(b"ZLIB")?;
+        let (size, stream) = rest.split_first_chunk::<8>()?;
+        Some((u64::from_be_bytes(*size), stream))
+    }
+
+    /// Replaces the section's contents by their decompressed bytes, kept in
+    /// `inflated`; its size, alignment, flags (and a `.zdebug_` name) become
+    /// those of the uncompressed section.
+    fn decompress(&mut self, inflated: &'a Inflated) -> std::result::Result<(), String> {
+        let sname = String::from_utf8_lossy(self.name).into_owned();
+        if let Some((size, stream)) = self.zdebug_payload() {
+            self.data = inflated.keep(inflate(stream, elf::ELFCOMPRESS_ZLIB, size, &sname)?);
+            self.size = size;
+            self.name = inflated.keep([&b"."[..], &self.name[2..]].concat());
+            return Ok(());
+        }
+        let Some((header, stream)) =
+            object::pod::from_bytes::<elf::CompressionHeader64<LE>>(self.data).ok()
+        else {
+            return Err(format!(
+                "section {sname} is compressed (SHF_COMPRESSED) but too small for a compression header"
+            ));
+        };
+        let size = header.ch_size.get(E);
+        let align = header.ch_addralign.get(E).max(1);
+        if !align.is_power_of_two() || align > MAX_ALIGN {
+            return Err(format!(
+                "section {sname}: compression header gives alignment {align:#x}, not a power of two up to {MAX_ALIGN:#x}"
+            ));
+        }
+        self.data = inflated.keep(inflate(stream, header.ch_type.get(E), size, &sname)?);
+        self.size = size;
+        self.align = align;
+        self.flags &= !SHF_COMPRESSED;
+        Ok(())
+    }
+}
+
+const SHF_COMPRESSED: u64 = elf::SHF_COMPRESSED as u64;
+
+/// Decompresses `stream` (of ELFCOMPRESS type `kind`), which must yield
+/// exactly `size` bytes. Output grows with what is actually decoded, never
+/// past `size`, so a header claiming a huge size allocates nothing up front.
+fn inflate(
+    stream: &[u8],
+    kind: u32,
+    size: u64,
+    sname: &str,
+) -> std::result::Result<Vec<u8>, String> {
+    let corrupt = |what: &str, detail: &dyn std::fmt::Display| {
+        format!("section {sname}: cannot decompress {what} data: {detail}")
+    };
+    let limit = usize::try_from(size).map_err(|_| corrupt("its", &"size too large"))?;
+    let out = match kind {
+        elf::ELFCOMPRESS_ZLIB => {
+            miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(stream, limit).map_err(|e| {
+                match e.status {
+                    miniz_oxide::inflate::TINFLStatus::HasMoreOutput => corrupt(
+                        "zlib",
+                        &format_args!("more than the {size:#x} bytes its header gives"),
+                    ),
+                    _ => corrupt("zlib", &e),
+                }
+            })?
+        }
+        elf::ELFCOMPRESS_ZSTD => {
+            use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+            use std::io::Read;
+            let mut out = Vec::new();
+            let mut rest = stream;
+            // Frames follow each other; skippable frames carry no data.
+            while !rest.is_empty() {
+                let max_window = size.max(ruzstd::decoding::DEFAULT_MAX_WINDOW_SIZE);
+                let mut frame = match ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
+                    &mut rest, max_window,
+                ) {
+                    Ok(f) => f,
+                    Err(FrameDecoderError::ReadFrameHeaderError(
+                        ReadFrameHeaderError::SkipFrame { length, .. },
+                    )) => {
+                        rest = rest
+                            .get(length as usize..)
+                            .ok_or_else(|| corrupt("zstd", &"skippable frame runs past the end"))?;
+                        continue;
+                    }
+                    Err(e) => return Err(corrupt("zstd", &e)),
+                };
+                let room = size - out.len() as u64;
+                let read = (&mut frame)
+                    .take(room + 1)
+                    .read_to_end(&mut out)
+                    .map_err(|e| corrupt("zstd", &e))?;
+                if read as u64 > room {
+                    return Err(corrupt(
+                        "zstd",
+                        &format_args!("more than the {size:#x} bytes its header gives"),
+                    ));
+                }
+            }
+            out
+        }
+        other => {
+            return Err(format!(
+                "section {sname}: unknown compression type {other} (rivet reads zlib and zstd)"
+            ))
+        }
+    };
+    if out.len() as u64 != size {
+        return Err(corrupt(
+            if kind == elf::ELFCOMPRESS_ZSTD {
+                "zstd"
+            } else {
+                "zlib"
+            },
+            &format_args!("{:#x} bytes decoded, its header gives {size:#x}", out.len()),
+        ));
+    }
+    Ok(out)
+}
+
 #[derive(Debug)]
 pub struct Group<'a> {
     /// The SHT_GROUP section's index.
@@ -86,6 +259,10 @@ pub struct ObjectFile<'a> {
     /// Whether the file asked for an executable stack (.note.GNU-stack with
     /// SHF_EXECINSTR, or no .note.GNU-stack at all is treated as not asking).
     pub wants_exec_stack: bool,
+    /// GCC LTO IR and no code (`-flto` without `-ffat-lto-objects`; GCC
+    /// marks such files with the symbol `__gnu_lto_slim`). Only an LTO
+    /// plugin could link it; `-r` merges the IR as GNU ld does.
+    pub lto_slim: bool,
 }
 
 /// Where a symbol is defined inside its file.
@@ -98,8 +275,17 @@ pub enum SymPlace {
 }
 
 impl<'a> ObjectFile<'a> {
-    pub fn parse(id: FileId, name: String, data: &'a [u8]) -> Result<ObjectFile<'a>> {
+    /// Parses `data`; compressed sections are decompressed into `ctx`.
+    pub fn parse(
+        id: FileId,
+        name: String,
+        data: &'a [u8],
+        ctx: &'a ParseCtx,
+    ) -> Result<ObjectFile<'a>> {
         let bad = |what: &dyn std::fmt::Display| err!("{name}: {what}");
+        if is_llvm_bitcode(data) {
+            return Err(unrecognized(&name, data));
+        }
         if data.len() < 64 || &data[..4] != b"\x7fELF" {
             return Err(bad(&"not an ELF file (or truncated header)"));
         }
@@ -191,6 +377,17 @@ impl<'a> ObjectFile<'a> {
             });
         }
 
+        // Compressed sections become ordinary ones, as GNU ld reads them;
+        // an object's sections decompress in parallel.
+        if sections.iter().any(InputSection::is_compressed) {
+            let results: Vec<Result<()>> = sections
+                .par_iter_mut()
+                .filter(|s| s.is_compressed())
+                .map(|s| s.decompress(&ctx.inflated).map_err(|e| bad(&e)))
+                .collect();
+            results.into_iter().collect::<Result<()>>()?;
+        }
+
         // Symbol table.
         let mut symbols: &[Sym64] = &[];
         let mut strtab: &[u8] = &[];
@@ -247,14 +444,17 @@ impl<'a> ObjectFile<'a> {
             global_ids: Vec::new(),
             global_hashes: Vec::new(),
             wants_exec_stack: false,
+            lto_slim: false,
         };
         obj.check_symbols(nsec)?;
         obj.global_hashes = (obj.first_global..obj.symbols.len())
             .map(|i| crate::symmap::hash_name(obj.name_of(i)))
             .collect();
+        obj.lto_slim =
+            (obj.first_global..obj.symbols.len()).any(|i| obj.name_of(i) == b"__gnu_lto_slim");
         obj.attach_relocations()?;
         obj.read_groups()?;
-        obj.drop_special_sections();
+        obj.drop_special_sections(ctx.keep_excluded);
         Ok(obj)
     }
 
@@ -394,7 +594,7 @@ impl<'a> ObjectFile<'a> {
     }
 
     /// Sections the output rebuilds rather than copies.
-    fn drop_special_sections(&mut self) {
+    fn drop_special_sections(&mut self, keep_excluded: bool) {
         for s in &mut self.sections {
             match s.name {
                 // Kept for `-r` (one merged marker); executables turn it into PT_GNU_STACK.
@@ -406,7 +606,10 @@ impl<'a> ObjectFile<'a> {
                 b".note.gnu.property" | b".gnu_debuglink" => s.kept = false,
                 _ => {}
             }
-            if s.flags & u64::from(elf::SHF_EXCLUDE) != 0 {
+            // GCC's LTO IR, `.gnu.debuglto_*`, ...: GNU ld drops them from a
+            // final link (symbols defined there are undefined) and keeps
+            // them, flag and all, under `-r`.
+            if s.flags & u64::from(elf::SHF_EXCLUDE) != 0 && !keep_excluded {
                 s.kept = false;
             }
         }
@@ -442,6 +645,22 @@ impl<'a> ObjectFile<'a> {
     pub fn is_global(&self, i: usize) -> bool {
         i >= self.first_global
     }
+}
+
+/// LLVM bitcode (clang `-flto`): raw, or in its wrapper header.
+fn is_llvm_bitcode(data: &[u8]) -> bool {
+    data.starts_with(b"BC\xc0\xde") || data.starts_with(&[0xde, 0xc0, 0x17, 0x0b])
+}
+
+/// The error for an input that is not an ELF object, saying what it is when
+/// rivet can tell.
+pub fn unrecognized(name: &str, data: &[u8]) -> crate::error::Error {
+    if is_llvm_bitcode(data) {
+        return err!(
+            "{name}: file format not recognized: LLVM bitcode (built with -flto?); rivet has no LTO plugin support: rebuild without -flto"
+        );
+    }
+    err!("{name}: file format not recognized")
 }
 
 /// Reinterprets bytes as a slice of a plain-old-data ELF record type, or

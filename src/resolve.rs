@@ -58,6 +58,8 @@ pub struct Stores {
     files: Arena<Bytes>,
     /// Names given on the command line (`-u`, `-e`) that become symbols.
     names: Arena<Vec<u8>>,
+    /// Parsing options, and decompressed sections.
+    pub parse: crate::object::ParseCtx,
 }
 
 impl Stores {
@@ -172,6 +174,7 @@ pub fn resolve<'a>(
 
     // Objects named on the command line are all loaded: parse them at once,
     // in parallel, and add each when its turn comes.
+    let ctx = &stores.parse;
     let mut parsed: Vec<Option<Result<ObjectFile<'a>>>> = inputs
         .par_iter()
         .map(|inp| {
@@ -180,9 +183,9 @@ pub fn resolve<'a>(
             }
             let name = inp.path.display().to_string();
             if !inp.bytes.starts_with(b"\x7fELF") {
-                return Some(Err(err!("{name}: file format not recognized")));
+                return Some(Err(crate::object::unrecognized(&name, &inp.bytes)));
             }
-            Some(ObjectFile::parse(0, name, &inp.bytes))
+            Some(ObjectFile::parse(0, name, &inp.bytes, ctx))
         })
         .collect();
     let mut archives: Vec<ArchiveScan<'a>> = Vec::new();
@@ -334,10 +337,11 @@ impl<'a> Resolver<'a> {
             ));
         }
         let base = self.res.objects.len() as FileId;
+        let ctx = &self.stores.parse;
         let parsed: Vec<Result<ObjectFile<'a>>> = pending
             .par_iter()
             .enumerate()
-            .map(|(k, (_, p))| ObjectFile::parse(base + k as FileId, p.name.clone(), p.data))
+            .map(|(k, (_, p))| ObjectFile::parse(base + k as FileId, p.name.clone(), p.data, ctx))
             .collect();
         let mut any = false;
         for ((m, _), obj) in pending.iter().zip(parsed) {
