@@ -1,7 +1,7 @@
 //! The link, top to bottom: a flat list of passes, each a line.
 
 use crate::apply::ApplyCtx;
-use crate::args::{Args, OutputKind, Strip};
+use crate::args::{Args, InputArg, OutputKind, Strip};
 use crate::error::Result;
 use crate::layout::{Sections, Synthetic, EHDR_SIZE};
 use crate::mapped::OutputFile;
@@ -10,6 +10,7 @@ use crate::resolve::{Definition, Stores};
 use crate::symtab::SymtabCtx;
 use crate::{ehframe, gc, got, input, layout, output, relocs, resolve, symtab, symvals};
 use object::elf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What a link measured of itself.
@@ -47,16 +48,54 @@ pub fn link_args(args: &Args) -> Result<LinkStats> {
 /// mistyped `--threads=100000` would otherwise start 100,000 threads.
 pub const MAX_THREADS: usize = 256;
 
-/// Links, calling `observer` at each [`Phase`].
+/// Links, calling `observer` at each [`Phase`]. A failed link removes what
+/// is at the output path, as GNU ld does (see [`remove_failed_output`]).
 pub fn link_observed(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        pool = pool.num_threads(n.min(MAX_THREADS));
+    let output_unusable = AtomicBool::new(false);
+    let result = (|| {
+        let mut pool = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = args.threads {
+            pool = pool.num_threads(n.min(MAX_THREADS));
+        }
+        let pool = pool
+            .build()
+            .map_err(|e| crate::err!("rivet: cannot start worker threads: {e}"))?;
+        pool.install(|| run(args, observer, &output_unusable))
+    })();
+    if result.is_err() && !args.inputs.is_empty() && !output_unusable.load(Ordering::Relaxed) {
+        remove_failed_output(args);
     }
-    let pool = pool
-        .build()
-        .map_err(|e| crate::err!("rivet: cannot start worker threads: {e}"))?;
-    pool.install(|| run(args, observer))
+    result
+}
+
+/// After a failed link GNU ld deletes the output file, so that an old
+/// program cannot pass for the one that failed to link (a build that ignores
+/// the exit status would go on with it). Only a regular file or a symlink
+/// (not what it points to) is removed, never a directory or other special
+/// file, and not a file that is also an input (GNU ld refuses such a link
+/// before touching its output). Not when there were no inputs (GNU ld stops
+/// before opening its output then) or when the output itself could not be
+/// created: then it is not rivet's to remove.
+fn remove_failed_output(args: &Args) {
+    use std::os::unix::fs::MetadataExt;
+    let out = &args.output;
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return;
+    };
+    if !meta.file_type().is_file() && !meta.file_type().is_symlink() {
+        return;
+    }
+    if let Ok(target) = std::fs::metadata(out) {
+        let is_input = args.inputs.iter().any(|i| match i {
+            InputArg::Path { path, .. } => std::fs::metadata(path)
+                .is_ok_and(|m| m.dev() == target.dev() && m.ino() == target.ino()),
+            _ => false,
+        });
+        if is_input {
+            return;
+        }
+    }
+    let _ = std::fs::remove_file(out);
 }
 
 /// Prints each pass's duration to stderr when RIVET_TIMING is set.
@@ -83,7 +122,11 @@ impl PassTimer {
     }
 }
 
-fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
+fn run(
+    args: &Args,
+    observer: &(dyn Fn(Phase) + Sync),
+    output_unusable: &AtomicBool,
+) -> Result<LinkStats> {
     let start = Instant::now();
     let mut t = PassTimer::new();
     let exe = args.kind == OutputKind::StaticExe;
@@ -184,7 +227,8 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
         entry,
         build_id: &args.build_id,
     };
-    let mut file = OutputFile::create(&args.output, toc.file_size, exe)?; // map the output once
+    let mut file = OutputFile::create(&args.output, toc.file_size, exe) // map the output once
+        .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
     t.mark("create output");
     observer(Phase::WriteStart);
     let write_start = Instant::now();
@@ -194,7 +238,8 @@ fn run(args: &Args, observer: &(dyn Fn(Phase) + Sync)) -> Result<LinkStats> {
     t.mark("write");
     ctx.write_late(file.bytes())?; //                            .eh_frame_hdr, build ID
     t.mark("eh_frame_hdr, build id");
-    file.commit()?; //                                           rename into place
+    file.commit() //                                            rename into place
+        .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
     t.mark("commit");
     Ok(LinkStats {
         write,
