@@ -29,6 +29,11 @@ pub fn copy_input(obj: &ObjectFile, sec: u32, chunk: &Chunk, data: &mut [u8]) {
     }
     match &chunk.eh {
         Some(eh) => crate::ehframe::copy_records(s.data, eh, data),
+        None if chunk.reversed => {
+            for (to, from) in data.chunks_exact_mut(8).zip(s.data.chunks_exact(8).rev()) {
+                to.copy_from_slice(from);
+            }
+        }
         None => data.copy_from_slice(s.data),
     }
 }
@@ -89,7 +94,7 @@ impl ApplyCtx<'_> {
                     Some(rec) => u64::from(rec.out_off) + in_off - u64::from(rec.in_off),
                     None => continue,
                 },
-                None => in_off,
+                None => chunk.reversed_offset(in_off),
             } as usize;
             let idx = r.r_sym(E, false) as usize;
             let a = r.r_addend.get(E) as u64;

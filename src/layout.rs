@@ -59,6 +59,24 @@ pub struct Chunk {
     pub offset: u64,
     /// For `.eh_frame` inputs: the records kept and where they go.
     pub eh: Option<Box<EhFrameRecords>>,
+    /// A `.ctors`/`.dtors` input of more than one entry in `.init_array`/
+    /// `.fini_array`: its 8-byte entries are written last to first, since
+    /// `.ctors` runs backwards and `.init_array` forwards (GNU ld's
+    /// SEC_ELF_REVERSE_COPY).
+    pub reversed: bool,
+}
+
+impl Chunk {
+    /// Where input offset `off` of a [`Chunk::reversed`] chunk lands: the
+    /// same place in the mirrored entry. Offsets past the end stay as they
+    /// are (the caller's bounds check rejects them).
+    pub fn reversed_offset(&self, off: u64) -> u64 {
+        if !self.reversed || off >= self.size {
+            return off;
+        }
+        let entry = off / 8;
+        (self.size / 8 - 1 - entry) * 8 + off % 8
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +209,54 @@ pub fn output_name(name: &[u8]) -> &[u8] {
     name
 }
 
+/// The output section of input section `name` of file `file` in an
+/// executable: [`output_name`], except that `.ctors`/`.dtors` (and their
+/// `.N` priorities) join `.init_array`/`.fini_array`, as in GNU ld's default
+/// script, but for the plain `.ctors`/`.dtors` of crtbegin and crtend, which
+/// that script keeps in their own output sections.
+pub fn exe_output_name<'a>(name: &'a [u8], file: &str) -> &'a [u8] {
+    for (old, new) in [
+        (&b".ctors"[..], &b".init_array"[..]),
+        (b".dtors", b".fini_array"),
+    ] {
+        if name == old {
+            return if is_crtbegin_or_end(file) { name } else { new };
+        }
+        if name.starts_with(old) && name.get(old.len()) == Some(&b'.') {
+            return new;
+        }
+    }
+    output_name(name)
+}
+
+fn is_ctors_or_dtors(name: &[u8]) -> bool {
+    [&b".ctors"[..], b".dtors"]
+        .iter()
+        .any(|p| name.starts_with(p) && matches!(name.get(p.len()), None | Some(b'.')))
+}
+
+/// Whether `file` (a path, or `archive(member)`) matches the default
+/// script's `*crtbegin.o *crtbegin?.o *crtend.o *crtend?.o`, which GNU ld
+/// checks against an archive member's name and against its archive's.
+fn is_crtbegin_or_end(file: &str) -> bool {
+    let matches = |f: &str| {
+        ["crtbegin", "crtend"].iter().any(|stem| {
+            let Some(before) = f.strip_suffix(".o") else {
+                return false;
+            };
+            before.ends_with(stem)
+                || before
+                    .char_indices()
+                    .last()
+                    .is_some_and(|(i, _)| before[..i].ends_with(stem))
+        })
+    };
+    match file.strip_suffix(')').and_then(|f| f.split_once('(')) {
+        Some((archive, member)) => matches(archive) || matches(member),
+        None => matches(file),
+    }
+}
+
 /// Where an output section sorts in an executable, and so which segment it
 /// lands in: R (10-29), RX (30-39), R (40-49), RW (50-69), non-alloc (100).
 fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
@@ -229,17 +295,19 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
         };
     }
     if sh_type == elf::SHT_NOBITS {
-        return if name == b".bss" { 61 } else { 62 };
+        return if name == b".bss" { 63 } else { 64 };
     }
     match name {
         b".preinit_array" => 52,
         b".init_array" => 53,
         b".fini_array" => 54,
-        b".data.rel.ro" => 55,
-        b".got" => 56,
-        b".got.plt" => 57,
-        b".data" => 58,
-        _ => 59,
+        b".ctors" => 55,
+        b".dtors" => 56,
+        b".data.rel.ro" => 57,
+        b".got" => 58,
+        b".got.plt" => 59,
+        b".data" => 60,
+        _ => 61,
     }
 }
 
@@ -275,7 +343,11 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
             if exe && (s.name == b".note.GNU-stack" || s.name.starts_with(b".gnu.warning")) {
                 continue;
             }
-            let name: &[u8] = if exe { output_name(s.name) } else { s.name };
+            let name: &[u8] = if exe {
+                exe_output_name(s.name, &obj.name)
+            } else {
+                s.name
+            };
             let group = if exe {
                 None
             } else {
@@ -344,6 +416,16 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
                     )
                 })?;
             o.align = o.align.max(s.align);
+            let reversed = exe && name != s.name && is_ctors_or_dtors(s.name) && s.size > 8;
+            if reversed && s.relocs.len() as u64 * 8 != s.size {
+                crate::bail!(
+                    "{}: size of section {} ({:#x} bytes, {} relocations) is not that of one 8-byte address per relocation",
+                    obj.name,
+                    String::from_utf8_lossy(s.name),
+                    s.size,
+                    s.relocs.len()
+                );
+            }
             places[i] = Place {
                 out: oi,
                 chunk: o.chunks.len() as u32,
@@ -357,6 +439,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
                 align: s.align,
                 offset: 0,
                 eh: None,
+                reversed,
             });
         }
         placement.push(places);
@@ -367,6 +450,19 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
         }
         if o.sh_type == elf::SHT_X86_64_UNWIND && o.name == b".eh_frame" {
             o.sh_type = elf::SHT_PROGBITS;
+        }
+        // Pointer arrays whatever their inputs (`.ctors` is SHT_PROGBITS).
+        if exe {
+            let array_type = match &o.name[..] {
+                b".init_array" => Some(elf::SHT_INIT_ARRAY),
+                b".fini_array" => Some(elf::SHT_FINI_ARRAY),
+                b".preinit_array" => Some(elf::SHT_PREINIT_ARRAY),
+                _ => None,
+            };
+            if let Some(t) = array_type {
+                o.sh_type = t;
+                o.entsize = 8;
+            }
         }
     }
     // Split .eh_frame inputs into records, in parallel, so their sizes are exact.
@@ -432,28 +528,23 @@ fn is_debug(name: &[u8]) -> bool {
         || name.starts_with(b".gnu.debuglto")
 }
 
-/// `.init_array.N`/`.fini_array.N` sort by priority N ahead of plain ones,
-/// as GNU ld's SORT_BY_INIT_PRIORITY does.
+/// GNU ld's default script fills `.init_array` with
+/// `SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)`
+/// first, then `.init_array` and `.ctors` in input order (`.fini_array`
+/// likewise with `.dtors`).
 fn sort_init_arrays(s: &mut Sections, res: &Resolution) {
     for (oi, o) in s.out.iter_mut().enumerate() {
         if o.name != b".init_array" && o.name != b".fini_array" {
             continue;
         }
-        let key = |c: &Chunk| -> (u32, u64) {
+        let key = |c: &Chunk| -> (u8, u64, &[u8]) {
             let ChunkKind::Input { file, sec } = c.kind else {
-                return (1, 0);
+                return (1, 0, &[]);
             };
             let name = res.objects[file as usize].sections[sec as usize].name;
-            let suffix = name
-                .iter()
-                .rposition(|&b| b == b'.')
-                .map(|p| &name[p + 1..]);
-            match suffix
-                .and_then(|d| std::str::from_utf8(d).ok())
-                .and_then(|d| d.parse::<u64>().ok())
-            {
-                Some(prio) => (0, prio),
-                None => (1, 0),
+            match init_priority(name) {
+                Some(prio) => (0, prio, name),
+                None => (1, 0, &[]),
             }
         };
         o.chunks.sort_by_key(key);
@@ -466,6 +557,41 @@ fn sort_init_arrays(s: &mut Sections, res: &Resolution) {
             }
         }
     }
+}
+
+/// The sort key of a section `SORT_BY_INIT_PRIORITY` sorts, as GNU ld's
+/// `get_init_priority` computes it: the number after the last dot, and for
+/// `.ctors.N`/`.dtors.N` (which run last to first) 65535 - N. `None` for
+/// the plain, unsorted names. A name the sort matches but without a number
+/// sorts after every number (by name; GNU ld compares those by name alone).
+fn init_priority(name: &[u8]) -> Option<u64> {
+    let sorted = [
+        &b".init_array."[..],
+        b".fini_array.",
+        b".ctors.",
+        b".dtors.",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p));
+    if !sorted {
+        return None;
+    }
+    const NO_NUMBER: u64 = 1 << 32;
+    let dot = name.iter().rposition(|&b| b == b'.')?;
+    let digits = &name[dot + 1..];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Some(NO_NUMBER);
+    }
+    let n = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| d.parse::<u64>().ok());
+    let ctors = dot == 6 && (name.starts_with(b".ctors") || name.starts_with(b".dtors"));
+    let prio = match (n, ctors) {
+        (Some(n), true) => 65535u64.checked_sub(n),
+        (n, false) => n,
+        (None, true) => None,
+    };
+    Some(prio.filter(|&p| p <= i32::MAX as u64).unwrap_or(NO_NUMBER))
 }
 
 impl Sections {
@@ -512,6 +638,7 @@ impl Sections {
             align,
             offset: 0,
             eh: None,
+            reversed: false,
         });
     }
 
@@ -782,5 +909,62 @@ impl Sections {
             off += o.file_size();
         }
         off
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctors_and_dtors_go_to_the_arrays() {
+        assert_eq!(exe_output_name(b".ctors", "a.o"), b".init_array");
+        assert_eq!(exe_output_name(b".ctors.00100", "a.o"), b".init_array");
+        assert_eq!(exe_output_name(b".dtors", "lib.a(x.o)"), b".fini_array");
+        assert_eq!(
+            exe_output_name(b".ctors", "/usr/lib/gcc/crtbegin.o"),
+            b".ctors"
+        );
+        assert_eq!(exe_output_name(b".ctors", "crtbeginT.o"), b".ctors");
+        assert_eq!(exe_output_name(b".dtors", "x/crtendS.o"), b".dtors");
+        assert_eq!(exe_output_name(b".dtors", "libcrt.a(crtend.o)"), b".dtors");
+        assert_eq!(exe_output_name(b".ctors", "crtbeginXY.o"), b".init_array");
+        // Their prioritised sections go to the arrays even from crtbegin.
+        assert_eq!(
+            exe_output_name(b".ctors.65535", "crtbegin.o"),
+            b".init_array"
+        );
+        assert_eq!(exe_output_name(b".ctorsx", "a.o"), b".ctorsx");
+    }
+
+    #[test]
+    fn init_priorities_as_gnu_ld() {
+        assert_eq!(init_priority(b".init_array"), None);
+        assert_eq!(init_priority(b".ctors"), None);
+        assert_eq!(init_priority(b".init_array.00100"), Some(100));
+        assert_eq!(init_priority(b".fini_array.65535"), Some(65535));
+        assert_eq!(init_priority(b".ctors.65435"), Some(100));
+        assert_eq!(init_priority(b".dtors.00101"), Some(65434));
+        // The number after the last dot; 65535 - N only for `.ctors.N`.
+        assert_eq!(init_priority(b".init_array.foo.7"), Some(7));
+        assert_eq!(init_priority(b".ctors.foo.7"), Some(7));
+        assert_eq!(init_priority(b".ctors.70000"), Some(1 << 32));
+        assert_eq!(init_priority(b".init_array.foo"), Some(1 << 32));
+    }
+
+    #[test]
+    fn reversed_chunk_offsets_mirror_entries() {
+        let c = Chunk {
+            kind: ChunkKind::Synthetic(Synthetic::Got),
+            size: 24,
+            align: 8,
+            offset: 0,
+            eh: None,
+            reversed: true,
+        };
+        assert_eq!(c.reversed_offset(0), 16);
+        assert_eq!(c.reversed_offset(8), 8);
+        assert_eq!(c.reversed_offset(20), 4);
+        assert_eq!(c.reversed_offset(24), 24);
     }
 }

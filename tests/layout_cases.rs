@@ -1,0 +1,122 @@
+//! Layout cases found by acceptance testing: where GNU ld's default script
+//! puts input sections (`.ctors` in `.init_array`, large-model data after
+//! `.bss`), what `--gc-sections` keeps, and linker-defined symbols.
+
+#[macro_use]
+mod common;
+
+use common::programs::Source;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+static CTORS: Program = Program {
+    name: "rl_ctors",
+    lang: Lang::C,
+    sources: &[
+        Source {
+            file: "rl_ctors_main.c",
+            flags: &[],
+        },
+        Source {
+            file: "rl_ctors_other.c",
+            flags: &[],
+        },
+    ],
+    expected_status: 0,
+};
+
+/// `(name, type, flags)` of every section of `exe` whose name is in `names`.
+fn section_rows(exe: &Path, names: &[&str]) -> Vec<(String, String, String)> {
+    readelf(&["-SW"], exe)
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('[')?;
+            let (_, rest) = l.split_once(']')?;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // Name Type Address Off Size ES Flg Lk Inf Al
+            (f.len() >= 10 && names.contains(&f[0]))
+                .then(|| (f[0].to_owned(), f[1].to_owned(), f[6].to_owned()))
+        })
+        .collect()
+}
+
+linker_test! {
+    /// `.ctors`, `.ctors.N`, `.dtors`, `.dtors.N` run as with GNU ld: folded
+    /// into `.init_array`/`.fini_array`, sorted together with
+    /// `.init_array.N` by priority, and a several-entry `.ctors` runs last
+    /// entry first.
+    fn ctors_and_dtors_join_the_init_and_fini_arrays() {
+        let ws = Workspace::new("ctors_and_dtors_join_the_init_and_fini_arrays");
+        let objs = ws.compile_program(&CTORS, &[]);
+        let (reference, tested) = ws.build_and_compare(&CTORS, &objs, &[]);
+        let names = [".init_array", ".fini_array", ".ctors", ".dtors"];
+        assert_eq!(section_rows(&tested, &names), section_rows(&reference, &names));
+        // Both orders of the objects, and with --gc-sections (.ctors are roots).
+        let reversed: Vec<PathBuf> = objs.iter().rev().cloned().collect();
+        ws.build_and_compare(&CTORS, &reversed, &["-Wl,--gc-sections"]);
+    }
+}
+
+linker_test! {
+    /// The default script keeps crtbegin's and crtend's plain `.ctors` in an
+    /// output `.ctors` (the old scheme's list ends) rather than
+    /// `.init_array`, where glibc would call their -1 and 0 markers.
+    fn crtbegin_ctors_stay_out_of_init_array() {
+        let ws = Workspace::new("crtbegin_ctors_stay_out_of_init_array");
+        let asm = |name: &str, body: &str| -> PathBuf {
+            let src = ws.join(format!("{name}.s"));
+            std::fs::write(&src, body).unwrap();
+            let obj = ws.join(format!("{name}.o"));
+            run_tool(Command::new("gcc").arg("-c").arg(&src).arg("-o").arg(&obj));
+            obj
+        };
+        let begin = asm(
+            "crtbeginX",
+            ".section .ctors,\"aw\",@progbits\n.quad -1\n.section .dtors,\"aw\",@progbits\n.quad -1\n",
+        );
+        std::fs::rename(&begin, ws.join("crtbegin.o")).unwrap();
+        let end = asm(
+            "crtendX",
+            ".section .ctors,\"aw\",@progbits\n.quad 0\n.section .dtors,\"aw\",@progbits\n.quad 0\n",
+        );
+        std::fs::rename(&end, ws.join("crtend.o")).unwrap();
+        let main = ws.compile(&programs::source_path("rl_ctors_main.c"), &[], "");
+        let other = ws.compile(&programs::source_path("rl_ctors_other.c"), &[], "");
+        let objs = [ws.join("crtbegin.o"), main, other, ws.join("crtend.o")];
+        let (reference, tested) = ws.build_and_compare(&CTORS, &objs, &[]);
+        let names = [".init_array", ".fini_array", ".ctors", ".dtors"];
+        let want = section_rows(&reference, &names);
+        assert!(want.iter().any(|r| r.0 == ".ctors"), "GNU ld made no .ctors: {want:?}");
+        assert_eq!(section_rows(&tested, &names), want);
+        let words = |exe: &Path, sec: &str| readelf(&["-x", sec], exe).lines().skip(2).collect::<Vec<_>>().join("\n");
+        let strip_addr = |s: String| -> String {
+            s.lines().map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n")
+        };
+        for sec in [".ctors", ".dtors"] {
+            assert_eq!(strip_addr(words(&tested, sec)), strip_addr(words(&reference, sec)), "{sec} contents");
+        }
+    }
+}
+
+linker_test! {
+    /// A `.ctors` of several entries must have one relocation per entry to
+    /// be reversed; otherwise GNU ld and rivet refuse it, leaving no output.
+    fn ctors_without_one_relocation_per_entry_is_an_error() {
+        let ws = Workspace::new("ctors_without_one_relocation_per_entry_is_an_error");
+        let src = ws.join("odd.s");
+        std::fs::write(
+            &src,
+            ".text\n.globl _start\n_start: ret\nf1: ret\n\
+             .section .ctors,\"aw\",@progbits\n.quad f1\n.long 1\n.long 2\n",
+        )
+        .unwrap();
+        let obj = ws.compile(&src, &[], "");
+        let out = ws.join("odd");
+        let o = run_linker(ws.path(), [obj.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+        assert_eq!(o.code(), 1, "stderr: {}", o.stderr);
+        assert!(o.stderr.contains("odd.o") && o.stderr.contains(".ctors"), "{}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left its output");
+    }
+}
