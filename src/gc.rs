@@ -8,7 +8,8 @@
 //! C identifiers, which `__start_`/`__stop_` symbols reach). `.eh_frame` is
 //! no root: an FDE keeps what it refers to (LSDA, personality) only when the
 //! code it describes is live. Non-allocated sections (debug info) are kept
-//! but do not keep anything alive.
+//! but do not keep anything alive, except notes (SystemTap's
+//! `.note.stapsdt` refers to `.stapsdt.base`), as with GNU ld.
 
 use crate::args::Args;
 use crate::ehframe;
@@ -79,7 +80,11 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
         let mut work: Vec<(FileId, u32)> = Vec::new();
         let mark = |f: FileId, s: u32, live: &mut Vec<Vec<bool>>, work: &mut Vec<(FileId, u32)>| {
             let sec = &res.objects[f as usize].sections[s as usize];
-            if sec.kept && sec.is_alloc() && !live[f as usize][s as usize] {
+            // Non-allocated notes are roots whose references count, as in
+            // GNU ld: `.note.stapsdt` keeps `.stapsdt.base`, which its
+            // probes' addresses are relative to.
+            let traced = sec.is_alloc() || sec.sh_type == elf::SHT_NOTE;
+            if sec.kept && traced && !live[f as usize][s as usize] {
                 live[f as usize][s as usize] = true;
                 work.push((f, s));
             }

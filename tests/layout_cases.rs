@@ -120,3 +120,59 @@ linker_test! {
         assert!(!out.exists(), "a failed link left its output");
     }
 }
+
+/// `(provider:name, base)` of every SystemTap probe note of `exe`.
+fn stap_probes(exe: &Path) -> Vec<(String, u64)> {
+    let text = readelf(&["-n"], exe);
+    let mut out = Vec::new();
+    let mut provider = String::new();
+    let mut name = String::new();
+    for l in text.lines().map(str::trim) {
+        if let Some(p) = l.strip_prefix("Provider: ") {
+            provider = p.to_owned();
+        } else if let Some(n) = l.strip_prefix("Name: ") {
+            name = n.to_owned();
+        } else if let Some(rest) = l.strip_prefix("Location: ") {
+            let base = rest
+                .split("Base: ")
+                .nth(1)
+                .and_then(|b| b.split(',').next())
+                .and_then(|b| u64::from_str_radix(b.trim().trim_start_matches("0x"), 16).ok())
+                .unwrap_or_else(|| panic!("cannot parse probe line: {l}"));
+            out.push((format!("{provider}:{name}"), base));
+        }
+    }
+    out
+}
+
+/// The address of section `name` in `exe`.
+fn section_addr(exe: &Path, name: &str) -> Option<u64> {
+    readelf(&["-SW"], exe).lines().find_map(|l| {
+        let l = l.trim_start().strip_prefix('[')?;
+        let (_, rest) = l.split_once(']')?;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        (f.first() == Some(&name)).then(|| u64::from_str_radix(f[2], 16).ok())?
+    })
+}
+
+linker_test! {
+    /// `--gc-sections` keeps `.stapsdt.base`: the non-allocated
+    /// `.note.stapsdt` is a root whose relocations count, as with GNU ld, so
+    /// libstdc++'s throw/catch probes keep a real base address (gdb's
+    /// `catch throw` and SystemTap use them).
+    fn gc_sections_keeps_stapsdt_base() {
+        let p = program("exceptions");
+        let ws = Workspace::new("gc_sections_keeps_stapsdt_base");
+        let objs = ws.compile_program(p, &["-O2", "-ffunction-sections", "-fdata-sections"]);
+        let (reference, tested) = ws.build_and_compare(p, &objs, &["-Wl,--gc-sections"]);
+        let want = stap_probes(&reference);
+        assert!(!want.is_empty(), "the GNU ld build has no SystemTap probes; the test lost its point");
+        let base = section_addr(&tested, ".stapsdt.base").expect("no .stapsdt.base in the rivet build");
+        let got = stap_probes(&tested);
+        let names = |v: &[(String, u64)]| v.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&got), names(&want));
+        for (probe, b) in &got {
+            assert_eq!(*b, base, "probe {probe}: base is not .stapsdt.base's address");
+        }
+    }
+}
