@@ -165,6 +165,8 @@ pub struct Sections {
     /// section, keyed by (file, section). GCC names groups by local symbols
     /// defined in the group section itself, so these must stay resolvable.
     pub group_headers: FxHashMap<(FileId, u32), u32>,
+    /// `--eh-frame-hdr` was given for an executable.
+    pub eh_frame_hdr_asked: bool,
 }
 
 pub fn align_up(v: u64, a: u64) -> u64 {
@@ -488,6 +490,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
         out,
         placement,
         group_headers: FxHashMap::default(),
+        eh_frame_hdr_asked: exe && args.eh_frame_hdr,
     };
     if exe {
         sort_init_arrays(&mut sections, res);
@@ -687,6 +690,12 @@ impl Sections {
 
     pub fn find(&self, name: &[u8]) -> Option<&OutputSection> {
         self.out.iter().find(|o| o.name == name)
+    }
+
+    /// Whether the executable gets an `.eh_frame_hdr`: asked for, and there
+    /// is an `.eh_frame` to index.
+    pub fn will_have_eh_frame_hdr(&self) -> bool {
+        self.eh_frame_hdr_asked && self.find(b".eh_frame").is_some()
     }
 
     /// The output address (executables) or section offset (`-r`) of an

@@ -41,21 +41,51 @@ fn is_c_identifier(s: &[u8]) -> bool {
 }
 
 /// Marks undefined references to linker-defined names as synthetic. Run
-/// after the output sections are known (for `__start_`/`__stop_`).
+/// after the output sections are known (for `__start_`/`__stop_`). As with
+/// GNU ld, some exist only with what they name: `__start_X`/`__stop_X`
+/// with section X, `__GNU_EH_FRAME_HDR` with `.eh_frame_hdr`, and
+/// `_TLS_MODULE_BASE_` with a TLS segment and a TLS-typed reference (GNU
+/// ld's x86 backend checks both). Otherwise the reference stays undefined:
+/// 0 when weak, an error when not.
 pub fn mark_synthetic(res: &mut Resolution, sections: &Sections) {
-    for s in res.symbols.iter_mut() {
+    let has_tls = sections
+        .out
+        .iter()
+        .any(|o| o.flags & u64::from(elf::SHF_TLS) != 0);
+    let tls_typed_ref = |id: usize, res: &Resolution| {
+        let Some(f) = res.symbols[id].first_ref else {
+            return false;
+        };
+        let obj = &res.objects[f as usize];
+        obj.global_ids
+            .iter()
+            .position(|&g| g as usize == id)
+            .and_then(|i| obj.symbols.get(obj.first_global + i))
+            .is_some_and(|sym| sym.st_type() == elf::STT_TLS)
+    };
+    let mut marked = Vec::new();
+    for (id, s) in res.symbols.iter().enumerate() {
         if s.def != Definition::Undefined {
             continue;
         }
         let name = s.name;
-        let known = LINKER_DEFINED.iter().any(|n| n.as_bytes() == name)
-            || [&b"__start_"[..], &b"__stop_"[..]].iter().any(|p| {
-                name.strip_prefix(*p)
-                    .is_some_and(|sec| is_c_identifier(sec) && sections.find(sec).is_some())
-            });
+        let known = match name {
+            b"__GNU_EH_FRAME_HDR" => sections.will_have_eh_frame_hdr(),
+            b"_TLS_MODULE_BASE_" => has_tls && tls_typed_ref(id, res),
+            _ => {
+                LINKER_DEFINED.iter().any(|n| n.as_bytes() == name)
+                    || [&b"__start_"[..], &b"__stop_"[..]].iter().any(|p| {
+                        name.strip_prefix(*p)
+                            .is_some_and(|sec| is_c_identifier(sec) && sections.find(sec).is_some())
+                    })
+            }
+        };
         if known {
-            s.def = Definition::Synthetic;
+            marked.push(id);
         }
+    }
+    for id in marked {
+        res.symbols[id].def = Definition::Synthetic;
     }
 }
 
@@ -233,11 +263,26 @@ fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
             b"_end" | b"end" => image_end,
             b"__bss_start" => start(b".bss").or(data_end),
             b"__GNU_EH_FRAME_HDR" => start(b".eh_frame_hdr"),
-            b"_TLS_MODULE_BASE_" => sections
-                .out
-                .iter()
-                .find(|o| o.flags & u64::from(elf::SHF_TLS) != 0)
-                .map(|o| o.addr),
+            // The thread pointer, as GNU ld defines it (x86-64 variant II):
+            // TLSDESC code adds a@dtpoff, which in an executable is the
+            // offset from the thread pointer, to its descriptor's value.
+            b"_TLS_MODULE_BASE_" => {
+                let tls = sections
+                    .out
+                    .iter()
+                    .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0);
+                let start = tls.clone().map(|o| o.addr).min();
+                let end = tls.clone().map(|o| o.addr + o.size).max();
+                let align = tls.map(|o| o.align).max().unwrap_or(1);
+                start.zip(end).map(|(s, e)| {
+                    crate::layout::TlsInfo {
+                        start: s,
+                        memsz: e - s,
+                        align,
+                    }
+                    .tp()
+                })
+            }
             _ => {
                 if let Some(sec) = name.strip_prefix(b"__start_") {
                     start(sec)

@@ -176,3 +176,61 @@ linker_test! {
         }
     }
 }
+
+static LINKER_SYMS: Program = Program {
+    name: "rl_linker_syms",
+    lang: Lang::C,
+    sources: &[Source {
+        file: "rl_linker_syms.c",
+        flags: &[],
+    }],
+    expected_status: 0,
+};
+
+linker_test! {
+    /// Weak references to linker-defined symbols are set or left NULL as
+    /// with GNU ld, with and without `--eh-frame-hdr`: `__GNU_EH_FRAME_HDR`
+    /// exists only with `.eh_frame_hdr`.
+    fn weak_linker_defined_symbols_as_gnu_ld() {
+        let ws = Workspace::new("weak_linker_defined_symbols_as_gnu_ld");
+        let objs = ws.compile_program(&LINKER_SYMS, &[]);
+        let (reference, _) = ws.build_and_compare(&LINKER_SYMS, &objs, &[]);
+        assert!(
+            run_exe(&reference).stdout.contains("__GNU_EH_FRAME_HDR           null"),
+            "GNU ld defined __GNU_EH_FRAME_HDR without --eh-frame-hdr; the test lost its point"
+        );
+        ws.build_and_compare(&LINKER_SYMS, &objs, &["-Wl,--eh-frame-hdr"]);
+    }
+}
+
+linker_test! {
+    /// A strong reference to `__GNU_EH_FRAME_HDR` without `--eh-frame-hdr`
+    /// is an undefined symbol, as with GNU ld.
+    fn strong_eh_frame_hdr_reference_needs_the_header() {
+        let ws = Workspace::new("strong_eh_frame_hdr_reference_needs_the_header");
+        let src = ws.join("strong.c");
+        std::fs::write(
+            &src,
+            "extern const char __GNU_EH_FRAME_HDR[];\n\
+             int main(void) { return __GNU_EH_FRAME_HDR[0] == 1 ? 0 : 1; }\n",
+        )
+        .unwrap();
+        let obj = ws.compile(&src, &[], "");
+        let objs = [obj];
+        let out = ws.join("strong");
+        let o = run_with_timeout(
+            Command::new("gcc")
+                .arg(format!("-B{}/", ws.ld_dir().display()))
+                .arg("-static")
+                .args(&objs)
+                .arg("-o")
+                .arg(&out),
+            std::time::Duration::from_secs(120),
+        );
+        assert_eq!(o.code(), 1, "stderr: {}", o.stderr);
+        assert!(o.stderr.contains("__GNU_EH_FRAME_HDR"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left its output");
+        let exe = ws.link_tested(Lang::C, &objs, &["-Wl,--eh-frame-hdr"], "strong_hdr");
+        assert_eq!(run_exe(&exe).code(), 0, "__GNU_EH_FRAME_HDR is not the header");
+    }
+}

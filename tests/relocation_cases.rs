@@ -100,3 +100,26 @@ linker_test! {
         ws.build_and_compare(&TLSDESC_CXX, &[obj], &[]);
     }
 }
+
+static TLS_MODULE_BASE: Program = Program {
+    name: "rl_tls_module_base",
+    lang: Lang::C,
+    sources: &[Source {
+        file: "rl_tls_module_base.s",
+        flags: &[],
+    }],
+    expected_status: 0,
+};
+
+linker_test! {
+    /// `_TLS_MODULE_BASE_@tlsdesc` (local-dynamic descriptors) relaxes to
+    /// the thread pointer's offset from itself, 0, as GNU ld's symbol sits
+    /// at the thread pointer; variables are then reached by @dtpoff.
+    fn tlsdesc_of_tls_module_base() {
+        let ws = Workspace::new("tlsdesc_of_tls_module_base");
+        let (reference, tested) = compare(&ws, &TLS_MODULE_BASE, &[]);
+        assert_eq!(run_exe(&reference).stdout, "a=49\n");
+        let first = |exe: &std::path::Path| disassembly(exe, "main").into_iter().next();
+        assert_eq!(first(&tested), first(&reference));
+    }
+}
