@@ -36,6 +36,17 @@ pub enum Strip {
     All,
 }
 
+/// Which local symbols of the input files the output symbol table leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discard {
+    /// Keep them (rivet's default; `--discard-none`).
+    None,
+    /// `-X`, `--discard-locals`: drop compiler-generated local labels (`.L...`).
+    Locals,
+    /// `-x`, `--discard-all`: drop every local symbol.
+    All,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputArg {
     /// A file named on the command line (object, archive).
@@ -68,6 +79,16 @@ pub struct Args {
     pub threads: Option<usize>,
     /// `--gc-sections`: drop allocated sections nothing live refers to.
     pub gc_sections: bool,
+    /// `-t`/`--trace`, once per time given: print the input files as they
+    /// are loaded (given twice, every archive member too).
+    pub trace: u8,
+    /// `--wrap=SYMBOL`: undefined `SYMBOL` means `__wrap_SYMBOL`, and
+    /// undefined `__real_SYMBOL` means `SYMBOL`.
+    pub wrap: Vec<String>,
+    /// `--allow-multiple-definition`, `-z muldefs`: the first definition of
+    /// a symbol wins instead of being an error.
+    pub allow_multiple_definition: bool,
+    pub discard: Discard,
     pub print_version: bool,
     pub print_help: bool,
     /// `-v`/`--version` with no inputs prints the version and exits.
@@ -96,9 +117,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "nostdlib",
     "disable-new-dtags",
     "enable-new-dtags",
-    "discard-locals",
-    "X",
-    "discard-none",
     "no-copy-dt-needed-entries",
     "copy-dt-needed-entries",
     "eh-frame-hdr-compat",
@@ -179,10 +197,17 @@ Output:
   -z noexecstack|execstack   Mark the stack non-executable (default) or executable
   -s, --strip-all            Omit the symbol table
   -S, --strip-debug          Omit debug sections
+  -x, --discard-all          Omit every local symbol of the inputs
+  -X, --discard-locals       Omit local labels (.L...) of the inputs
+Symbols:
+  --wrap=SYM                 Undefined SYM means __wrap_SYM, __real_SYM means SYM
+  --allow-multiple-definition, -z muldefs
+                             The first definition of a symbol wins
 Inputs:
   -l NAME, -L DIR, --whole-archive, --no-whole-archive,
   --start-group, --end-group, -(, -), @FILE
 Other:
+  -t, --trace                Print input files as they are loaded (twice: members too)
   --threads=N, --no-threads  Worker threads (default: all cores, at most 256)
   -m elf_x86_64              Emulation (only elf_x86_64)
   -v, --version, --help
@@ -208,6 +233,10 @@ impl Args {
             exec_stack: false,
             threads: None,
             gc_sections: false,
+            trace: 0,
+            wrap: Vec::new(),
+            allow_multiple_definition: false,
+            discard: Discard::None,
             print_version: false,
             print_help: false,
             version_only: false,
@@ -269,6 +298,12 @@ impl Args {
                 "emit-relocs" | "q" => args.emit_relocs = true,
                 "gc-sections" => args.gc_sections = true,
                 "no-gc-sections" => args.gc_sections = false,
+                "t" | "trace" => args.trace = args.trace.saturating_add(1),
+                "wrap" => args.wrap.push(value(&mut i)?),
+                "allow-multiple-definition" => args.allow_multiple_definition = true,
+                "x" | "discard-all" => args.discard = Discard::All,
+                "X" | "discard-locals" => args.discard = Discard::Locals,
+                "discard-none" => args.discard = Discard::None,
                 "eh-frame-hdr" => args.eh_frame_hdr = true,
                 "s" | "strip-all" => args.strip = Strip::All,
                 "S" | "strip-debug" => args.strip = Strip::Debug,
@@ -326,6 +361,7 @@ impl Args {
                     match kw.as_str() {
                         "noexecstack" => args.exec_stack = false,
                         "execstack" => args.exec_stack = true,
+                        "muldefs" => args.allow_multiple_definition = true,
                         k if IGNORED_Z_KEYWORDS.contains(&k)
                             || k.starts_with("max-page-size=")
                             || k.starts_with("common-page-size=")

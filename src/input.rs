@@ -44,6 +44,9 @@ pub struct OpenedInput {
     pub whole_archive: bool,
     /// Index of the group this input belongs to, if any.
     pub group: Option<usize>,
+    /// GNU ld scripts that were read just before this input and named it
+    /// first (outermost first), for `--trace`.
+    pub scripts: Vec<PathBuf>,
 }
 
 /// Finds every input named on the command line and maps it. Group
@@ -85,6 +88,7 @@ pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
                 bytes,
                 whole_archive,
                 group,
+                scripts: Vec::new(),
             })
         })
         .collect::<Result<_>>()?;
@@ -102,7 +106,7 @@ fn looks_like_script(data: &[u8]) -> bool {
 }
 
 fn expand_script(
-    inp: OpenedInput,
+    mut inp: OpenedInput,
     args: &Args,
     out: &mut Vec<OpenedInput>,
     groups: &mut usize,
@@ -117,6 +121,8 @@ fn expand_script(
     }
     let text = String::from_utf8_lossy(&inp.bytes).into_owned();
     let name = inp.path.display().to_string();
+    let mut scripts = std::mem::take(&mut inp.scripts);
+    scripts.push(inp.path.clone());
     for (command, items) in parse_script(&text).map_err(|e| err!("{name}: {e}"))? {
         let group = match command.as_str() {
             "GROUP" => inp.group.or_else(|| {
@@ -138,6 +144,7 @@ fn expand_script(
                 bytes,
                 whole_archive: inp.whole_archive,
                 group,
+                scripts: std::mem::take(&mut scripts),
             };
             expand_script(child, args, out, groups, depth + 1)?;
         }
@@ -222,6 +229,8 @@ pub enum MemberData<'a> {
 }
 
 pub struct Archive<'a> {
+    /// A thin archive (`!<thin>`): members are files named by the archive.
+    pub thin: bool,
     pub members: Vec<Member<'a>>,
     /// (symbol name, member index) from the archive's symbol index.
     pub index: Vec<(&'a [u8], usize)>,
@@ -273,5 +282,9 @@ pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
         None if members.is_empty() => {}
         None => bail!("{name}: archive has no symbol index; run ranlib on it"),
     }
-    Ok(Archive { members, index })
+    Ok(Archive {
+        thin: ar.is_thin(),
+        members,
+        index,
+    })
 }

@@ -2,18 +2,26 @@
 //! group rescanning), COMDAT deduplication, and the strong/weak/common rules.
 //!
 //! Files are added in command-line order, as GNU ld reads them. Archive
-//! members are loaded in rounds: every member that defines a symbol still
-//! undefined is parsed in parallel, then added in member order, each only if
-//! it is still wanted by then, so the result is the one a serial scan gives.
+//! members are loaded in GNU ld's order, because the order decides which
+//! COMDAT copy wins: passes over the archive's symbol index, each loading a
+//! member the moment an entry names a symbol that is undefined then (or
+//! COMMON, when the member really defines it), repeated while loads add new
+//! undefined symbols (bfd's `elf_link_add_archive_symbols`). Rather than
+//! probing every index entry, a pass visits only the entries of symbols that
+//! became wanted (`Resolver::wanted_log`), smallest position first, and
+//! members about to be needed are parsed in parallel ahead of time.
 
-use crate::args::Args;
+use crate::args::{Args, Discard};
 use crate::err;
 use crate::error::{Error, Result};
 use crate::input::{self, Bytes, MemberData, OpenedInput};
 use crate::object::{FileId, ObjectFile, SymPlace, E};
 use object::elf;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::Write;
 use typed_arena::Arena;
 
 pub type SymId = u32;
@@ -63,6 +71,12 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// Keeps a thin archive member's file for the whole link.
+    fn keep_file<'a>(&'a self, bytes: Bytes) -> &'a [u8] {
+        let bytes: &'a Bytes = self.files.alloc(bytes);
+        self.aligned(bytes)
+    }
+
     fn aligned<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
         if (data.as_ptr() as usize).is_multiple_of(8) {
             return data;
@@ -80,6 +94,8 @@ pub struct Resolution<'a> {
     pub objects: Vec<ObjectFile<'a>>,
     pub symbols: Vec<GlobalSymbol<'a>>,
     pub by_name: crate::symmap::SymbolMap<'a>,
+    /// `-x`/`-X`: the local symbols the output symbol table leaves out.
+    pub discard: Discard,
 }
 
 impl<'a> Resolution<'a> {
@@ -92,20 +108,28 @@ impl<'a> Resolution<'a> {
     }
 }
 
-/// What is waiting to be parsed: a display name and the bytes.
-struct Pending<'a> {
-    name: String,
-    data: &'a [u8],
-}
-
 struct Resolver<'a> {
     res: Resolution<'a>,
     comdats: FxHashMap<&'a [u8], FileId>,
     stores: &'a Stores,
     errors: Vec<Error>,
-    /// Every symbol that became wanted (undefined and strongly referenced),
-    /// in order. Archives scan only the part they have not seen yet.
+    /// Every symbol that became wanted (undefined and strongly referenced,
+    /// or COMMON), in order. Archives look only at the part they have not
+    /// seen yet.
     wanted_log: Vec<SymId>,
+    /// Moves whenever a symbol enters the table undefined or COMMON, or an
+    /// undefined one becomes strongly referenced: GNU ld's `undefs_tail`.
+    /// Another pass over an archive, or over a group, is made only if a
+    /// pass moved it.
+    undefs: u64,
+    /// `-t` given this many times.
+    trace: u8,
+    /// `--wrap` names.
+    wrap: FxHashSet<&'a [u8]>,
+    allow_multiple_definition: bool,
+    /// Not `-r`: a default-version definition `foo@@V` also defines `foo`
+    /// and `foo@V`, as in GNU ld's static links.
+    final_link: bool,
 }
 
 /// An archive on the command line and how far its scan has got.
@@ -114,21 +138,37 @@ struct ArchiveScan<'a> {
     name: String,
     ar: input::Archive<'a>,
     loaded: Vec<bool>,
-    /// Symbol name → members whose index entries define it.
+    /// Symbol name → positions in the archive's symbol index naming it. A
+    /// default-version name `foo@@V` is filed under `foo@V` and `foo` as
+    /// well, the names GNU ld tries for it.
     by_name: FxHashMap<&'a [u8], Vec<u32>>,
-    /// Member → the names the index lists for it.
-    by_member: Vec<Vec<&'a [u8]>>,
-    /// How much of `Resolver::wanted_log` this archive has checked.
+    /// How much of `Resolver::wanted_log` this archive has looked at.
     cursor: usize,
+    /// The current pass is at this index position.
+    pos: u32,
+    /// Positions to visit in the current pass, smallest first.
+    ahead: BinaryHeap<Reverse<u32>>,
+    /// Positions whose symbol became wanted after the pass went by: the
+    /// next pass's.
+    behind: Vec<u32>,
+    /// Members parsed ahead of need, by member index.
+    parsed: FxHashMap<usize, Result<ObjectFile<'a>>>,
 }
 
 impl<'a> ArchiveScan<'a> {
-    fn new(input: usize, name: String, ar: input::Archive<'a>) -> ArchiveScan<'a> {
+    fn new(
+        input: usize,
+        name: String,
+        ar: input::Archive<'a>,
+        stores: &'a Stores,
+    ) -> ArchiveScan<'a> {
         let mut by_name: FxHashMap<&'a [u8], Vec<u32>> = FxHashMap::default();
-        let mut by_member = vec![Vec::new(); ar.members.len()];
-        for &(sym, m) in &ar.index {
-            by_name.entry(sym).or_default().push(m as u32);
-            by_member[m].push(sym);
+        for (k, &(sym, _)) in ar.index.iter().enumerate() {
+            by_name.entry(sym).or_default().push(k as u32);
+            if let Some((base, with_one_at)) = default_version_aliases(sym, stores) {
+                by_name.entry(with_one_at).or_default().push(k as u32);
+                by_name.entry(base).or_default().push(k as u32);
+            }
         }
         ArchiveScan {
             input,
@@ -136,10 +176,41 @@ impl<'a> ArchiveScan<'a> {
             loaded: vec![false; ar.members.len()],
             ar,
             by_name,
-            by_member,
             cursor: 0,
+            pos: 0,
+            ahead: BinaryHeap::new(),
+            behind: Vec::new(),
+            parsed: FxHashMap::default(),
         }
     }
+}
+
+/// For a default-version name `foo@@V`: `foo` and `foo@V`.
+fn default_version_aliases<'a>(name: &'a [u8], stores: &'a Stores) -> Option<(&'a [u8], &'a [u8])> {
+    let at = name.iter().position(|&b| b == b'@')?;
+    if name.get(at + 1) != Some(&b'@') {
+        return None;
+    }
+    let mut one = Vec::with_capacity(name.len() - 1);
+    one.extend_from_slice(&name[..=at]);
+    one.extend_from_slice(&name[at + 2..]);
+    Some((&name[..at], &stores.names.alloc(one)[..]))
+}
+
+/// bfd's `is_global_data_symbol_definition`: whether a member's symbol
+/// really defines a COMMON symbol's name (a global, non-function, non-common
+/// definition), so that the member is loaded for it.
+fn defines_data(obj: &ObjectFile, name: &[u8]) -> bool {
+    let Some(i) = (obj.first_global..obj.symbols.len()).find(|&i| obj.name_of(i) == name) else {
+        return false;
+    };
+    let sym = &obj.symbols[i];
+    let shndx = sym.st_shndx.get(E);
+    (sym.st_bind() == elf::STB_GLOBAL || sym.st_bind() >= elf::STB_LOOS)
+        && sym.st_type() != elf::STT_FUNC
+        && shndx != elf::SHN_UNDEF
+        && shndx != elf::SHN_COMMON
+        && !(elf::SHN_LORESERVE..elf::SHN_ABS).contains(&shndx)
 }
 
 pub fn resolve<'a>(
@@ -147,16 +218,27 @@ pub fn resolve<'a>(
     inputs: &'a [OpenedInput],
     stores: &'a Stores,
 ) -> Result<Resolution<'a>> {
+    let final_link = args.kind != crate::args::OutputKind::Relocatable;
     let mut r = Resolver {
         res: Resolution {
             objects: Vec::new(),
             symbols: Vec::new(),
             by_name: Default::default(),
+            discard: args.discard,
         },
         comdats: FxHashMap::default(),
         stores,
         errors: Vec::new(),
         wanted_log: Vec::new(),
+        undefs: 0,
+        trace: args.trace,
+        wrap: args
+            .wrap
+            .iter()
+            .map(|s| &stores.names.alloc(s.clone().into_bytes())[..])
+            .collect(),
+        allow_multiple_definition: args.allow_multiple_definition,
+        final_link,
     };
     // `-u` symbols and the entry point are undefined references from the
     // start, so archive members defining them are loaded.
@@ -189,35 +271,41 @@ pub fn resolve<'a>(
         })
         .collect();
     let mut archives: Vec<ArchiveScan<'a>> = Vec::new();
+    let mut group_undefs = 0;
     for (i, inp) in inputs.iter().enumerate() {
+        let group_starts = inp.group.is_some() && (i == 0 || inputs[i - 1].group != inp.group);
+        if group_starts {
+            group_undefs = r.undefs;
+        }
+        for script in &inp.scripts {
+            r.trace_line(&script.display().to_string());
+        }
         if input::is_archive(&inp.bytes) {
             let ar = input::parse_archive(&inp.path, &inp.bytes)?;
-            let mut scan = ArchiveScan::new(i, inp.path.display().to_string(), ar);
+            let mut scan = ArchiveScan::new(i, inp.path.display().to_string(), ar, stores);
             if inp.whole_archive {
-                let all: Vec<usize> = (0..scan.ar.members.len()).collect();
-                r.load_members(&mut scan, &all, false)?;
+                r.load_whole_archive(&mut scan)?;
             } else {
                 r.scan_archive(&mut scan)?;
             }
             archives.push(scan);
         } else if let Some(obj) = parsed[i].take() {
             let mut obj = obj?;
+            r.trace_line(&obj.name);
             obj.id = r.res.objects.len() as FileId;
             r.add_object(obj);
         }
-        // At the end of a group, rescan its archives until nothing loads.
+        // At the end of a group, rescan its archives while the previous
+        // round added undefined symbols (GNU ld: `undefs_tail` moved).
         if let Some(g) = inp.group {
             let group_ends = inputs.get(i + 1).is_none_or(|n| n.group != Some(g));
             if group_ends {
-                loop {
-                    let mut progress = false;
+                while r.undefs != group_undefs {
+                    group_undefs = r.undefs;
                     for scan in archives.iter_mut() {
                         if inputs[scan.input].group == Some(g) {
-                            progress |= r.scan_archive(scan)?;
+                            r.scan_archive(scan)?;
                         }
-                    }
-                    if !progress {
-                        break;
                     }
                 }
             }
@@ -230,13 +318,21 @@ pub fn resolve<'a>(
 }
 
 impl<'a> Resolver<'a> {
-    fn intern(&mut self, name: &'a [u8]) -> SymId {
-        self.intern_hashed(name, crate::symmap::hash_name(name))
+    /// `-t` output, on stdout as GNU ld prints it.
+    fn trace_line(&self, line: &str) {
+        if self.trace > 0 {
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        }
     }
 
-    fn intern_hashed(&mut self, name: &'a [u8], hash: u64) -> SymId {
+    fn intern(&mut self, name: &'a [u8]) -> SymId {
+        self.intern_hashed(name, crate::symmap::hash_name(name)).0
+    }
+
+    /// The symbol's id, and whether it is new.
+    fn intern_hashed(&mut self, name: &'a [u8], hash: u64) -> (SymId, bool) {
         if let Some(id) = self.res.by_name.get_hashed(name, hash) {
-            return id;
+            return (id, false);
         }
         let id = self.res.symbols.len() as SymId;
         self.res.symbols.push(GlobalSymbol {
@@ -246,117 +342,213 @@ impl<'a> Resolver<'a> {
             first_ref: None,
         });
         self.res.by_name.insert(name, hash, id);
-        id
+        (id, true)
     }
 
-    fn wanted(&self, name: &[u8]) -> bool {
-        match self.res.by_name.get(name) {
-            Some(id) => {
-                let s = &self.res.symbols[id as usize];
-                s.def == Definition::Undefined && s.strong_ref
-            }
-            None => false,
-        }
-    }
-
-    /// Loads every member defining a wanted symbol, in rounds, until none is
-    /// left. Returns whether anything was loaded.
     fn mark_strong_ref(&mut self, id: SymId) {
         let s = &mut self.res.symbols[id as usize];
         if !s.strong_ref {
             s.strong_ref = true;
             if s.def == Definition::Undefined {
                 self.wanted_log.push(id);
+                self.undefs += 1;
             }
         }
     }
 
-    fn wanted_id(&self, id: SymId) -> bool {
+    /// Whether an archive member may be loaded for symbol `id`: it is
+    /// undefined and strongly referenced, or COMMON (then only a member
+    /// that really defines it is loaded).
+    fn may_load_for(&self, id: SymId) -> bool {
         let s = &self.res.symbols[id as usize];
-        s.def == Definition::Undefined && s.strong_ref
-    }
-
-    /// Loads every member defining a wanted symbol the archive has not yet
-    /// been asked about, in rounds, until none is left. Returns whether
-    /// anything was loaded.
-    fn scan_archive(&mut self, scan: &mut ArchiveScan<'a>) -> Result<bool> {
-        let mut any = false;
-        loop {
-            let from = scan.cursor;
-            scan.cursor = self.wanted_log.len();
-            let mut want: Vec<usize> = Vec::new();
-            for k in from..scan.cursor {
-                let id = self.wanted_log[k];
-                if !self.wanted_id(id) {
-                    continue;
-                }
-                if let Some(members) = scan.by_name.get(self.res.symbols[id as usize].name) {
-                    want.extend(
-                        members
-                            .iter()
-                            .map(|&m| m as usize)
-                            .filter(|&m| !scan.loaded[m]),
-                    );
-                }
-            }
-            if want.is_empty() {
-                return Ok(any);
-            }
-            want.sort_unstable();
-            want.dedup();
-            any |= self.load_members(scan, &want, true)?;
+        match s.def {
+            Definition::Undefined => s.strong_ref,
+            Definition::Object { strength, .. } => strength == Strength::Common,
+            Definition::Synthetic => false,
         }
     }
 
-    fn load_members(
-        &mut self,
-        scan: &mut ArchiveScan<'a>,
-        which: &[usize],
-        recheck: bool,
-    ) -> Result<bool> {
-        let archive_name = scan.name.as_str();
-        let ar = &scan.ar;
-        let mut pending = Vec::with_capacity(which.len());
-        for &m in which {
-            let member = &ar.members[m];
-            let data: &'a [u8] = match &member.data {
-                MemberData::Inline(d) => self.stores.aligned(d),
-                MemberData::External(path) => {
-                    let bytes = input::map_file(path)
-                        .map_err(|e| err!("{archive_name}: thin archive member: {}", e.0))?;
-                    let bytes: &'a Bytes = self.stores.files.alloc(bytes);
-                    self.stores.aligned(bytes)
-                }
-            };
-            pending.push((
-                m,
-                Pending {
-                    name: format!("{archive_name}({})", member.name),
-                    data,
-                },
-            ));
+    /// The symbol an archive index entry names, looked up as GNU ld does
+    /// (`_bfd_elf_archive_symbol_lookup`): `foo@@V` falls back to `foo@V`,
+    /// then to `foo`.
+    fn archive_lookup(&self, name: &[u8]) -> Option<SymId> {
+        if let Some(id) = self.res.by_name.get(name) {
+            return Some(id);
         }
-        let base = self.res.objects.len() as FileId;
-        let ctx = &self.stores.parse;
-        let parsed: Vec<Result<ObjectFile<'a>>> = pending
-            .par_iter()
-            .enumerate()
-            .map(|(k, (_, p))| ObjectFile::parse(base + k as FileId, p.name.clone(), p.data, ctx))
-            .collect();
-        let mut any = false;
-        for ((m, _), obj) in pending.iter().zip(parsed) {
-            let mut obj = obj?;
-            // A member loaded earlier in this round may have defined what
-            // this one was wanted for; GNU ld would not load it then.
-            if recheck && !scan.by_member[*m].iter().any(|s| self.wanted(s)) {
+        let at = name.iter().position(|&b| b == b'@')?;
+        if name.get(at + 1) != Some(&b'@') {
+            return None;
+        }
+        let mut one = Vec::with_capacity(name.len() - 1);
+        one.extend_from_slice(&name[..=at]);
+        one.extend_from_slice(&name[at + 2..]);
+        self.res
+            .by_name
+            .get(&one)
+            .or_else(|| self.res.by_name.get(&name[..at]))
+    }
+
+    /// Queues the index positions of symbols that became wanted since the
+    /// archive last looked: ahead of the pass for this one, behind it for
+    /// the next.
+    fn pull_wanted(&self, scan: &mut ArchiveScan<'a>) {
+        let end = self.wanted_log.len();
+        for k in scan.cursor..end {
+            let id = self.wanted_log[k];
+            if !self.may_load_for(id) {
                 continue;
             }
-            scan.loaded[*m] = true;
-            obj.id = self.res.objects.len() as FileId;
-            self.add_object(obj);
+            let Some(positions) = scan.by_name.get(self.res.symbols[id as usize].name) else {
+                continue;
+            };
+            for &p in positions {
+                if scan.loaded[scan.ar.index[p as usize].1] {
+                    continue;
+                }
+                if p >= scan.pos {
+                    scan.ahead.push(Reverse(p));
+                } else {
+                    scan.behind.push(p);
+                }
+            }
+        }
+        scan.cursor = end;
+    }
+
+    /// One scan of an archive, as GNU ld makes it each time it opens the
+    /// archive: passes over the symbol index until a pass adds no undefined
+    /// symbol. Returns whether anything was loaded.
+    fn scan_archive(&mut self, scan: &mut ArchiveScan<'a>) -> Result<bool> {
+        self.trace_line(&scan.name);
+        let mut any = false;
+        let mut pass_undefs = self.undefs;
+        scan.pos = 0;
+        scan.ahead.extend(scan.behind.drain(..).map(Reverse));
+        loop {
+            self.pull_wanted(scan);
+            let Some(Reverse(p)) = scan.ahead.pop() else {
+                if scan.behind.is_empty() || self.undefs == pass_undefs {
+                    return Ok(any);
+                }
+                pass_undefs = self.undefs;
+                scan.pos = 0;
+                scan.ahead.extend(scan.behind.drain(..).map(Reverse));
+                continue;
+            };
+            scan.pos = p + 1;
+            let (name, m) = scan.ar.index[p as usize];
+            if scan.loaded[m] || !self.entry_wanted(scan, name, m)? {
+                continue;
+            }
+            let obj = self.take_parsed(scan, m)?;
+            self.add_member(scan, m, obj);
             any = true;
         }
-        Ok(any)
+    }
+
+    /// Whether the index entry `name` for member `m` loads the member now.
+    fn entry_wanted(&mut self, scan: &mut ArchiveScan<'a>, name: &[u8], m: usize) -> Result<bool> {
+        let Some(id) = self.archive_lookup(name) else {
+            return Ok(false);
+        };
+        let s = &self.res.symbols[id as usize];
+        Ok(match s.def {
+            Definition::Undefined => s.strong_ref,
+            Definition::Object {
+                strength: Strength::Common,
+                ..
+            } => {
+                self.parse_ahead(scan, m);
+                match &scan.parsed[&m] {
+                    Ok(obj) => defines_data(obj, name),
+                    Err(e) => return Err(e.clone()),
+                }
+            }
+            _ => false,
+        })
+    }
+
+    /// Parses member `m` unless already parsed, together (in parallel) with
+    /// the other members the current pass may load.
+    fn parse_ahead(&self, scan: &mut ArchiveScan<'a>, m: usize) {
+        if scan.parsed.contains_key(&m) {
+            return;
+        }
+        let mut batch = vec![m];
+        for &Reverse(p) in scan.ahead.iter() {
+            let (name, k) = scan.ar.index[p as usize];
+            if !scan.loaded[k]
+                && !scan.parsed.contains_key(&k)
+                && self
+                    .archive_lookup(name)
+                    .is_some_and(|id| self.may_load_for(id))
+            {
+                batch.push(k);
+            }
+        }
+        batch.sort_unstable();
+        batch.dedup();
+        let done = self.parse_members(scan, &batch);
+        scan.parsed.extend(batch.into_iter().zip(done));
+    }
+
+    fn take_parsed(&self, scan: &mut ArchiveScan<'a>, m: usize) -> Result<ObjectFile<'a>> {
+        self.parse_ahead(scan, m);
+        scan.parsed.remove(&m).expect("parsed above")
+    }
+
+    /// Reads members (serially: the stores are not shared between threads)
+    /// and parses them in parallel.
+    fn parse_members(
+        &self,
+        scan: &ArchiveScan<'a>,
+        which: &[usize],
+    ) -> Vec<Result<ObjectFile<'a>>> {
+        let archive_name = scan.name.as_str();
+        let read: Vec<(String, Result<&'a [u8]>)> = which
+            .iter()
+            .map(|&m| {
+                let member = &scan.ar.members[m];
+                let name = format!("{archive_name}({})", member.name);
+                let data = match &member.data {
+                    MemberData::Inline(d) => Ok(self.stores.aligned(d)),
+                    MemberData::External(path) => input::map_file(path)
+                        .map(|bytes| self.stores.keep_file(bytes))
+                        .map_err(|e| err!("{archive_name}: thin archive member: {}", e.0)),
+                };
+                (name, data)
+            })
+            .collect();
+        let ctx = &self.stores.parse;
+        read.into_par_iter()
+            .map(|(name, data)| ObjectFile::parse(0, name, data?, ctx))
+            .collect()
+    }
+
+    fn add_member(&mut self, scan: &mut ArchiveScan<'a>, m: usize, mut obj: ObjectFile<'a>) {
+        if self.trace > 1 || (self.trace > 0 && scan.ar.thin) {
+            let member = &scan.ar.members[m];
+            match &member.data {
+                MemberData::External(path) => self.trace_line(&path.display().to_string()),
+                MemberData::Inline(_) => {
+                    self.trace_line(&format!("({}){}", scan.name, member.name))
+                }
+            }
+        }
+        scan.loaded[m] = true;
+        obj.id = self.res.objects.len() as FileId;
+        self.add_object(obj);
+    }
+
+    /// `--whole-archive`: every member, in order.
+    fn load_whole_archive(&mut self, scan: &mut ArchiveScan<'a>) -> Result<()> {
+        self.trace_line(&scan.name);
+        let all: Vec<usize> = (0..scan.ar.members.len()).collect();
+        let parsed = self.parse_members(scan, &all);
+        for (m, obj) in all.into_iter().zip(parsed) {
+            self.add_member(scan, m, obj?);
+        }
+        Ok(())
     }
 
     fn add_object(&mut self, mut obj: ObjectFile<'a>) {
@@ -382,17 +574,22 @@ impl<'a> Resolver<'a> {
         for i in obj.first_global..obj.symbols.len() {
             let sym = &obj.symbols[i];
             let name = obj.name_of(i);
-            let sid = self.intern_hashed(name, obj.global_hashes[i - obj.first_global]);
-            ids.push(sid);
-            let bind = sym.st_bind();
-            let weak = bind == elf::STB_WEAK;
             let place = obj.place_of(i);
+            let (sid, new) = match self.wrapped(name, place) {
+                Some(to) => self.intern_hashed(to, crate::symmap::hash_name(to)),
+                None => self.intern_hashed(name, obj.global_hashes[i - obj.first_global]),
+            };
+            ids.push(sid);
+            let weak = sym.st_bind() == elf::STB_WEAK;
             let defined_here = match place {
                 SymPlace::Undefined => false,
                 SymPlace::Section(s) => obj.sections.get(s as usize).is_some_and(|s| s.kept),
                 _ => true,
             };
             if !defined_here {
+                if new {
+                    self.undefs += 1;
+                }
                 if place == SymPlace::Undefined && !weak {
                     self.mark_strong_ref(sid);
                 }
@@ -407,46 +604,96 @@ impl<'a> Resolver<'a> {
                 _ if weak => Strength::Weak,
                 _ => Strength::Strong,
             };
-            let new = Definition::Object {
+            if new && strength == Strength::Common {
+                self.undefs += 1;
+            }
+            let new_def = Definition::Object {
                 file: id,
                 sym: i as u32,
                 strength,
             };
-            let gs = &mut self.res.symbols[sid as usize];
-            match gs.def {
-                Definition::Undefined | Definition::Synthetic => gs.def = new,
-                Definition::Object {
-                    file,
-                    sym: osym,
-                    strength: old,
-                } => {
-                    // A malformed file may define one name twice itself,
-                    // before it is in `objects`.
-                    let owner = if file == id {
-                        &obj
-                    } else {
-                        &self.res.objects[file as usize]
-                    };
-                    if old == Strength::Strong && strength == Strength::Strong {
-                        let first = &owner.name;
-                        self.errors.push(err!(
-                            "duplicate symbol: {}\n>>> defined in {}\n>>> defined in {}",
-                            String::from_utf8_lossy(name),
-                            first,
-                            obj.name
-                        ));
-                    } else if strength > old {
-                        gs.def = new;
-                    } else if strength == Strength::Common && old == Strength::Common {
-                        let old_size = owner.symbols[osym as usize].st_size.get(E);
-                        if sym.st_size.get(E) > old_size {
-                            gs.def = new;
-                        }
+            self.define(sid, new_def, &obj, name);
+            if self.final_link && strength != Strength::Common {
+                if let Some((base, with_one_at)) = default_version_aliases(name, self.stores) {
+                    for alias in [base, with_one_at] {
+                        let aid = self.intern(alias);
+                        self.define(aid, new_def, &obj, alias);
                     }
                 }
             }
         }
         obj.global_ids = ids;
         self.res.objects.push(obj);
+    }
+
+    /// `--wrap`: what an undefined reference to `name` refers to instead.
+    fn wrapped(&self, name: &[u8], place: SymPlace) -> Option<&'a [u8]> {
+        if self.wrap.is_empty() || place != SymPlace::Undefined {
+            return None;
+        }
+        if let Some(w) = self.wrap.get(name) {
+            let mut to = b"__wrap_".to_vec();
+            to.extend_from_slice(w);
+            return Some(&self.stores.names.alloc(to)[..]);
+        }
+        let real = name.strip_prefix(b"__real_")?;
+        self.wrap.get(real).copied()
+    }
+
+    /// Merges definition `new` (of `obj`, which is being added) into symbol
+    /// `sid`: strong beats COMMON beats weak, the larger COMMON wins, two
+    /// strong definitions are an error (unless multiple definitions are
+    /// allowed, when the first stays).
+    fn define(&mut self, sid: SymId, new: Definition, obj: &ObjectFile<'a>, name: &[u8]) {
+        let Definition::Object {
+            file: id,
+            sym: i,
+            strength,
+        } = new
+        else {
+            return;
+        };
+        let gs = &mut self.res.symbols[sid as usize];
+        match gs.def {
+            Definition::Undefined | Definition::Synthetic => {
+                gs.def = new;
+                if strength == Strength::Common {
+                    self.wanted_log.push(sid);
+                }
+            }
+            Definition::Object {
+                file,
+                sym: osym,
+                strength: old,
+            } => {
+                // A malformed file may define one name twice itself,
+                // before it is in `objects`.
+                let owner = if file == id {
+                    obj
+                } else {
+                    &self.res.objects[file as usize]
+                };
+                if old == Strength::Strong && strength == Strength::Strong {
+                    if !self.allow_multiple_definition {
+                        self.errors.push(err!(
+                            "duplicate symbol: {}\n>>> defined in {}\n>>> defined in {}",
+                            String::from_utf8_lossy(name),
+                            owner.name,
+                            obj.name
+                        ));
+                    }
+                } else if strength > old {
+                    gs.def = new;
+                    if strength == Strength::Common {
+                        self.wanted_log.push(sid);
+                    }
+                } else if strength == Strength::Common && old == Strength::Common {
+                    let old_size = owner.symbols[osym as usize].st_size.get(E);
+                    if obj.symbols[i as usize].st_size.get(E) > old_size {
+                        gs.def = new;
+                    }
+                }
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! first file that refers to it), so ownership — and with it every count
 //! and index — follows from the resolution alone.
 
+use crate::args::Discard;
 use crate::error::Result;
 use crate::got::SymRef;
 use crate::layout::Sections;
@@ -34,8 +35,24 @@ pub struct SymtabPlan {
     pub exe: bool,
 }
 
-fn keep_local(obj: &ObjectFile, sections: &Sections, i: usize) -> bool {
+/// Whether local symbol `i` of `obj` goes to the output. `needed` marks
+/// the locals that output relocation records name: `-x`/`-X` keep those.
+fn keep_local(
+    obj: &ObjectFile,
+    sections: &Sections,
+    discard: Discard,
+    needed: &[bool],
+    i: usize,
+) -> bool {
     if i == 0 || obj.symbols[i].st_type() == elf::STT_SECTION {
+        return false;
+    }
+    let discarded = match discard {
+        Discard::None => false,
+        Discard::All => true,
+        Discard::Locals => is_local_label(obj.name_of(i)),
+    };
+    if discarded && !needed.get(i).copied().unwrap_or(false) {
         return false;
     }
     match obj.place_of(i) {
@@ -49,6 +66,57 @@ fn keep_local(obj: &ObjectFile, sections: &Sections, i: usize) -> bool {
     }
 }
 
+/// bfd's `_bfd_elf_is_local_label_name`: the names `-X` discards, which
+/// assemblers give their own labels (`.L...`, `..`, `_.L_`, `L0^A`,
+/// `L<digits>^B<digits>`).
+pub fn is_local_label(name: &[u8]) -> bool {
+    if name.starts_with(b".L") || name.starts_with(b"..") || name.starts_with(b"_.L_") {
+        return true;
+    }
+    if name.len() < 2 || name[0] != b'L' || !name[1].is_ascii_digit() {
+        return false;
+    }
+    let mut ret = false;
+    for (k, &c) in name.iter().enumerate().skip(2) {
+        if c == 1 || c == 2 {
+            if c == 1 && k == 2 {
+                return true;
+            }
+            ret = true;
+        } else if !c.is_ascii_digit() {
+            return false;
+        }
+    }
+    ret
+}
+
+/// Per file, which locals relocation records in the output name (only
+/// needed when `-x`/`-X` drop locals and relocations are output).
+fn locals_needed(res: &Resolution, sections: &Sections, relocs_out: bool) -> Vec<Vec<bool>> {
+    if res.discard == Discard::None || !relocs_out {
+        return Vec::new();
+    }
+    res.objects
+        .par_iter()
+        .map(|obj| {
+            let mut needed = vec![false; obj.first_global];
+            let placement = &sections.placement[obj.id as usize];
+            for (k, sec) in obj.sections.iter().enumerate() {
+                if !placement.get(k).is_some_and(|p| p.is_placed()) {
+                    continue;
+                }
+                for r in sec.relocs {
+                    let sym = r.r_sym(E, false) as usize;
+                    if sym < needed.len() {
+                        needed[sym] = true;
+                    }
+                }
+            }
+            needed
+        })
+        .collect()
+}
+
 /// Whether file `obj` writes global symbol `i` (an index into its table).
 fn owns(res: &Resolution, obj: &ObjectFile, i: usize) -> bool {
     let id = obj.global_ids[i - obj.first_global];
@@ -57,6 +125,12 @@ fn owns(res: &Resolution, obj: &ObjectFile, i: usize) -> bool {
         Definition::Undefined => res.symbols[id as usize].first_ref == Some(obj.id),
         Definition::Synthetic => false,
     }
+}
+
+/// The name global symbol `i` of `obj` is written with: the resolved
+/// symbol's (an undefined `foo` under `--wrap=foo` is `__wrap_foo`).
+fn global_name<'a>(res: &Resolution<'a>, obj: &ObjectFile<'a>, i: usize) -> &'a [u8] {
+    res.symbols[obj.global_ids[i - obj.first_global] as usize].name
 }
 
 fn linker_owned<'r>(res: &'r Resolution<'_>) -> impl Iterator<Item = SymId> + 'r {
@@ -88,6 +162,11 @@ pub fn plan(
         }
     }
     let n = res.objects.len();
+    let needed = locals_needed(res, sections, with_section_syms);
+    let keep = |obj: &ObjectFile, i: usize| {
+        let needed = needed.get(obj.id as usize).map_or(&[][..], |v| &v[..]);
+        keep_local(obj, sections, res.discard, needed, i)
+    };
     // Count locals and globals per file, with their string bytes.
     let counts: Vec<(u64, u64, u64, u64)> = res
         .objects
@@ -96,13 +175,13 @@ pub fn plan(
             let (mut nl, mut sl, mut ng, mut sg) = (0, 0, 0, 0);
             for i in 0..obj.symbols.len() {
                 if i < obj.first_global {
-                    if keep_local(obj, sections, i) {
+                    if keep(obj, i) {
                         nl += 1;
                         sl += obj.name_of(i).len() as u64 + 1;
                     }
                 } else if owns(res, obj, i) {
                     ng += 1;
-                    sg += obj.name_of(i).len() as u64 + 1;
+                    sg += global_name(res, obj, i).len() as u64 + 1;
                 }
             }
             (nl, sl, ng, sg)
@@ -139,7 +218,7 @@ pub fn plan(
             let mut at = entries.offset(1 + obj.id as usize) as u32;
             let mut v = vec![0u32; obj.first_global];
             for (i, slot) in v.iter_mut().enumerate() {
-                if keep_local(obj, sections, i) {
+                if keep(obj, i) {
                     *slot = at;
                     at += 1;
                 }
@@ -170,6 +249,18 @@ pub fn plan(
     }
     for (at, id) in (entries.offset(1 + 2 * n) as u32..).zip(linker_owned(res)) {
         global_index[id as usize] = at;
+    }
+    // A name that stands for another symbol's definition (`foo` for
+    // `foo@@V`, as GNU ld makes it) has no entry of its own: relocation
+    // records name the definition's.
+    for (id, s) in res.symbols.iter().enumerate() {
+        if let Definition::Object { file, sym, .. } = s.def {
+            let obj = &res.objects[file as usize];
+            let owner = obj.global_ids[sym as usize - obj.first_global];
+            if owner as usize != id {
+                global_index[id] = global_index[owner as usize];
+            }
+        }
     }
     SymtabPlan {
         section_syms,
@@ -331,8 +422,9 @@ impl SymtabCtx<'_> {
             }
         } else if unit <= n {
             let obj = &self.res.objects[unit - 1];
-            for i in 1..obj.first_global {
-                if !keep_local(obj, self.sections, i) {
+            let kept = &self.plan.local_index[obj.id as usize];
+            for (i, &at) in kept.iter().enumerate().skip(1) {
+                if at == 0 {
                     continue;
                 }
                 let sym = &obj.symbols[i];
@@ -358,7 +450,7 @@ impl SymtabCtx<'_> {
                 }
                 let sym = &obj.symbols[i];
                 let id = obj.global_ids[i - obj.first_global];
-                let nm = name(&mut t, obj.name_of(i))?;
+                let nm = name(&mut t, global_name(self.res, obj, i))?;
                 let common = matches!(
                     self.res.symbols[id as usize].def,
                     Definition::Object {
