@@ -100,6 +100,11 @@ pub struct OutputSection {
 }
 
 impl OutputSection {
+    /// `.lrodata`/`.ldata` of an executable, in their segments after
+    /// `.bss` (not `.lbss`, which ends the data segment).
+    pub fn is_large_data(&self) -> bool {
+        (70..100).contains(&self.rank)
+    }
     pub fn is_alloc(&self) -> bool {
         self.flags & u64::from(elf::SHF_ALLOC) != 0
     }
@@ -208,6 +213,15 @@ pub fn output_name(name: &[u8]) -> &[u8] {
     if name.starts_with(b".gnu.linkonce.d.") {
         return b".data";
     }
+    if name.starts_with(b".gnu.linkonce.lb.") {
+        return b".lbss";
+    }
+    if name.starts_with(b".gnu.linkonce.lr.") {
+        return b".lrodata";
+    }
+    if name.starts_with(b".gnu.linkonce.l.") {
+        return b".ldata";
+    }
     name
 }
 
@@ -260,7 +274,12 @@ fn is_crtbegin_or_end(file: &str) -> bool {
 }
 
 /// Where an output section sorts in an executable, and so which segment it
-/// lands in: R (10-29), RX (30-39), R (40-49), RW (50-69), non-alloc (100).
+/// lands in: R (10-29), RX (30-39), R (40-49), RW (50-69), then the large
+/// data of the medium and large code models in segments of their own, R
+/// `.lrodata` (70-79) and RW `.ldata` (80-99), non-alloc (100). As in GNU
+/// ld's default script, `.lbss` follows `.bss` and the large sections come
+/// after both, so that they cannot push small data out of the ±2 GiB that
+/// code reaches PC-relatively.
 fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     let alloc = flags & u64::from(elf::SHF_ALLOC) != 0;
     let exec = flags & u64::from(elf::SHF_EXECINSTR) != 0;
@@ -276,6 +295,12 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     }
     if sh_type == elf::SHT_NOTE {
         return 10;
+    }
+    match name {
+        b".lbss" => return 65,
+        b".lrodata" => return 70,
+        b".ldata" => return 80,
+        _ => {}
     }
     if exec {
         return match name {
@@ -318,8 +343,10 @@ fn segment_class(rank: u32) -> u32 {
         0..=29 => 0,
         30..=39 => 1,
         40..=49 => 2,
-        50..=99 => 3,
-        _ => 4,
+        50..=69 => 3,
+        70..=79 => 4,
+        80..=99 => 5,
+        _ => 6,
     }
 }
 
@@ -738,6 +765,11 @@ impl Sections {
         let nphdr =
             loads.len() + 1 + usize::from(has_tls) + usize::from(has_note) + usize::from(has_hdr);
         let mut off = EHDR_SIZE + PHDR_SIZE * nphdr as u64;
+        // Address minus file offset: constant inside a segment. A segment
+        // after NOBITS sections (the large data after .bss) starts its file
+        // bytes where the last ones ended rather than past the NOBITS.
+        let mut delta = BASE_ADDR;
+        let mut file_end = off;
         let mut class = 0u32;
         let mut tls = None::<TlsInfo>;
         let mut tbss_end = 0u64;
@@ -756,7 +788,9 @@ impl Sections {
             }
             let c = segment_class(o.rank);
             if c != class {
-                off = align_up(off, PAGE);
+                let addr = align_up(delta + off, PAGE);
+                off = align_up(file_end, PAGE);
+                delta = addr - off;
                 class = c;
             }
             off = align_up(off, o.align);
@@ -764,7 +798,10 @@ impl Sections {
                 off = align_up(off, tls_align);
             }
             o.offset = off;
-            o.addr = BASE_ADDR + off;
+            o.addr = delta + off;
+            if !o.is_nobits() {
+                file_end = off + o.size;
+            }
             let is_tls = o.flags & u64::from(elf::SHF_TLS) != 0;
             if is_tls {
                 let t = tls.get_or_insert(TlsInfo {
@@ -810,7 +847,7 @@ impl Sections {
                 .filter(|o| o.is_alloc() && segment_class(o.rank) == c)
                 .collect();
             let (start_off, start_addr) = if c == 0 {
-                (0, BASE_ADDR)
+                (0u64, BASE_ADDR)
             } else {
                 (members[0].offset, members[0].addr)
             };
@@ -830,7 +867,7 @@ impl Sections {
             }
             let flags = match c {
                 1 => elf::PF_R | elf::PF_X,
-                3 => elf::PF_R | elf::PF_W,
+                3 | 5 => elf::PF_R | elf::PF_W,
                 _ => elf::PF_R,
             };
             phdrs.push(Segment {
@@ -862,6 +899,11 @@ impl Sections {
             });
         }
         if let Some(t) = tls {
+            let t_offset = self
+                .out
+                .iter()
+                .find(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && o.addr == t.start)
+                .map_or(t.start - BASE_ADDR, |o| o.offset);
             let tdata: u64 = self
                 .out
                 .iter()
@@ -872,7 +914,7 @@ impl Sections {
             phdrs.push(Segment {
                 p_type: elf::PT_TLS,
                 flags: elf::PF_R,
-                offset: t.start - BASE_ADDR,
+                offset: t_offset,
                 vaddr: t.start,
                 filesz: tdata,
                 memsz: t.memsz,

@@ -234,9 +234,10 @@ fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
             .filter(|o| o.flags & u64::from(elf::SHF_EXECINSTR) != 0)
             .map(|o| o.addr + o.size)
             .max();
+        // `_edata` ends the small data; .lrodata/.ldata come after .bss.
         let data_end = alloc
             .clone()
-            .filter(|o| !o.is_nobits())
+            .filter(|o| !o.is_nobits() && !o.is_large_data())
             .map(|o| o.addr + o.size)
             .max();
         let image_end = alloc

@@ -234,3 +234,71 @@ linker_test! {
         assert_eq!(run_exe(&exe).code(), 0, "__GNU_EH_FRAME_HDR is not the header");
     }
 }
+
+static LARGE_DATA: Program = Program {
+    name: "rl_ldata",
+    lang: Lang::C,
+    sources: &[Source {
+        file: "rl_ldata.c",
+        flags: &["-O1", "-mcmodel=medium", "-mlarge-data-threshold=1000"],
+    }],
+    expected_status: 0,
+};
+
+/// `(name, address, flags)` of the allocated sections of `exe` in address
+/// order.
+fn alloc_sections(exe: &Path) -> Vec<(String, u64, String)> {
+    let mut v: Vec<(String, u64, String)> = readelf(&["-SW"], exe)
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('[')?;
+            let (_, rest) = l.split_once(']')?;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            if f.len() < 10 || !f[6].contains('A') {
+                return None;
+            }
+            Some((
+                f[0].to_owned(),
+                u64::from_str_radix(f[2], 16).ok()?,
+                f[6].to_owned(),
+            ))
+        })
+        .collect();
+    v.sort_by_key(|s| s.1);
+    v
+}
+
+linker_test! {
+    /// The medium code model's large sections come after `.bss` in GNU ld's
+    /// order (`.bss`, `.lbss`, `.lrodata`, `.ldata`) with the large flag, and
+    /// `_edata`/`__bss_start` stay with the small data; the program runs
+    /// the same.
+    fn large_data_after_bss() {
+        let ws = Workspace::new("large_data_after_bss");
+        let objs = ws.compile_program(&LARGE_DATA, &[]);
+        let (reference, tested) = ws.build_and_compare(&LARGE_DATA, &objs, &[]);
+        let names = |exe: &Path| -> Vec<(String, String)> {
+            alloc_sections(exe)
+                .into_iter()
+                .filter(|s| [".data", ".bss", ".lbss", ".lrodata", ".ldata"].contains(&s.0.as_str()))
+                .map(|s| (s.0, s.2))
+                .collect()
+        };
+        let want = names(&reference);
+        assert_eq!(
+            want.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
+            [".data", ".bss", ".lbss", ".lrodata", ".ldata"],
+            "GNU ld's order changed"
+        );
+        assert_eq!(names(&tested), want);
+        // The large sections start segments of their own, R and RW.
+        let loads = |exe: &Path| -> Vec<String> {
+            readelf(&["-lW"], exe)
+                .lines()
+                .filter(|l| l.trim_start().starts_with("LOAD"))
+                .map(|l| l.split_whitespace().skip(6).take_while(|w| !w.starts_with("0x")).collect::<String>())
+                .collect()
+        };
+        assert_eq!(loads(&tested), loads(&reference));
+    }
+}
