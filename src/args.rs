@@ -39,8 +39,11 @@ pub enum Strip {
 /// Which local symbols of the input files the output symbol table leaves out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Discard {
-    /// Keep them (rivet's default; `--discard-none`).
+    /// `--discard-none`: keep them all.
     None,
+    /// GNU ld's default: in executables, drop local labels (`.L...`) in
+    /// mergeable sections (the string literals' `.LC0`).
+    SecMerge,
     /// `-X`, `--discard-locals`: drop compiler-generated local labels (`.L...`).
     Locals,
     /// `-x`, `--discard-all`: drop every local symbol.
@@ -236,7 +239,7 @@ impl Args {
             trace: 0,
             wrap: Vec::new(),
             allow_multiple_definition: false,
-            discard: Discard::None,
+            discard: Discard::SecMerge,
             print_version: false,
             print_help: false,
             version_only: false,
@@ -541,6 +544,31 @@ mod tests {
             split_response_text("a 'b c' \"d\\\"e\"\n f\\ g"),
             vec!["a", "b c", "d\"e", "f g"]
         );
+    }
+
+    #[test]
+    fn symbol_and_listing_options() {
+        let a = parse(&[
+            "--wrap=malloc",
+            "--wrap",
+            "free",
+            "-t",
+            "--trace",
+            "-z",
+            "muldefs",
+            "-x",
+            "x.o",
+        ])
+        .unwrap();
+        assert_eq!(a.wrap, vec!["malloc".to_string(), "free".to_string()]);
+        assert_eq!(a.trace, 2);
+        assert!(a.allow_multiple_definition);
+        assert_eq!(a.discard, Discard::All);
+        let a = parse(&["--allow-multiple-definition", "-X", "x.o"]).unwrap();
+        assert!(a.allow_multiple_definition);
+        assert_eq!(a.discard, Discard::Locals);
+        assert_eq!(parse(&["x.o"]).unwrap().discard, Discard::SecMerge);
+        assert!(parse(&["--wrap"]).is_err());
     }
 
     #[test]

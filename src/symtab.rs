@@ -41,6 +41,7 @@ fn keep_local(
     obj: &ObjectFile,
     sections: &Sections,
     discard: Discard,
+    exe: bool,
     needed: &[bool],
     i: usize,
 ) -> bool {
@@ -49,6 +50,11 @@ fn keep_local(
     }
     let discarded = match discard {
         Discard::None => false,
+        Discard::SecMerge => {
+            exe && matches!(obj.place_of(i), SymPlace::Section(s)
+                if obj.sections.get(s as usize).is_some_and(|s| s.flags & u64::from(elf::SHF_MERGE) != 0))
+                && is_local_label(obj.name_of(i))
+        }
         Discard::All => true,
         Discard::Locals => is_local_label(obj.name_of(i)),
     };
@@ -165,7 +171,7 @@ pub fn plan(
     let needed = locals_needed(res, sections, with_section_syms);
     let keep = |obj: &ObjectFile, i: usize| {
         let needed = needed.get(obj.id as usize).map_or(&[][..], |v| &v[..]);
-        keep_local(obj, sections, res.discard, needed, i)
+        keep_local(obj, sections, res.discard, exe, needed, i)
     };
     // Count locals and globals per file, with their string bytes.
     let counts: Vec<(u64, u64, u64, u64)> = res
@@ -521,6 +527,28 @@ pub fn describe(r: SymRef, res: &Resolution) -> String {
         SymRef::Global(id) => res.name(id),
         SymRef::Local(f, i) => {
             String::from_utf8_lossy(res.objects[f as usize].name_of(i as usize)).into_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_label;
+
+    #[test]
+    fn local_label_names() {
+        for yes in [
+            &b".LC0"[..],
+            b".L.str",
+            b"..x",
+            b"_.L_1",
+            b"L0\x01",
+            b"L12\x0234",
+        ] {
+            assert!(is_local_label(yes), "{}", String::from_utf8_lossy(yes));
+        }
+        for no in [&b"main"[..], b"L", b"Lfoo", b"L12", b".text", b"_L1"] {
+            assert!(!is_local_label(no), "{}", String::from_utf8_lossy(no));
         }
     }
 }
