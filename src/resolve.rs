@@ -417,10 +417,9 @@ impl<'a> Resolver<'a> {
 
     /// One scan of an archive, as GNU ld makes it each time it opens the
     /// archive: passes over the symbol index until a pass adds no undefined
-    /// symbol. Returns whether anything was loaded.
-    fn scan_archive(&mut self, scan: &mut ArchiveScan<'a>) -> Result<bool> {
+    /// symbol.
+    fn scan_archive(&mut self, scan: &mut ArchiveScan<'a>) -> Result<()> {
         self.trace_line(&scan.name);
-        let mut any = false;
         let mut pass_undefs = self.undefs;
         scan.pos = 0;
         scan.ahead.extend(scan.behind.drain(..).map(Reverse));
@@ -428,7 +427,7 @@ impl<'a> Resolver<'a> {
             self.pull_wanted(scan);
             let Some(Reverse(p)) = scan.ahead.pop() else {
                 if scan.behind.is_empty() || self.undefs == pass_undefs {
-                    return Ok(any);
+                    return Ok(());
                 }
                 pass_undefs = self.undefs;
                 scan.pos = 0;
@@ -437,35 +436,35 @@ impl<'a> Resolver<'a> {
             };
             scan.pos = p + 1;
             let (name, m) = scan.ar.index[p as usize];
-            if scan.loaded[m] || !self.entry_wanted(scan, name, m)? {
+            if scan.loaded[m] || !self.entry_wanted(scan, name, m) {
                 continue;
             }
             let obj = self.take_parsed(scan, m)?;
             self.add_member(scan, m, obj);
-            any = true;
         }
     }
 
     /// Whether the index entry `name` for member `m` loads the member now.
-    fn entry_wanted(&mut self, scan: &mut ArchiveScan<'a>, name: &[u8], m: usize) -> Result<bool> {
+    fn entry_wanted(&self, scan: &mut ArchiveScan<'a>, name: &[u8], m: usize) -> bool {
         let Some(id) = self.archive_lookup(name) else {
-            return Ok(false);
+            return false;
         };
         let s = &self.res.symbols[id as usize];
-        Ok(match s.def {
+        match s.def {
             Definition::Undefined => s.strong_ref,
             Definition::Object {
                 strength: Strength::Common,
                 ..
             } => {
                 self.parse_ahead(scan, m);
-                match &scan.parsed[&m] {
-                    Ok(obj) => defines_data(obj, name),
-                    Err(e) => return Err(e.clone()),
-                }
+                // A member that does not parse defines nothing (bfd); if
+                // it is needed for an undefined symbol, loading it says why.
+                scan.parsed[&m]
+                    .as_ref()
+                    .is_ok_and(|obj| defines_data(obj, name))
             }
             _ => false,
-        })
+        }
     }
 
     /// Parses member `m` unless already parsed, together (in parallel) with

@@ -181,7 +181,7 @@ linker_test! {
         run_tool(Command::new("ar").current_dir(ws.path()).args(["rcsT", "libthin.a"]).arg(&f3));
         for t in ["-Wl,-t", "-Wl,--trace,-t"] {
             let args: Vec<String> = vec![
-                "main.o".into(),
+                s(&main),
                 "-L.".into(),
                 "-lf".into(),
                 "libthin.a".into(),
@@ -194,7 +194,7 @@ linker_test! {
             assert!(r.stdout.contains("libthin.a\n") && r.stdout.contains("f3.o\n"), "{}", r.stdout);
             assert_eq!(o.stdout, r.stdout, "{t}: the listing differs from GNU ld's");
         }
-        let (out, _, _) = both(&ws, &["main.o".into(), "-L.".into(), "-lf".into(), "libthin.a".into(), "-lm".into()], "run");
+        let (out, _, _) = both(&ws, &[s(&main), "-L.".into(), "-lf".into(), "libthin.a".into(), "-lm".into()], "run");
         assert_eq!(out, "3 3 1.414\n");
     }
 }
