@@ -99,13 +99,11 @@ impl ApplyCtx<'_> {
             let idx = r.r_sym(E, false) as usize;
             let a = r.r_addend.get(E) as u64;
             let p = base + off as u64;
-            let target_dropped = idx != 0
-                && idx < obj.first_global
-                && matches!(obj.place_of(idx), SymPlace::Section(t)
-                    if !self.sections.placement[obj.id as usize][t as usize].is_placed());
-            let sv = if target_dropped {
-                tombstone
-            } else if idx == 0 {
+            let target_dropped = discarded_target(self.sections, obj, idx).is_some();
+            if target_dropped && refuses_discarded_targets(s) {
+                return Err(discarded_reference(obj, sec, idx));
+            }
+            let sv = if idx == 0 || target_dropped {
                 0
             } else {
                 self.values
@@ -129,6 +127,11 @@ impl ApplyCtx<'_> {
             };
             if off + size > data.len() {
                 return Err(oob());
+            }
+            if target_dropped {
+                // The tombstone alone, without the addend, as GNU ld writes it.
+                x86::write_field(&mut data[off..off + size], tombstone, x86::Check::None);
+                continue;
             }
             let value = match spec.value {
                 Value::None | Value::Invalid => continue,
@@ -245,6 +248,69 @@ impl ApplyCtx<'_> {
             put(&mut data[off..off + size], value, spec.check)?;
         }
         Ok(())
+    }
+}
+
+/// The section of symbol `idx` of `obj` when it is a local (or section)
+/// symbol of a section the link dropped, such as a losing COMDAT copy.
+/// Globals resolve elsewhere; a dropped copy's globals name the winner's.
+pub fn discarded_target(sections: &Sections, obj: &ObjectFile, idx: usize) -> Option<u32> {
+    if idx == 0 || idx >= obj.first_global {
+        return None;
+    }
+    let SymPlace::Section(t) = obj.place_of(idx) else {
+        return None;
+    };
+    let placed = sections
+        .placement
+        .get(obj.id as usize)
+        .and_then(|p| p.get(t as usize))
+        .is_some_and(|p| p.is_placed());
+    (!placed).then_some(t)
+}
+
+/// Whether a reference from input section `s` to a discarded section is an
+/// error, as GNU ld makes it for allocated sections: the code would reach
+/// nothing. Debug sections, `.eh_frame` and `.gcc_except_table` get a
+/// tombstone instead (GNU ld's `_bfd_elf_default_action_discarded`).
+pub fn refuses_discarded_targets(s: &crate::object::InputSection) -> bool {
+    s.is_alloc() && s.name != b".eh_frame" && !s.name.starts_with(b".gcc_except_table")
+}
+
+/// GNU ld's complaint about a reference to a symbol of a discarded section.
+pub fn discarded_reference(obj: &ObjectFile, sec: u32, idx: usize) -> crate::error::Error {
+    let t = discarded_target_section(obj, idx);
+    let mut sym = String::from_utf8_lossy(obj.name_of(idx)).into_owned();
+    if sym.is_empty() {
+        sym = t.clone();
+    }
+    err!(
+        "{}: '{}' referenced in section {} is defined in discarded section {} of {}",
+        obj.name,
+        sym,
+        sec_name(obj, sec),
+        t,
+        obj.name
+    )
+}
+
+/// `name[signature]` of the section symbol `idx` of `obj` is in, as GNU ld
+/// names a COMDAT member.
+fn discarded_target_section(obj: &ObjectFile, idx: usize) -> String {
+    let SymPlace::Section(t) = obj.place_of(idx) else {
+        return String::new();
+    };
+    let Some(s) = obj.sections.get(t as usize) else {
+        return format!("#{t}");
+    };
+    let name = String::from_utf8_lossy(s.name);
+    let signature = s
+        .group
+        .and_then(|g| obj.groups.get(g as usize))
+        .map(|grp| String::from_utf8_lossy(grp.signature).into_owned());
+    match signature {
+        Some(sig) => format!("{name}[{sig}]"),
+        None => name.into_owned(),
     }
 }
 

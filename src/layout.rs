@@ -521,8 +521,36 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
     };
     if exe {
         sort_init_arrays(&mut sections, res);
+    } else {
+        // Executables find these while applying relocations.
+        refuse_discarded_targets(&sections, res)?;
     }
     Ok(sections)
+}
+
+/// Under `-r`, as GNU ld: a kept allocated section may not refer to a local
+/// symbol of a dropped section (a losing COMDAT copy). The first offender
+/// in input order is reported, whatever the thread count.
+fn refuse_discarded_targets(sections: &Sections, res: &Resolution) -> Result<()> {
+    let first = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            for (i, s) in obj.sections.iter().enumerate() {
+                if !s.kept || !crate::apply::refuses_discarded_targets(s) {
+                    continue;
+                }
+                for r in s.relocs {
+                    let idx = r.r_sym(crate::object::E, false) as usize;
+                    if crate::apply::discarded_target(sections, obj, idx).is_some() {
+                        return Err(crate::apply::discarded_reference(obj, i as u32, idx));
+                    }
+                }
+            }
+            Ok(())
+        })
+        .collect::<Vec<Result<()>>>();
+    first.into_iter().collect()
 }
 
 /// A zero-length record ends `.eh_frame` for unwinders that walk it from

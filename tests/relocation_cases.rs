@@ -123,3 +123,93 @@ linker_test! {
         assert_eq!(first(&tested), first(&reference));
     }
 }
+
+/// A program of `rl_discarded_main.c`, `rl_discarded_a.s` and `second`.
+fn discarded_program(second: &'static str) -> Program {
+    Program {
+        name: "rl_discarded",
+        lang: Lang::C,
+        sources: Box::leak(Box::new([
+            Source {
+                file: "rl_discarded_main.c",
+                flags: &[],
+            },
+            Source {
+                file: "rl_discarded_a.s",
+                flags: &[],
+            },
+            Source {
+                file: second,
+                flags: &[],
+            },
+        ])),
+        expected_status: 0,
+    }
+}
+
+/// Files in `dir` other than `keep`, to see that a failed link left none.
+fn leftovers(dir: &std::path::Path, keep: &[std::path::PathBuf]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !keep.contains(p) && p.file_name().is_some_and(|n| n != "ld-under-test"))
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+linker_test! {
+    /// A reference from `.text` to a local symbol of a discarded COMDAT copy
+    /// is an error naming the symbol, both sections and the file, as with
+    /// GNU ld, in an executable and under `-r`; nothing is left behind.
+    fn reference_to_discarded_comdat_local_is_an_error() {
+        let ws = Workspace::new("reference_to_discarded_comdat_local_is_an_error");
+        let p = discarded_program("rl_discarded_b.s");
+        let objs = ws.compile_program(&p, &[]);
+        let b = objs[2].file_name().unwrap().to_string_lossy().into_owned();
+        let gnu = run_with_timeout(
+            Command::new("gcc").current_dir(ws.path()).args(["-static", "-fuse-ld=bfd"]).args(&objs).args(["-o", "gnu"]),
+            std::time::Duration::from_secs(120),
+        );
+        assert_eq!(gnu.code(), 1, "GNU ld accepted the reference; the test lost its point");
+        let _ = std::fs::remove_file(ws.join("gnu"));
+        let out = ws.join("tested");
+        let o = run_with_timeout(
+            Command::new("gcc")
+                .current_dir(ws.path())
+                .arg(format!("-B{}/", ws.ld_dir().display()))
+                .arg("-static")
+                .args(&objs)
+                .arg("-o")
+                .arg(&out),
+            std::time::Duration::from_secs(120),
+        );
+        assert_eq!(o.code(), 1, "stderr: {}", o.stderr);
+        for part in ["local_in_group", ".text", ".text.g[g]", b.as_str(), "discarded"] {
+            assert!(o.stderr.contains(part), "message lacks {part}: {}", o.stderr);
+        }
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        assert_eq!(leftovers(ws.path(), &objs), Vec::<String>::new(), "a failed link left files");
+        // -r: GNU ld refuses it too.
+        let rel = ws.join("merged.o");
+        let mut args: Vec<std::ffi::OsString> = vec!["-r".into(), "-o".into(), rel.clone().into()];
+        args.extend(objs[1..].iter().map(|o| o.clone().into_os_string()));
+        let o = run_linker(ws.path(), &args);
+        assert_eq!(o.code(), 1, "-r: stderr: {}", o.stderr);
+        assert!(o.stderr.contains("local_in_group") && o.stderr.contains(".text.g[g]"), "{}", o.stderr);
+        assert_eq!(leftovers(ws.path(), &objs), Vec::<String>::new(), "a failed -r link left files");
+    }
+}
+
+linker_test! {
+    /// Debug sections may refer to a discarded copy's locals: they get
+    /// tombstones (1 in `.debug_ranges`, 0 elsewhere), as with GNU ld.
+    fn debug_reference_to_discarded_comdat_local_is_a_tombstone() {
+        let ws = Workspace::new("debug_reference_to_discarded_comdat_local_is_a_tombstone");
+        let p = discarded_program("rl_discarded_debug.s");
+        let (reference, tested) = compare(&ws, &p, &[]);
+        let dump = |exe: &std::path::Path, sec: &str| readelf(&["-x", sec], exe);
+        for sec in [".debug_ranges", ".debug_info"] {
+            assert_eq!(dump(&tested, sec), dump(&reference, sec), "{sec}");
+        }
+    }
+}
