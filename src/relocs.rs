@@ -111,7 +111,11 @@ pub fn for_each_record(
     let relocs = obj.sections[sec as usize].relocs;
     let base = out.addr + chunk.offset;
     let mut consumed = false;
-    for r in relocs {
+    // A reversed `.ctors`/`.dtors` chunk (its 8-byte entries written last
+    // first) lists its records last first too, as GNU ld does.
+    let n = relocs.len();
+    for i in 0..n {
+        let r = &relocs[if chunk.reversed { n - 1 - i } else { i }];
         let in_off = r.r_offset.get(E);
         let off = match &chunk.eh {
             Some(eh) => match eh.find(in_off) {
@@ -129,7 +133,7 @@ pub fn for_each_record(
                 }
                 None => continue,
             },
-            None => in_off,
+            None => chunk.reversed_offset(in_off),
         };
         let ty = r.r_type(E, false);
         let idx = r.r_sym(E, false) as usize;

@@ -55,7 +55,71 @@ linker_test! {
         // Both orders of the objects, and with --gc-sections (.ctors are roots).
         let reversed: Vec<PathBuf> = objs.iter().rev().cloned().collect();
         ws.build_and_compare(&CTORS, &reversed, &["-Wl,--gc-sections"]);
+        // --emit-relocs: the records of reversed entries move with them, so
+        // each record still describes the word at its offset, as in GNU ld.
+        let (reference, tested) = ws.build_and_compare(&CTORS, &objs, &["-Wl,--emit-relocs"]);
+        for sec in [".init_array", ".fini_array"] {
+            let want = array_records(&reference, sec);
+            let got = array_records(&tested, sec);
+            assert_eq!(got.len(), want.len(), "records of {sec}");
+        }
     }
+}
+
+/// Every record of `.rela<sec>` as `(offset from the section's start,
+/// type)`, after checking that the record's value (symbol value plus
+/// addend) is the word stored at its offset.
+fn array_records(exe: &Path, sec: &str) -> Vec<(u64, String)> {
+    let (addr, off) = readelf(&["-SW"], exe)
+        .lines()
+        .find_map(|l| {
+            let (_, rest) = l.trim_start().strip_prefix('[')?.split_once(']')?;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
+            (f.first() == Some(&sec)).then(|| (hex(f[2]), hex(f[3])))
+        })
+        .unwrap_or_else(|| panic!("{} has no {sec}", exe.display()));
+    let bytes = read(exe);
+    let text = readelf(&["-rW"], exe);
+    let header = format!("Relocation section '.rela{sec}'");
+    let mut records = Vec::new();
+    for block in text
+        .split("\n\n")
+        .filter(|b| b.trim_start().starts_with(&header))
+    {
+        for l in block.lines().skip(2) {
+            // Offset Info Type Value Name + Addend
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let hex = |s: &str| u64::from_str_radix(s, 16).ok();
+            let (Some(at), Some(value), Some(addend)) = (
+                f.first().and_then(|s| hex(s)),
+                f.get(3).and_then(|s| hex(s)),
+                f.last().and_then(|s| hex(s)),
+            ) else {
+                continue;
+            };
+            let sign = if f.get(f.len() - 2) == Some(&"-") {
+                -1i64
+            } else {
+                1
+            };
+            let word_at = (off + at - addr) as usize;
+            let word = u64::from_le_bytes(bytes[word_at..word_at + 8].try_into().unwrap());
+            let target = value.wrapping_add_signed(sign * addend as i64);
+            assert_eq!(
+                target, word,
+                "{}: the record at {at:#x} in .rela{sec} says {target:#x}, the word there is {word:#x}",
+                exe.display()
+            );
+            records.push((at - addr, f[2].to_string()));
+        }
+    }
+    assert!(
+        !records.is_empty(),
+        "{} has no records for {sec}",
+        exe.display()
+    );
+    records
 }
 
 linker_test! {
