@@ -344,7 +344,7 @@ fn add_synthetic_sections(
             commons.align,
         );
     }
-    if args.eh_frame_hdr && s.find(b".eh_frame").is_some() {
+    if s.will_have_eh_frame_hdr() {
         let fdes: u64 = s
             .find(b".eh_frame")
             .map(|o| {
