@@ -187,6 +187,12 @@ impl<'a> ArchiveScan<'a> {
 
 /// For a default-version name `foo@@V`: `foo` and `foo@V`.
 fn default_version_aliases<'a>(name: &'a [u8], stores: &'a Stores) -> Option<(&'a [u8], &'a [u8])> {
+    let (base, one) = split_default_version(name)?;
+    Some((base, &stores.names.alloc(one)[..]))
+}
+
+/// `foo@@V` as `foo` and a new `foo@V`; `None` for any other name.
+fn split_default_version(name: &[u8]) -> Option<(&[u8], Vec<u8>)> {
     let at = name.iter().position(|&b| b == b'@')?;
     if name.get(at + 1) != Some(&b'@') {
         return None;
@@ -194,7 +200,7 @@ fn default_version_aliases<'a>(name: &'a [u8], stores: &'a Stores) -> Option<(&'
     let mut one = Vec::with_capacity(name.len() - 1);
     one.extend_from_slice(&name[..=at]);
     one.extend_from_slice(&name[at + 2..]);
-    Some((&name[..at], &stores.names.alloc(one)[..]))
+    Some((&name[..at], one))
 }
 
 /// bfd's `is_global_data_symbol_definition`: whether a member's symbol
@@ -375,17 +381,11 @@ impl<'a> Resolver<'a> {
         if let Some(id) = self.res.by_name.get(name) {
             return Some(id);
         }
-        let at = name.iter().position(|&b| b == b'@')?;
-        if name.get(at + 1) != Some(&b'@') {
-            return None;
-        }
-        let mut one = Vec::with_capacity(name.len() - 1);
-        one.extend_from_slice(&name[..=at]);
-        one.extend_from_slice(&name[at + 2..]);
+        let (base, one) = split_default_version(name)?;
         self.res
             .by_name
             .get(&one)
-            .or_else(|| self.res.by_name.get(&name[..at]))
+            .or_else(|| self.res.by_name.get(base))
     }
 
     /// Queues the index positions of symbols that became wanted since the
