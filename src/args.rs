@@ -79,6 +79,9 @@ pub struct Args {
     pub eh_frame_hdr: bool,
     pub strip: Strip,
     pub exec_stack: bool,
+    /// `-z relro` (the default, as GNU ld's on Debian) / `-z norelro`:
+    /// whether an executable gets a `PT_GNU_RELRO` segment.
+    pub relro: bool,
     pub threads: Option<usize>,
     /// `--gc-sections`: drop allocated sections nothing live refers to.
     pub gc_sections: bool,
@@ -164,8 +167,6 @@ pub const IGNORED_WITH_VALUE: &[&str] = &[
 
 /// `-z` keywords accepted and not acted on.
 pub const IGNORED_Z_KEYWORDS: &[&str] = &[
-    "relro",
-    "norelro",
     "now",
     "lazy",
     "separate-code",
@@ -234,6 +235,7 @@ impl Args {
             eh_frame_hdr: false,
             strip: Strip::None,
             exec_stack: false,
+            relro: true,
             threads: None,
             gc_sections: false,
             trace: 0,
@@ -364,6 +366,8 @@ impl Args {
                     match kw.as_str() {
                         "noexecstack" => args.exec_stack = false,
                         "execstack" => args.exec_stack = true,
+                        "relro" => args.relro = true,
+                        "norelro" => args.relro = false,
                         "muldefs" => args.allow_multiple_definition = true,
                         k if IGNORED_Z_KEYWORDS.contains(&k)
                             || k.starts_with("max-page-size=")

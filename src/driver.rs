@@ -177,7 +177,8 @@ fn run(
     let symtab_plan = with_symtab.then(|| symtab::plan(&res, &sections, emit_relocs, exe)); // count symbols
     t.mark("count symbols");
     let (phdrs, tls, end) = if exe {
-        sections.place_executable(args.exec_stack || wants_exec_stack(&res)) // addresses, segments
+        sections.place_executable(args.exec_stack || wants_exec_stack(&res), args.relro)
+    // addresses, segments
     } else {
         let end = sections.place_relocatable(EHDR_SIZE);
         (Vec::new(), None, end)

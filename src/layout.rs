@@ -338,6 +338,69 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     }
 }
 
+/// The segment class of the RW data (TLS to `.bss`).
+const RW_CLASS: u32 = 3;
+
+/// Ranks inside the RELRO range: TLS, the init/fini arrays and `.ctors`/
+/// `.dtors`, `.data.rel.ro`, `.got` (GNU ld's script puts them all before
+/// `DATA_SEGMENT_RELRO_END`).
+fn is_relro_rank(rank: u32) -> bool {
+    (50..=58).contains(&rank)
+}
+
+/// What decides where the RELRO range of an executable goes.
+struct RelroPlan {
+    /// Size and alignment of each section in the range, in order; `.tbss`
+    /// counts with its alignment only, as it takes no space.
+    items: Vec<(u64, u64)>,
+    /// Bytes of `.got.plt` inside the range: its three reserved words, as
+    /// GNU ld's `DATA_SEGMENT_RELRO_END (SIZEOF (.got.plt) >= 24 ? 24 : 0, .)`.
+    tail: u64,
+}
+
+impl RelroPlan {
+    /// The plan for `out` (sorted), or None when there is nothing to protect.
+    fn new(out: &[OutputSection], tls_align: u64) -> Option<RelroPlan> {
+        let mut items = Vec::new();
+        let mut tls_seen = false;
+        for o in out.iter().filter(|o| o.is_alloc() && is_relro_rank(o.rank)) {
+            let mut align = o.align.max(1);
+            if o.flags & u64::from(elf::SHF_TLS) != 0 && !tls_seen {
+                tls_seen = true;
+                align = align.max(tls_align);
+            }
+            let size = if o.is_nobits() { 0 } else { o.size };
+            items.push((size, align));
+        }
+        let tail = match out.iter().find(|o| o.is_alloc() && o.name == b".got.plt") {
+            Some(g) if g.size >= 24 && segment_class(g.rank) == RW_CLASS => 24,
+            _ => 0,
+        };
+        (!items.is_empty() || tail > 0).then_some(RelroPlan { items, tail })
+    }
+
+    /// Where the range starts if it must end at `end`: every section as
+    /// late as its alignment allows (GNU ld's `lang_size_relro_segment`).
+    fn start_for_end(&self, end: u64) -> u64 {
+        let mut at = end.saturating_sub(self.tail);
+        for &(size, align) in self.items.iter().rev() {
+            at = at.saturating_sub(size) & !(align - 1);
+        }
+        at
+    }
+
+    /// The range (start, page-aligned end) with the lowest end whose start
+    /// is at or after `lowest`.
+    fn range(&self, lowest: u64) -> (u64, u64) {
+        let total: u64 = self.items.iter().map(|i| i.0).sum::<u64>() + self.tail;
+        let mut end = align_up(lowest + total, PAGE);
+        while self.start_for_end(end) < lowest {
+            end += PAGE;
+        }
+        (self.start_for_end(end), end)
+    }
+}
+
 fn segment_class(rank: u32) -> u32 {
     match rank {
         0..=29 => 0,
@@ -772,7 +835,19 @@ impl Sections {
 
     /// Which segments an executable needs and where every section goes:
     /// assigns file offsets and addresses and returns the program headers.
-    pub fn place_executable(&mut self, exec_stack: bool) -> (Vec<Segment>, Option<TlsInfo>, u64) {
+    ///
+    /// With `relro` (`-z relro`) the RW segment starts with the sections GNU
+    /// ld's default script puts before `DATA_SEGMENT_RELRO_END` (TLS, the
+    /// init/fini arrays, `.data.rel.ro`, `.got`) and the first 24 bytes of
+    /// `.got.plt`, and a `PT_GNU_RELRO` covers them: static glibc makes that
+    /// range read-only once its IRELATIVE relocations are applied. As GNU
+    /// ld does, the segment's start is chosen so that the range ends on a
+    /// page boundary.
+    pub fn place_executable(
+        &mut self,
+        exec_stack: bool,
+        relro: bool,
+    ) -> (Vec<Segment>, Option<TlsInfo>, u64) {
         // Segments present, to know how many program headers there are.
         let classes: Vec<u32> = self
             .out
@@ -790,17 +865,6 @@ impl Sections {
         let has_tls = has(&|o| o.flags & u64::from(elf::SHF_TLS) != 0);
         let has_note = has(&|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE);
         let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
-        let nphdr =
-            loads.len() + 1 + usize::from(has_tls) + usize::from(has_note) + usize::from(has_hdr);
-        let mut off = EHDR_SIZE + PHDR_SIZE * nphdr as u64;
-        // Address minus file offset: constant inside a segment. A segment
-        // after NOBITS sections (the large data after .bss) starts its file
-        // bytes where the last ones ended rather than past the NOBITS.
-        let mut delta = BASE_ADDR;
-        let mut file_end = off;
-        let mut class = 0u32;
-        let mut tls = None::<TlsInfo>;
-        let mut tbss_end = 0u64;
         // The TLS block starts aligned to its largest member, so that the
         // thread pointer offsets need no first-byte correction.
         let tls_align = self
@@ -810,6 +874,29 @@ impl Sections {
             .map(|o| o.align)
             .max()
             .unwrap_or(1);
+        let relro = if relro {
+            RelroPlan::new(&self.out, tls_align)
+        } else {
+            None
+        };
+        let nphdr = loads.len()
+            + 1
+            + usize::from(has_tls)
+            + usize::from(has_note)
+            + usize::from(has_hdr)
+            + usize::from(relro.is_some());
+        let mut off = EHDR_SIZE + PHDR_SIZE * nphdr as u64;
+        // Address minus file offset: constant inside a segment. A segment
+        // after NOBITS sections (the large data after .bss) starts its file
+        // bytes where the last ones ended rather than past the NOBITS.
+        let mut delta = BASE_ADDR;
+        let mut file_end = off;
+        let mut class = 0u32;
+        let mut tls = None::<TlsInfo>;
+        let mut tbss_end = 0u64;
+        // The RELRO range: its start, and its page-aligned end once chosen.
+        let mut relro_range = None::<(u64, u64)>;
+        let mut relro_done = false;
         for o in self.out.iter_mut() {
             if !o.is_alloc() {
                 continue;
@@ -817,9 +904,36 @@ impl Sections {
             let c = segment_class(o.rank);
             if c != class {
                 let addr = align_up(delta + off, PAGE);
-                off = align_up(file_end, PAGE);
-                delta = addr - off;
+                match &relro {
+                    Some(plan) if c == RW_CLASS => {
+                        // The segment starts where the RELRO range must
+                        // start to end on a page boundary; its file offset
+                        // only needs to be congruent with that address.
+                        let (start, end) = plan.range(addr);
+                        off = file_end + (start % PAGE + PAGE - file_end % PAGE) % PAGE;
+                        delta = start - off;
+                        relro_range = Some((start, end));
+                    }
+                    _ => {
+                        off = align_up(file_end, PAGE);
+                        delta = addr - off;
+                    }
+                }
                 class = c;
+            }
+            if let (Some(plan), Some((_, end)), false) = (&relro, relro_range, relro_done) {
+                if c == RW_CLASS && !is_relro_rank(o.rank) {
+                    // GNU ld's DATA_SEGMENT_RELRO_END: pad so that the range
+                    // (which takes in the first bytes of `.got.plt`) ends
+                    // on the page boundary.
+                    let at = end - plan.tail;
+                    if delta + off <= at {
+                        off = at - delta;
+                    } else {
+                        relro_range = relro_range.map(|(s, _)| (s, delta + off + plan.tail));
+                    }
+                    relro_done = true;
+                }
             }
             off = align_up(off, o.align);
             if o.flags & u64::from(elf::SHF_TLS) != 0 && tls.is_none() {
@@ -973,6 +1087,22 @@ impl Sections {
             memsz: 0,
             align: 16,
         });
+        if let Some((start, end)) = relro_range {
+            let first = self
+                .out
+                .iter()
+                .find(|o| o.is_alloc() && segment_class(o.rank) == RW_CLASS)
+                .expect("the RW segment has a section");
+            phdrs.push(Segment {
+                p_type: elf::PT_GNU_RELRO,
+                flags: elf::PF_R,
+                offset: first.offset,
+                vaddr: start,
+                filesz: end - start,
+                memsz: end - start,
+                align: 1,
+            });
+        }
         debug_assert_eq!(phdrs.len(), nphdr);
         (phdrs, tls, off)
     }
