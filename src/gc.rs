@@ -1,6 +1,7 @@
 //! `--gc-sections`: the mark phase. Allocated sections reachable through
-//! relocations from the roots stay; the rest are dropped as a losing COMDAT
-//! copy is, so nothing later needs to know about garbage collection.
+//! relocations from the roots stay, and with any section every other member
+//! of its section group; the rest are dropped as a losing COMDAT copy is,
+//! so nothing later needs to know about garbage collection.
 //!
 //! Roots: the entry symbol and `-u` symbols; sections the runtime finds by
 //! name rather than by reference (`.init`, `.fini`, init/fini/preinit
@@ -130,6 +131,14 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
         }
         while let Some((f, s)) = work.pop() {
             let obj = &res.objects[f as usize];
+            // A live section keeps its whole group (GNU ld's
+            // `_bfd_elf_gc_mark`): a class's VTT lives or dies with its
+            // vtable, whichever is referenced.
+            if let Some(g) = obj.sections[s as usize].group {
+                for &m in &obj.groups[g as usize].members {
+                    mark(f, m, &mut live, &mut work);
+                }
+            }
             for r in obj.sections[s as usize].relocs {
                 if let Some((tf, ts)) = target_section(res, obj, r.r_sym(E, false) as usize) {
                     mark(tf, ts, &mut live, &mut work);

@@ -1,7 +1,8 @@
 //! `--gc-sections`: every test program, compiled with per-function and
 //! per-data sections and linked with garbage collection, behaves as GNU
 //! ld's build; dead code may refer to symbols no one defines; and the
-//! collected output is smaller than the uncollected one.
+//! collected output is smaller than the uncollected one; a live section
+//! keeps its whole section group, as GNU ld's collector does.
 
 mod common;
 
@@ -72,5 +73,39 @@ fn collected_output_is_smaller() {
         "--gc-sections did not shrink the output ({} vs {} bytes)",
         size(&collected),
         size(&full)
+    );
+}
+
+#[test]
+fn live_section_keeps_its_group_as_gnu_ld() {
+    // libstdc++'s istream-inst.o puts `_ZTVSi` (the vtable) and `_ZTTSi`
+    // (the VTT) in one COMDAT group: GNU ld keeps the VTT with the live
+    // vtable even though nothing refers to it, and so its relocation
+    // records under --emit-relocs.
+    let ws = Workspace::new("gc_group");
+    let obj = ws.compile(
+        &programs::source_path("ar_cxx_locale.cpp"),
+        &["-O2", "-ffunction-sections", "-fdata-sections"],
+        "",
+    );
+    let objs = [obj];
+    let flags = ["-Wl,--gc-sections", "-Wl,--emit-relocs"];
+    let reference = ws.link_reference(Lang::Cxx, &objs, &flags, "locale.ref");
+    let tested = ws.link_tested(Lang::Cxx, &objs, &flags, "locale.test");
+    let r = run_exe(&reference);
+    assert!(r.stdout.contains("12345 2.5 ff"), "{}", r.stdout);
+    assert_same_run(&r, &run_exe(&tested), "ar_cxx_locale");
+    assert!(
+        symbol_address(&reference, "_ZTTSi").is_some(),
+        "GNU ld no longer keeps _ZTTSi"
+    );
+    assert!(
+        symbol_address(&tested, "_ZTTSi").is_some(),
+        "the VTT _ZTTSi was collected although its group's vtable is live"
+    );
+    assert_eq!(
+        rela_counts(&tested),
+        rela_counts(&reference),
+        "--gc-sections --emit-relocs record counts per section (left: linker under test)"
     );
 }
