@@ -513,7 +513,10 @@ impl WriteCtx<'_> {
         let pad = total
             .checked_sub(chunk.size)
             .ok_or_else(|| err!("internal error: chunk larger than its slice"))?;
-        f.take(pad as usize)?;
+        let gap = f.take(pad as usize)?;
+        if out.flags & u64::from(elf::SHF_EXECINSTR) != 0 {
+            crate::arch::x86_64::code_fill(gap);
+        }
         let data = f.take(chunk.size as usize)?;
         match chunk.kind {
             ChunkKind::Input { file, sec } => {

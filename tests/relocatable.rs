@@ -136,3 +136,41 @@ linker_test! {
         }
     }
 }
+
+linker_test! {
+    /// The gaps that alignment leaves between input sections of a code
+    /// section hold NOPs, the same bytes GNU ld writes (10-byte NOPs, then
+    /// one of the remaining length), not zeros: `-r` of objects whose code
+    /// is 64-byte aligned gives a `.text` identical to `ld -r`'s. The
+    /// executables' padding is checked the same way by disassembly.
+    fn code_gaps_hold_gnu_ld_nops() {
+        let ws = Workspace::new("code_gaps_hold_gnu_ld_nops");
+        let mut objs = Vec::new();
+        for (i, body) in ["c: ret\n", "nop\nnop\nd: ret\n", "e: ret\n"].iter().enumerate() {
+            let src = ws.join(format!("gap{i}.s"));
+            let text = format!(".text\n.p2align 6\n.globl f{i}\nf{i}:\n{body}");
+            std::fs::write(&src, text).unwrap();
+            objs.push(ws.compile(&src, &[], ""));
+        }
+        let tested = merge(&ws, &objs, "tested.o");
+        let reference = ws.join("reference.o");
+        let mut ld = std::process::Command::new("ld.bfd");
+        ld.arg("-r").arg("-o").arg(&reference).args(&objs);
+        run_tool(&mut ld);
+        // The dump's hex columns, joined.
+        let text = |o: &Path| -> String {
+            readelf(&["-x", ".text"], o)
+                .lines()
+                .filter(|l| l.trim_start().starts_with("0x"))
+                .flat_map(|l| l.split_whitespace().skip(1).take(4).collect::<Vec<_>>())
+                .filter(|w| w.chars().all(|c| c.is_ascii_hexdigit()))
+                .collect()
+        };
+        let want = text(&reference);
+        assert!(
+            want.starts_with("c3662e0f1f84000000000066"),
+            "GNU ld's fill changed: {want}"
+        );
+        assert_eq!(text(&tested), want);
+    }
+}

@@ -254,6 +254,28 @@ pub fn tlsdesc_to_le(lea: &[u8]) -> Option<[u8; 3]> {
 
 /// Writes `value` into `field` (1, 2, 4 or 8 bytes) after the range check;
 /// returns false on overflow.
+/// The NOPs that fill the gap before an input section in a code section:
+/// 10-byte NOPs, then one NOP of the remaining length, as GNU ld writes them
+/// (bfd's `bfd_arch_i386_fill`), so that disassemblers and profilers see
+/// instructions rather than `add %al,(%rax)` in the padding.
+pub fn code_fill(gap: &mut [u8]) {
+    const NOPS: [&[u8]; 10] = [
+        &[0x90],
+        &[0x66, 0x90],
+        &[0x0f, 0x1f, 0x00],
+        &[0x0f, 0x1f, 0x40, 0x00],
+        &[0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+        &[0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+        &[0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+        &[0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+    ];
+    for piece in gap.chunks_mut(NOPS.len()) {
+        piece.copy_from_slice(NOPS[piece.len() - 1]);
+    }
+}
+
 pub fn write_field(field: &mut [u8], value: u64, check: Check) -> bool {
     let v = value as i64;
     let bits = field.len() * 8;
@@ -273,6 +295,16 @@ pub fn write_field(field: &mut [u8], value: u64, check: Check) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn code_fill_is_ten_byte_nops_then_the_rest() {
+        let mut gap = [0u8; 23];
+        super::code_fill(&mut gap);
+        let ten = [0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0];
+        assert_eq!(gap[..10], ten);
+        assert_eq!(gap[10..20], ten);
+        assert_eq!(gap[20..], [0x0f, 0x1f, 0x00]);
+    }
+
     use super::*;
 
     #[test]
