@@ -263,6 +263,9 @@ pub struct ObjectFile<'a> {
     /// marks such files with the symbol `__gnu_lto_slim`). Only an LTO
     /// plugin could link it; `-r` merges the IR as GNU ld does.
     pub lto_slim: bool,
+    /// A global symbol is an IFUNC or GNU_UNIQUE: GNU extensions that make
+    /// GNU ld mark its output's EI_OSABI as ELFOSABI_GNU.
+    pub uses_gnu_symbols: bool,
 }
 
 /// Where a symbol is defined inside its file.
@@ -445,6 +448,7 @@ impl<'a> ObjectFile<'a> {
             global_hashes: Vec::new(),
             wants_exec_stack: false,
             lto_slim: false,
+            uses_gnu_symbols: false,
         };
         obj.check_symbols(nsec)?;
         obj.global_hashes = (obj.first_global..obj.symbols.len())
@@ -452,6 +456,9 @@ impl<'a> ObjectFile<'a> {
             .collect();
         obj.lto_slim =
             (obj.first_global..obj.symbols.len()).any(|i| obj.name_of(i) == b"__gnu_lto_slim");
+        obj.uses_gnu_symbols = obj.symbols[obj.first_global..]
+            .iter()
+            .any(|s| s.st_type() == elf::STT_GNU_IFUNC || s.st_bind() == elf::STB_GNU_UNIQUE);
         obj.attach_relocations()?;
         obj.read_groups()?;
         obj.drop_special_sections(ctx.keep_excluded);

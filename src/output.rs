@@ -605,6 +605,17 @@ impl WriteCtx<'_> {
         Ok(f.finish()?)
     }
 
+    /// GNU ld's rule for ELFOSABI_GNU: a loaded file has a global IFUNC or
+    /// GNU_UNIQUE symbol, or an output section is SHF_GNU_RETAIN.
+    fn uses_gnu_extensions(&self) -> bool {
+        self.res.objects.iter().any(|o| o.uses_gnu_symbols)
+            || self
+                .sections
+                .out
+                .iter()
+                .any(|o| o.flags & u64::from(elf::SHF_GNU_RETAIN) != 0)
+    }
+
     fn write_headers(&self, b: &mut [u8]) -> Result<()> {
         let relocatable = self.phdrs.is_empty();
         let shnum = self.toc.shdrs.len() as u64;
@@ -615,6 +626,9 @@ impl WriteCtx<'_> {
         ident[4] = elf::ELFCLASS64;
         ident[5] = elf::ELFDATA2LSB;
         ident[6] = elf::EV_CURRENT;
+        if self.uses_gnu_extensions() {
+            ident[7] = elf::ELFOSABI_GNU;
+        }
         f.put(&ident)?;
         f.put(
             &(if relocatable {
