@@ -5,8 +5,10 @@
 //!
 //! Roots: the entry symbol and `-u` symbols; sections the runtime finds by
 //! name rather than by reference (`.init`, `.fini`, init/fini/preinit
-//! arrays, `.ctors`/`.dtors`, notes, SHF_GNU_RETAIN, and sections named like
-//! C identifiers, which `__start_`/`__stop_` symbols reach). `.eh_frame` is
+//! arrays, `.ctors`/`.dtors`, notes, SHF_GNU_RETAIN). A section named like
+//! a C identifier is no root: as with GNU ld's default `-z
+//! nostart-stop-gc`, a live reference to `__start_X` or `__stop_X` keeps
+//! every input section named X, and nothing else does. `.eh_frame` is
 //! no root: an FDE keeps what it refers to (LSDA, personality) only when the
 //! code it describes is live. Non-allocated sections (debug info) are kept
 //! but do not keep anything alive, except notes (SystemTap's
@@ -18,6 +20,7 @@ use crate::object::{FileId, ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution};
 use object::elf;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 const SHF_GNU_RETAIN: u64 = 0x20_0000;
 
@@ -49,7 +52,19 @@ fn is_root(s: &crate::object::InputSection) -> bool {
         ]
         .iter()
         .any(|p| prefixed(p))
-        || is_c_identifier(name)
+}
+
+/// The section name X when symbol `idx` of `obj` is an undefined global
+/// `__start_X`/`__stop_X` (the linker defines it after collection).
+fn start_stop_section<'a>(res: &Resolution<'a>, obj: &ObjectFile, idx: usize) -> Option<&'a [u8]> {
+    let g = &res.symbols[*obj.global_ids.get(idx.checked_sub(obj.first_global)?)? as usize];
+    if g.def != Definition::Undefined {
+        return None;
+    }
+    [&b"__start_"[..], &b"__stop_"[..]]
+        .iter()
+        .find_map(|p| g.name.strip_prefix(*p))
+        .filter(|x| is_c_identifier(x))
 }
 
 /// The section symbol `idx` of `obj` lives in, resolved through the global
@@ -90,6 +105,31 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
                 work.push((f, s));
             }
         };
+        // Input sections by name, for `__start_X`/`__stop_X` references.
+        let mut by_name: FxHashMap<&[u8], Vec<(FileId, u32)>> = FxHashMap::default();
+        for obj in &res.objects {
+            for (i, s) in obj.sections.iter().enumerate() {
+                if s.kept && is_c_identifier(s.name) {
+                    by_name.entry(s.name).or_default().push((obj.id, i as u32));
+                }
+            }
+        }
+        // What symbol `idx` of `obj` keeps: the section defining it, or
+        // every section X for `__start_X`/`__stop_X`.
+        let reach = |obj: &ObjectFile,
+                     idx: usize,
+                     live: &mut Vec<Vec<bool>>,
+                     work: &mut Vec<(FileId, u32)>| {
+            if let Some((f, t)) = target_section(res, obj, idx) {
+                mark(f, t, live, work);
+            } else if let Some(secs) =
+                start_stop_section(res, obj, idx).and_then(|x| by_name.get(x))
+            {
+                for &(f, t) in secs {
+                    mark(f, t, live, work);
+                }
+            }
+        };
         // Roots.
         let entry = args.entry.clone().unwrap_or_else(|| "_start".into());
         for name in args.undefined.iter().chain(std::iter::once(&entry)) {
@@ -121,9 +161,7 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
             for (i, s) in obj.sections.iter().enumerate() {
                 if s.name == b".eh_frame" && s.kept {
                     for r in cie_relocs(s) {
-                        if let Some((f, t)) = target_section(res, obj, r) {
-                            mark(f, t, &mut live, &mut work);
-                        }
+                        reach(obj, r, &mut live, &mut work);
                     }
                 }
                 let _ = i;
@@ -140,16 +178,12 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
                 }
             }
             for r in obj.sections[s as usize].relocs {
-                if let Some((tf, ts)) = target_section(res, obj, r.r_sym(E, false) as usize) {
-                    mark(tf, ts, &mut live, &mut work);
-                }
+                reach(obj, r.r_sym(E, false) as usize, &mut live, &mut work);
             }
             for (target, relocs) in &fdes[f as usize] {
                 if *target == s {
                     for &idx in relocs {
-                        if let Some((tf, ts)) = target_section(res, obj, idx) {
-                            mark(tf, ts, &mut live, &mut work);
-                        }
+                        reach(obj, idx, &mut live, &mut work);
                     }
                 }
             }

@@ -33,6 +33,9 @@ pub struct SymtabPlan {
     pub global_index: Vec<u32>,
     pub first_global: u32,
     pub exe: bool,
+    /// `omitted[id]`: global `id` has no entry (see [`omitted_globals`]);
+    /// empty under `-r`.
+    pub omitted: Vec<bool>,
 }
 
 /// Whether local symbol `i` of `obj` goes to the output. `needed` marks
@@ -123,9 +126,56 @@ fn locals_needed(res: &Resolution, sections: &Sections, relocs_out: bool) -> Vec
         .collect()
 }
 
+/// Globals an executable's table leaves out, as GNU ld's collector hides
+/// them: those defined in a dropped (collected) section, and undefined
+/// ones that relocations name only from dropped sections. An undefined
+/// symbol no relocation names (a bare declaration) stays.
+fn omitted_globals(res: &Resolution) -> Vec<bool> {
+    // Per file and global: 1 = a relocation names it, 2 = one in a kept section does.
+    let refs: Vec<Vec<u8>> = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            let mut v = vec![0u8; obj.symbols.len().saturating_sub(obj.first_global)];
+            for sec in &obj.sections {
+                let bit = if sec.kept { 3 } else { 1 };
+                for r in sec.relocs {
+                    let idx = r.r_sym(E, false) as usize;
+                    if let Some(f) = idx.checked_sub(obj.first_global).and_then(|k| v.get_mut(k)) {
+                        *f |= bit;
+                    }
+                }
+            }
+            v
+        })
+        .collect();
+    let mut flags = vec![0u8; res.symbols.len()];
+    for (obj, v) in res.objects.iter().zip(&refs) {
+        for (&id, &f) in obj.global_ids.iter().zip(v) {
+            flags[id as usize] |= f;
+        }
+    }
+    res.symbols
+        .par_iter()
+        .zip(flags)
+        .map(|(s, f)| match s.def {
+            Definition::Object { file, sym, .. } => {
+                let obj = &res.objects[file as usize];
+                matches!(obj.place_of(sym as usize),
+                    SymPlace::Section(k) if !obj.sections[k as usize].kept)
+            }
+            Definition::Undefined => f == 1,
+            Definition::Synthetic => false,
+        })
+        .collect()
+}
+
 /// Whether file `obj` writes global symbol `i` (an index into its table).
-fn owns(res: &Resolution, obj: &ObjectFile, i: usize) -> bool {
+fn owns(res: &Resolution, omitted: &[bool], obj: &ObjectFile, i: usize) -> bool {
     let id = obj.global_ids[i - obj.first_global];
+    if omitted.get(id as usize).copied().unwrap_or(false) {
+        return false;
+    }
     match res.symbols[id as usize].def {
         Definition::Object { file, sym, .. } => file == obj.id && sym as usize == i,
         Definition::Undefined => res.symbols[id as usize].first_ref == Some(obj.id),
@@ -168,6 +218,11 @@ pub fn plan(
         }
     }
     let n = res.objects.len();
+    let omitted = if exe {
+        omitted_globals(res)
+    } else {
+        Vec::new()
+    };
     let needed = locals_needed(res, sections, with_section_syms);
     let keep = |obj: &ObjectFile, i: usize| {
         let needed = needed.get(obj.id as usize).map_or(&[][..], |v| &v[..]);
@@ -185,7 +240,7 @@ pub fn plan(
                         nl += 1;
                         sl += obj.name_of(i).len() as u64 + 1;
                     }
-                } else if owns(res, obj, i) {
+                } else if owns(res, &omitted, obj, i) {
                     ng += 1;
                     sg += global_name(res, obj, i).len() as u64 + 1;
                 }
@@ -240,7 +295,7 @@ pub fn plan(
             let mut at = entries.offset(1 + n + obj.id as usize) as u32;
             let mut v = Vec::new();
             for i in obj.first_global..obj.symbols.len() {
-                if owns(res, obj, i) {
+                if owns(res, &omitted, obj, i) {
                     v.push((obj.global_ids[i - obj.first_global], at));
                     at += 1;
                 }
@@ -277,6 +332,7 @@ pub fn plan(
         global_index,
         first_global,
         exe,
+        omitted,
     }
 }
 
@@ -451,7 +507,7 @@ impl SymtabCtx<'_> {
         } else if unit <= 2 * n {
             let obj = &self.res.objects[unit - 1 - n];
             for i in obj.first_global..obj.symbols.len() {
-                if !owns(self.res, obj, i) {
+                if !owns(self.res, &self.plan.omitted, obj, i) {
                     continue;
                 }
                 let sym = &obj.symbols[i];
