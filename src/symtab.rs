@@ -126,11 +126,12 @@ fn locals_needed(res: &Resolution, sections: &Sections, relocs_out: bool) -> Vec
         .collect()
 }
 
-/// Globals an executable's table leaves out, as GNU ld's collector hides
-/// them: those defined in a dropped (collected) section, and undefined
-/// ones that relocations name only from dropped sections. An undefined
-/// symbol no relocation names (a bare declaration) stays.
-fn omitted_globals(res: &Resolution) -> Vec<bool> {
+/// Globals an executable's table leaves out, as GNU ld does: those defined
+/// in a dropped (collected) section, and undefined ones. A static
+/// executable's undefined symbols are weak and resolved to 0, and GNU ld
+/// writes them only when a `--emit-relocs` record from a kept section
+/// names them.
+fn omitted_globals(res: &Resolution, emit_relocs: bool) -> Vec<bool> {
     // Per file and global: 1 = a relocation names it, 2 = one in a kept section does.
     let refs: Vec<Vec<u8>> = res
         .objects
@@ -164,7 +165,7 @@ fn omitted_globals(res: &Resolution) -> Vec<bool> {
                 matches!(obj.place_of(sym as usize),
                     SymPlace::Section(k) if !obj.sections[k as usize].kept)
             }
-            Definition::Undefined => f == 1,
+            Definition::Undefined => !emit_relocs || f & 2 == 0,
             Definition::Synthetic => false,
         })
         .collect()
@@ -219,7 +220,7 @@ pub fn plan(
     }
     let n = res.objects.len();
     let omitted = if exe {
-        omitted_globals(res)
+        omitted_globals(res, with_section_syms)
     } else {
         Vec::new()
     };

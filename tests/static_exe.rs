@@ -302,3 +302,34 @@ linker_test! {
         readelf_clean(&["--debug-dump=info,line,aranges,str,rawline"], &tested);
     }
 }
+
+/// `(type letter, name)` of every undefined symbol `nm` lists.
+fn undefined_symbols(exe: &std::path::Path) -> Vec<String> {
+    let out = run_tool(Command::new("nm").arg(exe)).stdout;
+    let mut v: Vec<String> = out
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 2 && matches!(f[0], "U" | "w" | "v")).then(|| l.trim().to_owned())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+linker_test! {
+    /// A static executable's undefined symbols are weak ones resolved to 0:
+    /// GNU ld leaves them out of `.symtab`, except those a `--emit-relocs`
+    /// record names; rivet writes the same set.
+    fn undefined_symbols_as_gnu_ld() {
+        let p = program("cxx_ctors");
+        let ws = Workspace::new("undefined_symbols_as_gnu_ld");
+        let objs = ws.compile_program(p, &[]);
+        let (reference, tested) = ws.build_and_compare(p, &objs, &[]);
+        assert_eq!(undefined_symbols(&tested), undefined_symbols(&reference));
+        let (reference, tested) = ws.build_and_compare(p, &objs, &["-Wl,--emit-relocs"]);
+        let want = undefined_symbols(&reference);
+        assert!(!want.is_empty(), "GNU ld's --emit-relocs rule changed");
+        assert_eq!(undefined_symbols(&tested), want);
+    }
+}
