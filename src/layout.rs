@@ -204,23 +204,18 @@ pub fn output_name(name: &[u8]) -> &[u8] {
             return p;
         }
     }
-    if name.starts_with(b".gnu.linkonce.t.") {
-        return b".text";
-    }
-    if name.starts_with(b".gnu.linkonce.r.") {
-        return b".rodata";
-    }
-    if name.starts_with(b".gnu.linkonce.d.") {
-        return b".data";
-    }
-    if name.starts_with(b".gnu.linkonce.lb.") {
-        return b".lbss";
-    }
-    if name.starts_with(b".gnu.linkonce.lr.") {
-        return b".lrodata";
-    }
-    if name.starts_with(b".gnu.linkonce.l.") {
-        return b".ldata";
+    const LINKONCE: &[(&[u8], &[u8])] = &[
+        (b".gnu.linkonce.t.", b".text"),
+        (b".gnu.linkonce.r.", b".rodata"),
+        (b".gnu.linkonce.d.", b".data"),
+        (b".gnu.linkonce.lb.", b".lbss"),
+        (b".gnu.linkonce.lr.", b".lrodata"),
+        (b".gnu.linkonce.l.", b".ldata"),
+    ];
+    for (prefix, out) in LINKONCE {
+        if name.starts_with(prefix) {
+            return out;
+        }
     }
     name
 }
