@@ -113,6 +113,7 @@ fn write_records(c: &mut Criterion) {
     }
     for threads in 1..=max {
         let argv = args(&out, threads, &input.objs);
+        let steal_before = steal_seconds();
         group.bench_with_input(BenchmarkId::new("threads", threads), &argv, |b, argv| {
             b.iter_custom(|iters| {
                 let mut write = Duration::ZERO;
@@ -123,8 +124,27 @@ fn write_records(c: &mut Criterion) {
                 write
             })
         });
+        // On a shared virtual machine the host can take CPU time from the
+        // guest mid-run, which makes one thread count look slower than it
+        // is; say how much it took so the numbers can be read for what
+        // they are.
+        if let (Some(a), Some(b)) = (steal_before, steal_seconds()) {
+            eprintln!(
+                "threads={threads}: {:.2} s of CPU time stolen by the host during this benchmark",
+                b - a
+            );
+        }
     }
     group.finish();
+}
+
+/// CPU time the hypervisor took from this machine so far, all CPUs together
+/// (the `steal` column of /proc/stat), when the kernel reports it.
+fn steal_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
+    let steal: f64 = cpu.split_whitespace().nth(7)?.parse().ok()?;
+    Some(steal / 100.0) // USER_HZ is 100 on Linux
 }
 
 criterion_group!(benches, write_records);
