@@ -31,26 +31,6 @@ fn sections_named(file: &Path, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-/// `addr2line -f` of each symbol's address: function name and file:line.
-fn locate(exe: &Path, syms: &[&str]) -> Vec<String> {
-    let addrs: Vec<String> = syms
-        .iter()
-        .map(|s| {
-            let a = symbol_address(exe, s)
-                .unwrap_or_else(|| panic!("{}: no symbol {s}", exe.display()));
-            format!("{a:#x}")
-        })
-        .collect();
-    let o = run_tool(
-        Command::new("addr2line")
-            .arg("-f")
-            .arg("-e")
-            .arg(exe)
-            .args(&addrs),
-    );
-    o.stdout.lines().map(str::to_owned).collect()
-}
-
 const DEBUG_SYMS: [&str; 5] = [
     "main",
     "debug_visible_function",

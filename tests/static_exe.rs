@@ -258,26 +258,6 @@ linker_test! {
     }
 }
 
-/// `addr2line -f` of each symbol's address: function name and file:line.
-fn locate(exe: &std::path::Path, syms: &[&str]) -> Vec<String> {
-    let addrs: Vec<String> = syms
-        .iter()
-        .map(|s| {
-            let a = symbol_address(exe, s)
-                .unwrap_or_else(|| panic!("{}: no symbol {s}", exe.display()));
-            format!("{a:#x}")
-        })
-        .collect();
-    let o = run_tool(
-        Command::new("addr2line")
-            .arg("-f")
-            .arg("-e")
-            .arg(exe)
-            .args(&addrs),
-    );
-    o.stdout.lines().map(str::to_owned).collect()
-}
-
 linker_test! {
     /// Debug info must be relocated to the final addresses: addr2line maps
     /// each function's address back to its own name and source line.

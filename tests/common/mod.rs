@@ -533,6 +533,26 @@ pub fn symbol_address(file: &Path, name: &str) -> Option<u64> {
     })
 }
 
+/// `addr2line -f` of each symbol's address: function name and file:line.
+pub fn locate(exe: &Path, syms: &[&str]) -> Vec<String> {
+    let addrs: Vec<String> = syms
+        .iter()
+        .map(|s| {
+            let a = symbol_address(exe, s)
+                .unwrap_or_else(|| panic!("{}: no symbol {s}", exe.display()));
+            format!("{a:#x}")
+        })
+        .collect();
+    let o = run_tool(
+        Command::new("addr2line")
+            .arg("-f")
+            .arg("-e")
+            .arg(exe)
+            .args(&addrs),
+    );
+    o.stdout.lines().map(str::to_owned).collect()
+}
+
 /// Reads a file completely.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
