@@ -336,20 +336,39 @@ pub struct WriteCtx<'a> {
     pub build_id: &'a BuildId,
 }
 
-/// One unit of parallel work and the slice it owns.
-enum Work<'b> {
-    Header(&'b mut [u8]),
-    Chunk(u32, u32, &'b mut [u8]),
-    Rela(u32, u32, &'b mut [u8]),
-    Group(u32, &'b mut [u8]),
-    Symbols(usize, &'b mut [u8], &'b mut [u8], Option<&'b mut [u8]>),
-    Shstrtab(&'b mut [u8]),
-    Shdrs(&'b mut [u8]),
+/// A piece of the output file: a run of bytes written by one kind of writer.
+#[derive(Clone, Copy)]
+enum Piece {
+    Header,
+    Out(u32),
+    Rela(u32),
+    Group(u32),
+    Symtab,
+    Shndx,
+    Strtab,
+    Shstrtab,
+    Shdrs,
 }
 
 fn scaled(p: &Partition, k: u64) -> Partition {
     let counts: Vec<u64> = (0..p.units()).map(|i| p.size(i) * k).collect();
     Partition::from_counts(&counts)
+}
+
+/// With RIVET_SCALING_MODEL set, the time of every unit of the write phase,
+/// for [`crate::scaling::report`]; otherwise nothing is timed.
+struct UnitTimes(Option<parking_lot::Mutex<Vec<std::time::Duration>>>);
+
+impl UnitTimes {
+    fn run(&self, unit: impl FnOnce() -> Result<()>) -> Result<()> {
+        let Some(times) = &self.0 else {
+            return unit();
+        };
+        let start = std::time::Instant::now();
+        let r = unit();
+        times.lock().push(start.elapsed());
+        r
+    }
 }
 
 impl WriteCtx<'_> {
@@ -367,20 +386,9 @@ impl WriteCtx<'_> {
         // page at a time inside the writers.
         buf.par_chunks_mut(1 << 21)
             .for_each(crate::mapped::populate);
-        #[derive(Clone, Copy)]
-        enum Piece {
-            Header,
-            Out(u32),
-            Rela(u32),
-            Group(u32),
-            Symtab,
-            Shndx,
-            Strtab,
-            Shstrtab,
-            Shdrs,
-        }
         let header_len = EHDR_SIZE + PHDR_SIZE * self.phdrs.len() as u64;
-        let mut pieces: Vec<(u64, u64, Piece)> = vec![(0, header_len, Piece::Header)];
+        let mut pieces: Vec<(u64, u64, Piece)> = Vec::with_capacity(self.toc.shdrs.len() + 2);
+        pieces.push((0, header_len, Piece::Header));
         for h in &self.toc.shdrs {
             let p = match h.content {
                 Content::Null => continue,
@@ -407,104 +415,112 @@ impl WriteCtx<'_> {
         ));
         pieces.sort_by_key(|p| p.0);
         let ranges: Vec<(u64, u64)> = pieces.iter().map(|p| (p.0, p.1)).collect();
-        let slices = split_ranges(buf, &ranges);
+        let mut slices: Vec<(Piece, &mut [u8])> = pieces
+            .iter()
+            .map(|p| p.2)
+            .zip(split_ranges(buf, &ranges))
+            .collect();
+        // The symbol table, its SHN_XINDEX table and its strings are written
+        // together, unit by unit; every other piece is written on its own.
+        let mut take = |want: fn(Piece) -> bool| {
+            let at = slices.iter().position(|(p, _)| want(*p))?;
+            Some(slices.remove(at).1)
+        };
+        let symtab = take(|p| matches!(p, Piece::Symtab));
+        let shndx = take(|p| matches!(p, Piece::Shndx));
+        let strtab = take(|p| matches!(p, Piece::Strtab));
 
-        let mut work: Vec<Work> = Vec::new();
-        let (mut symtab, mut shndx, mut strtab) = (None, None, None);
-        for ((_, _, piece), slice) in pieces.iter().zip(slices) {
-            match *piece {
-                Piece::Header => work.push(Work::Header(slice)),
-                Piece::Out(i) => {
-                    let o = &self.sections.out[i as usize];
-                    for (c, s) in o.partition.split(slice).into_iter().enumerate() {
-                        work.push(Work::Chunk(i, c as u32, s));
-                    }
-                }
-                Piece::Rela(t) => {
-                    for (c, s) in self.relas[t as usize]
-                        .partition
-                        .split(slice)
-                        .into_iter()
-                        .enumerate()
-                    {
-                        work.push(Work::Rela(t, c as u32, s));
-                    }
-                }
-                Piece::Group(g) => work.push(Work::Group(g, slice)),
-                Piece::Symtab => symtab = Some(slice),
-                Piece::Shndx => shndx = Some(slice),
-                Piece::Strtab => strtab = Some(slice),
-                Piece::Shstrtab => work.push(Work::Shstrtab(slice)),
-                Piece::Shdrs => work.push(Work::Shdrs(slice)),
-            }
+        let times = UnitTimes(crate::scaling::requested().then(Default::default));
+        let (pieces_written, symbols_written) = rayon::join(
+            || {
+                slices
+                    .into_par_iter()
+                    .try_for_each(|(piece, slice)| self.write_piece(piece, slice, &times))
+            },
+            || self.write_symbols(symtab, shndx, strtab, &times),
+        );
+        pieces_written?;
+        symbols_written?;
+        if let Some(times) = times.0 {
+            crate::scaling::report(&times.into_inner());
         }
-        if let (Some(plan), Some(syms), Some(strs)) = (self.symtab, symtab, strtab) {
-            let syms = scaled(&plan.entries, SYM_SIZE).split(syms);
-            let strs = plan.strings.split(strs);
-            let mut shndx: Vec<Option<&mut [u8]>> = match shndx {
-                Some(x) => scaled(&plan.entries, 4)
-                    .split(x)
-                    .into_iter()
-                    .map(Some)
-                    .collect(),
-                None => (0..plan.entries.units()).map(|_| None).collect(),
-            };
-            for (unit, (sy, st)) in syms.into_iter().zip(strs).enumerate() {
-                work.push(Work::Symbols(unit, sy, st, shndx[unit].take()));
-            }
-        }
-        if crate::scaling::requested() {
-            let times = work
-                .par_iter_mut()
-                .map(|w| {
-                    let start = std::time::Instant::now();
-                    self.run(w).map(|()| start.elapsed())
-                })
-                .collect::<Result<Vec<_>>>()?;
-            crate::scaling::report(&times);
-            return Ok(());
-        }
-        work.par_iter_mut().try_for_each(|w| self.run(w))?;
         Ok(())
     }
 
-    fn run(&self, w: &mut Work) -> Result<()> {
-        match w {
-            Work::Header(b) => self.write_headers(b),
-            Work::Chunk(o, c, b) => {
-                let out = &self.sections.out[*o as usize];
-                self.write_chunk(out, &out.chunks[*c as usize], b)
+    /// Writes one piece; a section's contents and its relocation records
+    /// are split into their input sections' slices as they are written
+    /// ([`Partition::par_for_each`]).
+    fn write_piece(&self, piece: Piece, buf: &mut [u8], times: &UnitTimes) -> Result<()> {
+        match piece {
+            Piece::Header => times.run(|| self.write_headers(buf)),
+            Piece::Out(i) => {
+                let out = &self.sections.out[i as usize];
+                out.partition.par_for_each(buf, &|c, b| {
+                    times.run(|| self.write_chunk(out, &out.chunks[c], b))
+                })
             }
-            Work::Rela(t, c, b) => {
-                let out = &self.sections.out[self.relas[*t as usize].target as usize];
-                crate::relocs::write_chunk(&self.records, out, &out.chunks[*c as usize], b)
+            Piece::Rela(t) => {
+                let out = &self.sections.out[self.relas[t as usize].target as usize];
+                self.relas[t as usize].partition.par_for_each(buf, &|c, b| {
+                    times.run(|| crate::relocs::write_chunk(&self.records, out, &out.chunks[c], b))
+                })
             }
-            Work::Group(g, b) => {
-                let gs = &self.toc.groups[*g as usize];
+            Piece::Group(g) => times.run(|| {
+                let gs = &self.toc.groups[g as usize];
                 let obj = &self.res.objects[gs.file as usize];
                 let flags = if obj.groups[gs.group as usize].comdat {
                     elf::GRP_COMDAT
                 } else {
                     0
                 };
-                let mut f = Filler::new(b);
+                let mut f = Filler::new(buf);
                 f.put(&flags.to_le_bytes())?;
                 for m in &gs.members {
                     f.put(&m.to_le_bytes())?;
                 }
                 Ok(f.finish()?)
-            }
-            Work::Symbols(unit, sy, st, x) => match &self.symtab_ctx {
-                Some(ctx) => ctx.write_unit(*unit, sy, st, x.as_deref_mut()),
-                None => Ok(()),
-            },
-            Work::Shstrtab(b) => {
-                let mut f = Filler::new(b);
+            }),
+            Piece::Shstrtab => times.run(|| {
+                let mut f = Filler::new(buf);
                 f.put(&self.toc.shstrtab)?;
                 Ok(f.finish()?)
+            }),
+            Piece::Shdrs => times.run(|| self.write_shdrs(buf)),
+            Piece::Symtab | Piece::Shndx | Piece::Strtab => {
+                bail!("internal error: symbol table piece written on its own")
             }
-            Work::Shdrs(b) => self.write_shdrs(b),
         }
+    }
+
+    /// `.symtab`, `.symtab_shndx` and `.strtab`, split alike into the
+    /// symbol table's units, each unit written by one task.
+    fn write_symbols(
+        &self,
+        symtab: Option<&mut [u8]>,
+        shndx: Option<&mut [u8]>,
+        strtab: Option<&mut [u8]>,
+        times: &UnitTimes,
+    ) -> Result<()> {
+        let (Some(plan), Some(ctx), Some(syms), Some(strs)) =
+            (self.symtab, &self.symtab_ctx, symtab, strtab)
+        else {
+            return Ok(());
+        };
+        let syms = scaled(&plan.entries, SYM_SIZE).split(syms);
+        let strs = plan.strings.split(strs);
+        let shndx: Vec<Option<&mut [u8]>> = match shndx {
+            Some(x) => scaled(&plan.entries, 4)
+                .split(x)
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => (0..plan.entries.units()).map(|_| None).collect(),
+        };
+        syms.into_par_iter()
+            .zip(strs)
+            .zip(shndx)
+            .enumerate()
+            .try_for_each(|(unit, ((sy, st), x))| times.run(|| ctx.write_unit(unit, sy, st, x)))
     }
 
     fn write_chunk(&self, out: &OutputSection, chunk: &Chunk, buf: &mut [u8]) -> Result<()> {

@@ -203,6 +203,60 @@ impl Partition {
         }
         out
     }
+
+    /// Calls `f(unit, slice)` for every unit's slice of `buf` (exactly
+    /// `total()` long), in parallel. The buffer is halved at a unit boundary
+    /// and the halves run under `rayon::join`, down to a few units run in
+    /// turn, so nothing is allocated per unit: a table of tens of thousands
+    /// of units costs no list of slices before its writers can start. The
+    /// first error in unit order is returned.
+    pub fn par_for_each<T, E, F>(&self, buf: &mut [T], f: &F) -> Result<(), E>
+    where
+        T: Send,
+        E: Send,
+        F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
+    {
+        assert_eq!(
+            buf.len() as u64,
+            self.total(),
+            "table size disagrees with its partition"
+        );
+        par_for_each_in(&self.offsets, 0, buf, f)
+    }
+}
+
+/// Units written in turn by one task; more are halved between two tasks.
+/// Small enough that two workers share even a table of a few dozen units,
+/// large enough that a join (well under a microsecond) is noise next to it.
+const UNITS_PER_TASK: usize = 8;
+
+/// [`Partition::par_for_each`] over the units whose offsets are `offsets`
+/// (one longer than the units; `buf` starts at `offsets[0]`), the first of
+/// them numbered `first`.
+fn par_for_each_in<T, E, F>(offsets: &[u64], first: usize, buf: &mut [T], f: &F) -> Result<(), E>
+where
+    T: Send,
+    E: Send,
+    F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
+{
+    let units = offsets.len() - 1;
+    if units <= UNITS_PER_TASK {
+        let mut rest = buf;
+        for u in 0..units {
+            let len = (offsets[u + 1] - offsets[u]) as usize;
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            f(first + u, head)?;
+            rest = tail;
+        }
+        return Ok(());
+    }
+    let mid = units / 2;
+    let (left, right) = buf.split_at_mut((offsets[mid] - offsets[0]) as usize);
+    let (a, b) = rayon::join(
+        || par_for_each_in(&offsets[..=mid], first, left, f),
+        || par_for_each_in(&offsets[mid..], first + mid, right, f),
+    );
+    a.and(b)
 }
 
 /// Splits `buf` into slices at the given `(offset, len)` ranges, which must be
@@ -311,6 +365,41 @@ mod tests {
             parts.iter().map(|s| s.len()).collect::<Vec<_>>(),
             vec![3, 0, 2]
         );
+    }
+
+    #[test]
+    fn par_for_each_hands_every_unit_its_own_slice() {
+        let counts: Vec<u64> = (0..1000u64).map(|i| i % 7).collect();
+        let p = Partition::from_counts(&counts);
+        let mut buf = vec![0u32; p.total() as usize];
+        let seen: Vec<AtomicU64> = (0..counts.len()).map(|_| AtomicU64::new(0)).collect();
+        let r: Result<(), ()> = p.par_for_each(&mut buf, &|unit, slice: &mut [u32]| {
+            assert_eq!(slice.len() as u64, counts[unit]);
+            seen[unit].fetch_add(1, Ordering::Relaxed);
+            slice.fill(unit as u32);
+            Ok(())
+        });
+        r.unwrap();
+        assert!(seen.iter().all(|s| s.load(Ordering::Relaxed) == 1));
+        for unit in 0..counts.len() {
+            let at = p.offset(unit) as usize;
+            let slice = &buf[at..at + p.size(unit) as usize];
+            assert!(slice.iter().all(|&v| v == unit as u32));
+        }
+    }
+
+    #[test]
+    fn par_for_each_returns_the_first_error_in_unit_order() {
+        let p = Partition::from_counts(&[1; 100]);
+        let mut buf = vec![0u8; 100];
+        let r = p.par_for_each(&mut buf, &|unit, _: &mut [u8]| {
+            if unit % 30 == 29 {
+                Err(unit)
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(r, Err(29));
     }
 
     #[test]
