@@ -11,6 +11,9 @@
 //! Environment:
 //!   RIVET_BENCH_PRESET       gen.py preset (default: medium)
 //!   RIVET_BENCH_MAX_THREADS  highest thread count (default: available cores)
+//!   RIVET_BENCH_FRESH_OUTPUT=1  remove the output before every link (a new
+//!                            file each time, instead of the old one reused)
+//!   RIVET_BENCH_OUT_DIR      where the output goes (default: target/bench-out)
 //!
 //! `cargo bench --bench write_records`.
 
@@ -99,6 +102,10 @@ fn write_records(c: &mut Criterion) {
     };
     std::fs::create_dir_all(&out_dir).expect("creating the benchmark's output directory");
     let out = out_dir.join(format!("{}.o", input.name));
+    // rivet overwrites an existing output in place, as in an edit-link
+    // loop; RIVET_BENCH_FRESH_OUTPUT=1 removes it before every link, so
+    // that each one creates (and faults in) a new file, as a clean build does.
+    let fresh = std::env::var_os("RIVET_BENCH_FRESH_OUTPUT").is_some_and(|v| v == "1");
 
     let mut group = c.benchmark_group(format!("write_records/-r/{}", input.name));
     // Only the write phase is measured, but every iteration is a whole link:
@@ -118,6 +125,9 @@ fn write_records(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut write = Duration::ZERO;
                 for _ in 0..iters {
+                    if fresh {
+                        let _ = std::fs::remove_file(&out);
+                    }
                     let stats = rivet::link(argv).expect("rivet::link failed");
                     write += stats.write;
                 }

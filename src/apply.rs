@@ -25,6 +25,7 @@ pub struct ApplyCtx<'a> {
 pub fn copy_input(obj: &ObjectFile, sec: u32, chunk: &Chunk, data: &mut [u8]) {
     let s = &obj.sections[sec as usize];
     if s.is_nobits() {
+        data.fill(0);
         return;
     }
     match &chunk.eh {

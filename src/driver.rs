@@ -233,6 +233,8 @@ fn run(
     t.mark("create output");
     observer(Phase::WriteStart);
     let write_start = Instant::now();
+    file.populate(); //                                          fault the output in, in parallel
+    t.mark("fault in output");
     ctx.write(file.bytes())?; //                                 parallel write of every slice
     let write = write_start.elapsed();
     observer(Phase::WriteEnd);

@@ -38,13 +38,16 @@ impl OutputFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let tmp = dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(|e| err!("rivet: cannot create {}: {e}", tmp.display()))?;
+        let file = match reuse_old_output(target, &tmp, executable) {
+            Some(file) => file,
+            None => OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)
+                .map_err(|e| err!("rivet: cannot create {}: {e}", tmp.display()))?,
+        };
         let mut out = OutputFile {
             tmp,
             target: target.to_path_buf(),
@@ -85,6 +88,13 @@ impl OutputFile {
         Ok(out)
     }
 
+    /// Faults the whole output in, in parallel and in 2 MiB runs, instead
+    /// of one page at a time inside the writers.
+    pub fn populate(&mut self) {
+        use rayon::prelude::*;
+        self.bytes().par_chunks_mut(1 << 21).for_each(populate);
+    }
+
     pub fn bytes(&mut self) -> &mut [u8] {
         match &mut self.map {
             Some(m) => &mut m[..],
@@ -95,18 +105,17 @@ impl OutputFile {
     /// Unmaps the output and renames it into place.
     pub fn commit(mut self) -> Result<()> {
         drop(self.map.take());
-        if self.executable {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = 0o777 & !umask();
-            std::fs::set_permissions(&self.tmp, std::fs::Permissions::from_mode(mode)).map_err(
-                |e| {
-                    err!(
-                        "rivet: cannot set permissions of {}: {e}",
-                        self.tmp.display()
-                    )
-                },
-            )?;
-        }
+        // The mode a new file gets, also when an old one was reused.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if self.executable { 0o777 } else { 0o666 } & !umask();
+        std::fs::set_permissions(&self.tmp, std::fs::Permissions::from_mode(mode)).map_err(
+            |e| {
+                err!(
+                    "rivet: cannot set permissions of {}: {e}",
+                    self.tmp.display()
+                )
+            },
+        )?;
         std::fs::rename(&self.tmp, &self.target).map_err(|e| {
             err!(
                 "rivet: cannot rename {} to {}: {e}",
@@ -131,7 +140,7 @@ impl Drop for OutputFile {
 /// Faults in the pages of `buf`, a piece of the output mapping, ready for
 /// writing, in one call rather than one fault per page. Best effort: on
 /// kernels without MADV_POPULATE_WRITE the pages fault in as they are written.
-pub fn populate(buf: &mut [u8]) {
+fn populate(buf: &mut [u8]) {
     const MADV_POPULATE_WRITE: libc::c_int = 23;
     let page = 4096usize;
     let start = buf.as_mut_ptr() as usize;
@@ -144,6 +153,60 @@ pub fn populate(buf: &mut [u8]) {
     // which lies in the same mapping (mappings start on a page).
     // SAFETY: populating only faults the pages in; their contents stay.
     let _ = unsafe { libc::madvise(aligned as *mut libc::c_void, len, MADV_POPULATE_WRITE) };
+}
+
+/// Takes over the file already at `target`, if rivet may, by renaming it to
+/// `tmp` and opening it; it is then resized and overwritten in place.
+///
+/// Writing into an existing file's page cache is much cheaper than creating
+/// a file: a new file's pages must each be allocated, zeroed and inserted
+/// into the page cache as they are first touched, and replacing the old
+/// file frees all of its pages again (mold reuses its output for the same
+/// reason). Every byte of the output is then written, zeros included
+/// ([`crate::partition::Filler::zeros`], [`crate::partition::split_ranges`]),
+/// so the result does not depend on what the old file held.
+///
+/// Only a regular file with one link, owned by this user, is taken: other
+/// names of a hard-linked file keep the old contents, as when GNU ld
+/// replaces it. A running executable is not overwritten: Linux refuses to
+/// open it for writing (ETXTBSY), and it is unlinked instead, as a new file
+/// would replace it. Where the kernel does not refuse (`text_busy_is_enforced`),
+/// executables are never reused. RIVET_NO_REUSE_OUTPUT turns this off.
+fn reuse_old_output(target: &Path, tmp: &Path, executable: bool) -> Option<File> {
+    use std::os::unix::fs::MetadataExt;
+    if std::env::var_os("RIVET_NO_REUSE_OUTPUT").is_some() {
+        return None;
+    }
+    let meta = std::fs::symlink_metadata(target).ok()?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if !meta.file_type().is_file() || meta.nlink() != 1 || meta.uid() != euid {
+        return None;
+    }
+    if executable && !text_busy_is_enforced() {
+        return None;
+    }
+    std::fs::rename(target, tmp).ok()?;
+    match OpenOptions::new().read(true).write(true).open(tmp) {
+        Ok(file) => Some(file),
+        Err(_) => {
+            // A running program (ETXTBSY): leave it to whoever runs it.
+            let _ = std::fs::remove_file(tmp);
+            None
+        }
+    }
+}
+
+/// Whether the kernel refuses to open a running executable for writing,
+/// tried on rivet's own executable once per process.
+fn text_busy_is_enforced() -> bool {
+    static ENFORCED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENFORCED.get_or_init(
+        || match OpenOptions::new().write(true).open("/proc/self/exe") {
+            Err(e) => e.raw_os_error() == Some(libc::ETXTBSY),
+            Ok(_) => false,
+        },
+    )
 }
 
 fn preallocate(file: &File, size: u64) -> std::io::Result<()> {

@@ -382,10 +382,6 @@ impl WriteCtx<'_> {
                 self.toc.file_size
             );
         }
-        // Fault the output in, in parallel and in large runs, instead of one
-        // page at a time inside the writers.
-        buf.par_chunks_mut(1 << 21)
-            .for_each(crate::mapped::populate);
         let header_len = EHDR_SIZE + PHDR_SIZE * self.phdrs.len() as u64;
         let mut pieces: Vec<(u64, u64, Piece)> = Vec::with_capacity(self.toc.shdrs.len() + 2);
         pieces.push((0, header_len, Piece::Header));
@@ -529,9 +525,10 @@ impl WriteCtx<'_> {
         let pad = total
             .checked_sub(chunk.size)
             .ok_or_else(|| err!("internal error: chunk larger than its slice"))?;
-        let gap = f.take(pad as usize)?;
         if out.flags & u64::from(elf::SHF_EXECINSTR) != 0 {
-            crate::arch::x86_64::code_fill(gap);
+            crate::arch::x86_64::code_fill(f.take(pad as usize)?);
+        } else {
+            f.zeros(pad as usize)?;
         }
         let data = f.take(chunk.size as usize)?;
         match chunk.kind {
@@ -551,6 +548,7 @@ impl WriteCtx<'_> {
 
     fn write_synthetic(&self, kind: Synthetic, addr: u64, data: &mut [u8]) -> Result<()> {
         let (Some(got), Some(apply)) = (self.got, &self.apply) else {
+            data.fill(0);
             return Ok(());
         };
         let values = apply.values;
@@ -576,7 +574,7 @@ impl WriteCtx<'_> {
             }
             Synthetic::GotPlt => {
                 // Reserved words stay zero: there is no dynamic section.
-                f.take(got.gotplt_size() as usize)?;
+                f.zeros(got.gotplt_size() as usize)?;
             }
             Synthetic::Iplt => {
                 for slot in 0..got.iplt.len() as u64 {
@@ -600,11 +598,9 @@ impl WriteCtx<'_> {
                     f.put(&resolver.to_le_bytes())?;
                 }
             }
-            Synthetic::Commons => {}
+            Synthetic::Commons => f.zeros(len)?,
             // Written after everything else: they read the rest of the file.
-            Synthetic::EhFrameHdr => {
-                f.take(len)?;
-            }
+            Synthetic::EhFrameHdr => f.zeros(len)?,
             Synthetic::Comment => f.put(crate::layout::COMMENT)?,
             Synthetic::BuildIdNote => {
                 let desc = len - 16;
@@ -612,11 +608,8 @@ impl WriteCtx<'_> {
                 f.put(&(desc as u32).to_le_bytes())?;
                 f.put(&elf::NT_GNU_BUILD_ID.to_le_bytes())?;
                 f.put(b"GNU\0")?;
-                f.take(desc)?;
+                f.zeros(desc)?; // hashed as zeros, then filled in
             }
-        }
-        if kind == Synthetic::Commons {
-            return Ok(());
         }
         Ok(f.finish()?)
     }

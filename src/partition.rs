@@ -260,8 +260,9 @@ where
 }
 
 /// Splits `buf` into slices at the given `(offset, len)` ranges, which must be
-/// sorted and disjoint. Bytes between ranges are left out. Used to carve the
-/// mapped output file into its sections.
+/// sorted and disjoint. Bytes between ranges and after the last one are
+/// zeroed here, since no writer owns them (the buffer may hold an old
+/// file's bytes). Used to carve the mapped output file into its sections.
 pub fn split_ranges<'a>(buf: &'a mut [u8], ranges: &[(u64, u64)]) -> Vec<&'a mut [u8]> {
     let mut rest = buf;
     let mut consumed = 0u64;
@@ -269,12 +270,14 @@ pub fn split_ranges<'a>(buf: &'a mut [u8], ranges: &[(u64, u64)]) -> Vec<&'a mut
     for &(off, len) in ranges {
         assert!(off >= consumed, "output ranges overlap or are unsorted");
         let skip = (off - consumed) as usize;
-        let tail = std::mem::take(&mut rest).split_at_mut(skip).1;
+        let (gap, tail) = std::mem::take(&mut rest).split_at_mut(skip);
+        gap.fill(0);
         let (head, tail) = tail.split_at_mut(len as usize);
         out.push(head);
         rest = tail;
         consumed = off + len;
     }
+    rest.fill(0);
     out
 }
 
@@ -324,7 +327,16 @@ impl<'a> Filler<'a> {
         Ok(())
     }
 
-    /// Hands out the next `len` bytes to be written in place.
+    /// Writes `len` zero bytes. The output may be an old file's pages
+    /// reused ([`crate::mapped::OutputFile`]), so bytes meant to be zero
+    /// are written, never assumed.
+    pub fn zeros(&mut self, len: usize) -> Result<(), FillError> {
+        self.take(len)?.fill(0);
+        Ok(())
+    }
+
+    /// Hands out the next `len` bytes, every one of which the caller must
+    /// write (see [`zeros`](Self::zeros)).
     pub fn take(&mut self, len: usize) -> Result<&mut [u8], FillError> {
         let end = self.pos + len;
         if end > self.buf.len() {

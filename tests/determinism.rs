@@ -1,5 +1,6 @@
 //! Determinism: the same link with 1, 2 and 16 threads, and 16 again, must
-//! give byte-identical output. (Under GNU ld, which has no `--threads=N`,
+//! give byte-identical output, also when it overwrites an old file (longer
+//! or shorter than the output) that rivet reuses in place. (Under GNU ld, which has no `--threads=N`,
 //! the option is left out and the links are simply repeated.)
 
 #[macro_use]
@@ -34,6 +35,26 @@ fn assert_identical(outputs: &[PathBuf]) {
     }
 }
 
+/// Fills `path` with `len` bytes of a non-zero pattern, as an old output
+/// would leave it. rivet overwrites an existing output in place, so a byte
+/// it forgot to write would show up as one of these.
+fn garbage(path: &std::path::Path, len: usize) {
+    let bytes: Vec<u8> = (0..len).map(|i| 0xa5 ^ (i as u8)).collect();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Runs `link` into `path` twice, once over an old file twice as long as
+/// the output and once over one half as long, and checks both results
+/// equal `fresh`, which was linked where no file was.
+fn assert_same_over_old_file(fresh: &std::path::Path, path: &std::path::Path, link: impl Fn()) {
+    let len = read(fresh).len();
+    for old in [2 * len, len / 2] {
+        garbage(path, old);
+        link();
+        assert_identical(&[fresh.to_path_buf(), path.to_path_buf()]);
+    }
+}
+
 /// `-r` of a program's objects, run directly with `--threads=N`.
 fn relocatable(name: &str) {
     let p = program(name);
@@ -52,6 +73,12 @@ fn relocatable(name: &str) {
         })
         .collect();
     assert_identical(&outputs);
+    let over = ws.join("merged-over-old.o");
+    assert_same_over_old_file(&outputs[0], &over, || {
+        let mut args = vec!["-r".to_string(), "-o".into(), over.display().to_string()];
+        args.extend(objs.iter().map(|o| o.display().to_string()));
+        link_direct(ws.path(), &args);
+    });
 }
 
 /// A static executable through `gcc -B DIR -Wl,--threads=N`.
@@ -73,6 +100,9 @@ fn static_exe(name: &str, flags: &[&str]) {
         })
         .collect();
     assert_identical(&outputs);
+    assert_same_over_old_file(&outputs[0], &ws.join("exe-over-old"), || {
+        ws.link_tested(p.lang, &objs, flags, "exe-over-old");
+    });
     let r = run_exe(&outputs[0]);
     assert_reference_ok(p, &r);
 }
@@ -110,6 +140,15 @@ linker_test! {
 linker_test! {
     fn static_exe_emit_relocs() {
         static_exe("exceptions", &["-Wl,--emit-relocs"])
+    }
+}
+
+linker_test! {
+    fn static_exe_build_id_gc() {
+        static_exe(
+            "exceptions",
+            &["-Wl,--build-id", "-Wl,--eh-frame-hdr", "-Wl,--gc-sections"],
+        )
     }
 }
 
