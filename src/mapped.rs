@@ -163,7 +163,7 @@ fn populate(buf: &mut [u8]) {
 /// into the page cache as they are first touched, and replacing the old
 /// file frees all of its pages again (mold reuses its output for the same
 /// reason). Every byte of the output is then written, zeros included
-/// ([`crate::partition::Filler::zeros`], [`crate::partition::split_ranges`]),
+/// ([`crate::partition::Filler::zeros`], [`crate::partition::par_for_each_range`]),
 /// so the result does not depend on what the old file held.
 ///
 /// Only a regular file with one link, owned by this user, is taken: other

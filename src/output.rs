@@ -11,7 +11,7 @@ use crate::layout::{
     SHDR_SIZE,
 };
 use crate::object::FileId;
-use crate::partition::{split_ranges, Filler, Partition};
+use crate::partition::{par_for_each_range, Filler, Partition};
 use crate::relocs::{RecordCtx, RelaTable};
 use crate::resolve::Resolution;
 use crate::symtab::{SymtabCtx, SymtabPlan, SYM_SIZE};
@@ -382,19 +382,23 @@ impl WriteCtx<'_> {
                 self.toc.file_size
             );
         }
+        // The serial part of the phase: two passes over the section headers,
+        // which stream. Output sections come first, then the tables rivet
+        // builds (relocations, groups, symbols), each in header order, which
+        // is file order: two sorted runs, which the sort merges in one pass.
         let header_len = EHDR_SIZE + PHDR_SIZE * self.phdrs.len() as u64;
         let mut pieces: Vec<(u64, u64, Piece)> = Vec::with_capacity(self.toc.shdrs.len() + 2);
         pieces.push((0, header_len, Piece::Header));
         for h in &self.toc.shdrs {
+            match h.content {
+                Content::Out(_) if h.sh_type == elf::SHT_NOBITS || h.size == 0 => {}
+                Content::Out(i) => pieces.push((h.offset, h.size, Piece::Out(i))),
+                _ => {}
+            }
+        }
+        for h in &self.toc.shdrs {
             let p = match h.content {
-                Content::Null => continue,
-                Content::Out(i) => {
-                    let o = &self.sections.out[i as usize];
-                    if o.is_nobits() || o.size == 0 {
-                        continue;
-                    }
-                    Piece::Out(i)
-                }
+                Content::Null | Content::Out(_) => continue,
                 Content::Rela(t) => Piece::Rela(t),
                 Content::Group(g) => Piece::Group(g),
                 Content::Symtab => Piece::Symtab,
@@ -410,33 +414,30 @@ impl WriteCtx<'_> {
             Piece::Shdrs,
         ));
         pieces.sort_by_key(|p| p.0);
-        let ranges: Vec<(u64, u64)> = pieces.iter().map(|p| (p.0, p.1)).collect();
-        let mut slices: Vec<(Piece, &mut [u8])> = pieces
-            .iter()
-            .map(|p| p.2)
-            .zip(split_ranges(buf, &ranges))
-            .collect();
-        // The symbol table, its SHN_XINDEX table and its strings are written
-        // together, unit by unit; every other piece is written on its own.
-        let mut take = |want: fn(Piece) -> bool| {
-            let at = slices.iter().position(|(p, _)| want(*p))?;
-            Some(slices.remove(at).1)
-        };
-        let symtab = take(|p| matches!(p, Piece::Symtab));
-        let shndx = take(|p| matches!(p, Piece::Shndx));
-        let strtab = take(|p| matches!(p, Piece::Strtab));
 
+        // The symbol table, its SHN_XINDEX table and its strings are written
+        // together, unit by unit, once all three slices are out; every other
+        // piece is written as soon as its slice is.
         let times = UnitTimes(crate::scaling::requested().then(Default::default));
-        let (pieces_written, symbols_written) = rayon::join(
-            || {
-                slices
-                    .into_par_iter()
-                    .try_for_each(|(piece, slice)| self.write_piece(piece, slice, &times))
+        let symbol_slices = parking_lot::Mutex::new([None, None, None]);
+        par_for_each_range(
+            buf,
+            0,
+            &pieces,
+            &|p| (p.0, p.1),
+            &|&(_, _, piece), slice| {
+                let at = match piece {
+                    Piece::Symtab => 0,
+                    Piece::Shndx => 1,
+                    Piece::Strtab => 2,
+                    _ => return self.write_piece(piece, slice, &times),
+                };
+                symbol_slices.lock()[at] = Some(slice);
+                Ok(())
             },
-            || self.write_symbols(symtab, shndx, strtab, &times),
-        );
-        pieces_written?;
-        symbols_written?;
+        )?;
+        let [symtab, shndx, strtab] = symbol_slices.into_inner();
+        self.write_symbols(symtab, shndx, strtab, &times)?;
         if let Some(times) = times.0 {
             crate::scaling::report(&times.into_inner());
         }

@@ -259,26 +259,52 @@ where
     a.and(b)
 }
 
-/// Splits `buf` into slices at the given `(offset, len)` ranges, which must be
-/// sorted and disjoint. Bytes between ranges and after the last one are
+/// Calls `f(item, slice)` with the slice of `buf` (the file from offset
+/// `base`) that each item's `(offset, len)` range covers, in parallel. The
+/// items must be sorted by offset and must not overlap. As in
+/// [`Partition::par_for_each`], the item list is halved under `rayon::join`
+/// (the buffer cut where the second half's first item starts), so no list of
+/// slices is built first. Bytes between ranges and after the last one are
 /// zeroed here, since no writer owns them (the buffer may hold an old
 /// file's bytes). Used to carve the mapped output file into its sections.
-pub fn split_ranges<'a>(buf: &'a mut [u8], ranges: &[(u64, u64)]) -> Vec<&'a mut [u8]> {
-    let mut rest = buf;
-    let mut consumed = 0u64;
-    let mut out = Vec::with_capacity(ranges.len());
-    for &(off, len) in ranges {
-        assert!(off >= consumed, "output ranges overlap or are unsorted");
-        let skip = (off - consumed) as usize;
-        let (gap, tail) = std::mem::take(&mut rest).split_at_mut(skip);
-        gap.fill(0);
-        let (head, tail) = tail.split_at_mut(len as usize);
-        out.push(head);
-        rest = tail;
-        consumed = off + len;
+pub fn par_for_each_range<'b, T, E, R, F>(
+    buf: &'b mut [u8],
+    base: u64,
+    items: &[T],
+    range: &R,
+    f: &F,
+) -> Result<(), E>
+where
+    T: Sync,
+    E: Send,
+    R: Fn(&T) -> (u64, u64) + Sync,
+    F: Fn(&T, &'b mut [u8]) -> Result<(), E> + Sync,
+{
+    if items.len() <= UNITS_PER_TASK {
+        let mut rest = buf;
+        let mut at = base;
+        for item in items {
+            let (off, len) = range(item);
+            assert!(off >= at, "output ranges overlap or are unsorted");
+            let (gap, tail) = std::mem::take(&mut rest).split_at_mut((off - at) as usize);
+            gap.fill(0);
+            let (head, tail) = tail.split_at_mut(len as usize);
+            rest = tail;
+            at = off + len;
+            f(item, head)?;
+        }
+        rest.fill(0);
+        return Ok(());
     }
-    rest.fill(0);
-    out
+    let (first, second) = items.split_at(items.len() / 2);
+    let cut = range(&second[0]).0;
+    assert!(cut >= base, "output ranges overlap or are unsorted");
+    let (left, right) = buf.split_at_mut((cut - base) as usize);
+    let (a, b) = rayon::join(
+        || par_for_each_range(left, base, first, range, f),
+        || par_for_each_range(right, cut, second, range, f),
+    );
+    a.and(b)
 }
 
 /// A writer's view of its own slice. It refuses to overrun, and `finish`
@@ -477,10 +503,22 @@ mod tests {
     }
 
     #[test]
-    fn split_ranges_skips_gaps() {
-        let mut buf = [0u8; 10];
-        let parts = split_ranges(&mut buf, &[(1, 2), (5, 3)]);
-        assert_eq!(parts[0].len(), 2);
-        assert_eq!(parts[1].len(), 3);
+    fn par_for_each_range_hands_out_ranges_and_zeroes_gaps() {
+        // Ranges with gaps between them, before the first and after the
+        // last, over a buffer full of old bytes; enough of them to split.
+        let ranges: Vec<(u64, u64)> = (0..100u64).map(|i| (3 + 10 * i, 1 + i % 5)).collect();
+        let mut buf = vec![0xeeu8; 1005];
+        let r: Result<(), ()> = par_for_each_range(&mut buf, 0, &ranges, &|r| *r, &|r, slice| {
+            assert_eq!(slice.len() as u64, r.1);
+            slice.fill(1);
+            Ok(())
+        });
+        r.unwrap();
+        for (i, &b) in buf.iter().enumerate() {
+            let inside = ranges
+                .iter()
+                .any(|&(off, len)| (off..off + len).contains(&(i as u64)));
+            assert_eq!(b, u8::from(inside), "byte {i}");
+        }
     }
 }
