@@ -8,7 +8,7 @@ use crate::mapped::OutputFile;
 use crate::relocs::RecordCtx;
 use crate::resolve::{Definition, Stores};
 use crate::symtab::SymtabCtx;
-use crate::{ehframe, gc, got, input, layout, output, relocs, resolve, symtab, symvals};
+use crate::{ehframe, gc, got, input, layout, output, relocs, resolve, symtab, symvals, warnings};
 use object::elf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -146,6 +146,7 @@ fn run(
         gc::collect_garbage(args, &mut res); //               --gc-sections: drop what nothing live reaches
         t.mark("gc");
     }
+    warnings::print(&res); //                                    .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
     t.mark("assign sections");
     let mut got_plan = got::GotPlan::default();

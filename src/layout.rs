@@ -427,7 +427,11 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
             if args.strip != Strip::None && !s.is_alloc() && is_debug(s.name) {
                 continue;
             }
-            if exe && (s.name == b".note.GNU-stack" || s.name.starts_with(b".gnu.warning")) {
+            // GNU ld drops `.gnu.warning` sections once it has warned, and
+            // keeps `.gnu.warning.SYM` under `-r` for the final link.
+            if s.name == b".gnu.warning"
+                || exe && (s.name == b".note.GNU-stack" || s.name.starts_with(b".gnu.warning"))
+            {
                 continue;
             }
             let name: &[u8] = if exe {

@@ -23,6 +23,7 @@ pub mod symmap;
 pub mod symtab;
 pub mod symvals;
 pub mod sync;
+pub mod warnings;
 
 pub use driver::{link, LinkStats};
 pub use error::Error;
