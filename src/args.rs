@@ -94,6 +94,10 @@ pub struct Args {
     /// `--allow-multiple-definition`, `-z muldefs`: the first definition of
     /// a symbol wins instead of being an error.
     pub allow_multiple_definition: bool,
+    /// `--fatal-warnings`: a warning fails the link, as an error would.
+    pub fatal_warnings: bool,
+    /// `-w`, `--no-warnings`: warnings are not printed (nor fatal).
+    pub no_warnings: bool,
     pub discard: Discard,
     pub print_version: bool,
     pub print_help: bool,
@@ -118,8 +122,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "relax",
     "sort-common",
     "warn-common",
-    "fatal-warnings",
-    "no-fatal-warnings",
     "nostdlib",
     "disable-new-dtags",
     "enable-new-dtags",
@@ -207,6 +209,9 @@ Symbols:
   --wrap=SYM                 Undefined SYM means __wrap_SYM, __real_SYM means SYM
   --allow-multiple-definition, -z muldefs
                              The first definition of a symbol wins
+  --fatal-warnings, --no-fatal-warnings
+                             Warnings fail the link (or not)
+  -w, --no-warnings          Print no warnings
 Inputs:
   -l NAME, -L DIR, --whole-archive, --no-whole-archive,
   --start-group, --end-group, -(, -), @FILE
@@ -241,6 +246,8 @@ impl Args {
             trace: 0,
             wrap: Vec::new(),
             allow_multiple_definition: false,
+            fatal_warnings: false,
+            no_warnings: false,
             discard: Discard::SecMerge,
             print_version: false,
             print_help: false,
@@ -306,6 +313,9 @@ impl Args {
                 "t" | "trace" => args.trace = args.trace.saturating_add(1),
                 "wrap" => args.wrap.push(value(&mut i)?),
                 "allow-multiple-definition" => args.allow_multiple_definition = true,
+                "fatal-warnings" => args.fatal_warnings = true,
+                "no-fatal-warnings" => args.fatal_warnings = false,
+                "w" | "no-warnings" => args.no_warnings = true,
                 "x" | "discard-all" => args.discard = Discard::All,
                 "X" | "discard-locals" => args.discard = Discard::Locals,
                 "discard-none" => args.discard = Discard::None,

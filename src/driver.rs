@@ -146,7 +146,7 @@ fn run(
         gc::collect_garbage(args, &mut res); //               --gc-sections: drop what nothing live reaches
         t.mark("gc");
     }
-    warnings::print(&res); //                                    .gnu.warning texts, as GNU ld prints them
+    warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
     t.mark("assign sections");
     let mut got_plan = got::GotPlan::default();
@@ -386,7 +386,12 @@ fn entry_address(
         return Ok(v);
     }
     let text = s.find(b".text").map(|o| o.addr).unwrap_or(0);
-    eprintln!("rivet: warning: cannot find entry symbol {name}; defaulting to {text:#x}");
+    warnings::report(
+        args,
+        &[format!(
+            "rivet: warning: cannot find entry symbol {name}; defaulting to {text:#x}"
+        )],
+    )?;
     Ok(text)
 }
 

@@ -19,16 +19,27 @@
 //! warning: TEXT`, F being the nearest function or untyped symbol at or
 //! before the offset. Without such a relocation: `FILE: warning: TEXT`.
 
+use crate::args::Args;
+use crate::error::Result;
 use crate::object::{ObjectFile, SymPlace, E};
 use crate::resolve::Resolution;
 use object::elf;
 use rustc_hash::FxHashMap;
 
-/// Prints the link's `.gnu.warning` warnings to stderr, in load order.
-pub fn print(res: &Resolution) {
-    for w in collect(res) {
+/// Prints `warnings` to stderr as GNU ld does: not at all under `-w`, and
+/// under `--fatal-warnings` as the link's failure (exit status 1, no
+/// output).
+pub fn report(args: &Args, warnings: &[String]) -> Result<()> {
+    if args.no_warnings || warnings.is_empty() {
+        return Ok(());
+    }
+    for w in warnings {
         eprintln!("{w}");
     }
+    if args.fatal_warnings {
+        crate::bail!("rivet: warnings are fatal (--fatal-warnings)");
+    }
+    Ok(())
 }
 
 /// The warnings [`print`] prints, one string each (without "rivet: ").

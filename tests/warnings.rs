@@ -299,3 +299,33 @@ linker_test! {
         assert!(read(&ws.join("with")) == read(&ws.join("without")), "outputs differ");
     }
 }
+
+linker_test! {
+    /// `--fatal-warnings` fails the link (exit 1, the warning printed, no
+    /// output, an old one removed); `--no-fatal-warnings` after it undoes
+    /// it; `-w` and `--no-warnings` print nothing and succeed.
+    fn fatal_warnings_and_no_warnings() {
+        let ws = Workspace::new("fatal_warnings_and_no_warnings");
+        assemble(&ws, "def", DEF_S);
+        assemble(&ws, "use", USE_S);
+        std::fs::write(ws.join("out"), "old output").unwrap();
+        let o = run_linker(ws.path(), ["--fatal-warnings", "-static", "-o", "out", "use.o", "def.o"]);
+        assert_eq!(o.code(), 1, "--fatal-warnings: {}", o.stderr);
+        assert!(o.stderr.contains(FOO_WARNING), "{}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        assert!(!ws.join("out").exists(), "--fatal-warnings left an output");
+
+        let o = link_ok(
+            &ws,
+            &["--fatal-warnings", "--no-fatal-warnings", "-static", "-o", "out", "use.o", "def.o"],
+        );
+        assert!(o.stderr.contains(FOO_WARNING), "{}", o.stderr);
+        assert_clean_exe(&ws, "out");
+
+        for quiet in ["-w", "--no-warnings"] {
+            let o = link_ok(&ws, &[quiet, "--fatal-warnings", "-static", "-o", "out", "use.o", "def.o"]);
+            assert!(!o.stderr.contains("warning"), "{quiet}: {}", o.stderr);
+            assert_clean_exe(&ws, "out");
+        }
+    }
+}
