@@ -99,6 +99,11 @@ pub struct Args {
     /// `-w`, `--no-warnings`: warnings are not printed (nor fatal).
     pub no_warnings: bool,
     pub discard: Discard,
+    /// `-Map FILE`: write a link map to FILE; `-M`/`--print-map`: to stdout
+    /// (`-`). The last of them given wins, as in GNU ld.
+    pub map: Option<PathBuf>,
+    /// `--print-gc-sections`: name each section `--gc-sections` removes.
+    pub print_gc_sections: bool,
     pub print_version: bool,
     pub print_help: bool,
     /// `-v`/`--version` with no inputs prints the version and exits.
@@ -158,7 +163,6 @@ pub const IGNORED_WITH_VALUE: &[&str] = &[
     "rpath-link",
     "sysroot",
     "O",
-    "Map",
     "soname",
     "h",
     "sort-section",
@@ -217,6 +221,8 @@ Inputs:
   --start-group, --end-group, -(, -), @FILE
 Other:
   -t, --trace                Print input files as they are loaded (twice: members too)
+  -Map FILE, -M, --print-map Write a link map to FILE (-M: to stdout)
+  --print-gc-sections        List the sections --gc-sections removes
   --threads=N, --no-threads  Worker threads (default: all cores, at most 256)
   -m elf_x86_64              Emulation (only elf_x86_64)
   -v, --version, --help
@@ -249,6 +255,8 @@ impl Args {
             fatal_warnings: false,
             no_warnings: false,
             discard: Discard::SecMerge,
+            map: None,
+            print_gc_sections: false,
             print_version: false,
             print_help: false,
             version_only: false,
@@ -310,6 +318,10 @@ impl Args {
                 "emit-relocs" | "q" => args.emit_relocs = true,
                 "gc-sections" => args.gc_sections = true,
                 "no-gc-sections" => args.gc_sections = false,
+                "print-gc-sections" => args.print_gc_sections = true,
+                "no-print-gc-sections" => args.print_gc_sections = false,
+                "Map" => args.map = Some(PathBuf::from(value(&mut i)?)),
+                "M" | "print-map" => args.map = Some(PathBuf::from("-")),
                 "t" | "trace" => args.trace = args.trace.saturating_add(1),
                 "wrap" => args.wrap.push(value(&mut i)?),
                 "allow-multiple-definition" => args.allow_multiple_definition = true,
@@ -583,6 +595,28 @@ mod tests {
         assert_eq!(a.discard, Discard::Locals);
         assert_eq!(parse(&["x.o"]).unwrap().discard, Discard::SecMerge);
         assert!(parse(&["--wrap"]).is_err());
+    }
+
+    #[test]
+    fn map_options() {
+        let map = |v: &[&str]| parse(v).unwrap().map;
+        assert_eq!(map(&["x.o"]), None);
+        assert_eq!(map(&["-Map", "a.map", "x.o"]), Some(PathBuf::from("a.map")));
+        assert_eq!(map(&["-Map=b.map", "x.o"]), Some(PathBuf::from("b.map")));
+        assert_eq!(map(&["--Map=c.map", "x.o"]), Some(PathBuf::from("c.map")));
+        assert_eq!(map(&["-Map=c.map", "-M", "x.o"]), Some(PathBuf::from("-")));
+        assert_eq!(
+            map(&["--print-map", "-Map", "d.map"]),
+            Some(PathBuf::from("d.map"))
+        );
+        assert!(parse(&["-Map"]).is_err());
+        assert!(
+            parse(&["--print-gc-sections", "x.o"])
+                .unwrap()
+                .print_gc_sections
+        );
+        let a = parse(&["--print-gc-sections", "--no-print-gc-sections", "x.o"]).unwrap();
+        assert!(!a.print_gc_sections);
     }
 
     #[test]

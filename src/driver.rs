@@ -245,6 +245,8 @@ fn run(
     file.commit() //                                            rename into place
         .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
     t.mark("commit");
+    crate::mapfile::write_if_asked(args, &inputs, &res, &sections, &values)?; // -Map, -M: the link map
+    t.mark("map");
     Ok(LinkStats {
         write,
         total: start.elapsed(),

@@ -190,16 +190,67 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
         }
         live
     };
-    res.objects
+    let removed: Vec<Vec<u32>> = res
+        .objects
         .par_iter_mut()
         .zip(live)
-        .for_each(|(obj, live)| {
-            for (s, l) in obj.sections.iter_mut().zip(live) {
+        .map(|(obj, live)| {
+            let mut removed = Vec::new();
+            for (i, (s, l)) in obj.sections.iter_mut().zip(live).enumerate() {
                 if s.kept && s.is_alloc() && !l && s.name != b".eh_frame" {
                     s.kept = false;
+                    removed.push(i as u32);
                 }
             }
-        });
+            removed
+        })
+        .collect();
+    if args.print_gc_sections {
+        print_removed(res, &removed);
+    }
+}
+
+/// `--print-gc-sections`: each removed section in GNU ld's words, in file
+/// order and section order; empty sections are not named, as in GNU ld
+/// (`elf_gc_sweep`). A member of a section group is named with its
+/// group's signature in brackets, as GNU ld names it.
+fn print_removed(res: &Resolution, removed: &[Vec<u32>]) {
+    use std::io::Write;
+    let mut text = String::new();
+    for (obj, secs) in res.objects.iter().zip(removed) {
+        if secs.is_empty() {
+            continue;
+        }
+        // A section group whose members all went is removed too, and named
+        // where its `.group` section stands.
+        let mut named = secs.clone();
+        for g in &obj.groups {
+            if g.members.iter().all(|&m| !obj.sections[m as usize].kept)
+                && g.members.iter().any(|m| secs.binary_search(m).is_ok())
+            {
+                named.push(g.section);
+            }
+        }
+        named.sort_unstable();
+        for i in named {
+            let s = &obj.sections[i as usize];
+            if s.size == 0 {
+                continue;
+            }
+            let name = String::from_utf8_lossy(s.name);
+            let group = s
+                .group
+                .filter(|_| s.sh_type != elf::SHT_GROUP)
+                .and_then(|g| obj.groups.get(g as usize))
+                .map(|g| format!("[{}]", String::from_utf8_lossy(g.signature)))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "rivet: removing unused section '{name}{group}' in file '{}'\n",
+                obj.name
+            ));
+        }
+    }
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// For each FDE of `obj`: the section its pc_begin points into, and the

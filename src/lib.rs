@@ -12,6 +12,7 @@ pub mod ehframe;
 pub mod got;
 pub mod input;
 pub mod layout;
+pub mod mapfile;
 pub mod mapped;
 pub mod object;
 pub mod output;
