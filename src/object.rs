@@ -243,6 +243,9 @@ pub struct ObjectFile<'a> {
     pub id: FileId,
     /// `path` or `archive(member)`, for messages.
     pub name: String,
+    /// The file's own name without directories: the path's, or the archive
+    /// member's. GNU ld names the STT_FILE symbol it makes up with it.
+    pub basename: String,
     pub sections: Vec<InputSection<'a>>,
     pub symbols: &'a [Sym64],
     pub strtab: &'a [u8],
@@ -437,6 +440,7 @@ impl<'a> ObjectFile<'a> {
 
         let mut obj = ObjectFile {
             id,
+            basename: basename(&name).to_owned(),
             name,
             sections,
             symbols,
@@ -682,4 +686,9 @@ pub fn slice_of<T: Pod>(data: &[u8]) -> Option<&[T]> {
 
 fn memchr0(s: &[u8]) -> Option<usize> {
     s.iter().position(|&b| b == 0)
+}
+
+/// `path` without its directories.
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

@@ -504,7 +504,7 @@ impl<'a> Resolver<'a> {
         which: &[usize],
     ) -> Vec<Result<ObjectFile<'a>>> {
         let archive_name = scan.name.as_str();
-        let read: Vec<(String, Result<&'a [u8]>)> = which
+        let read: Vec<(String, &str, Result<&'a [u8]>)> = which
             .iter()
             .map(|&m| {
                 let member = &scan.ar.members[m];
@@ -515,12 +515,16 @@ impl<'a> Resolver<'a> {
                         .map(|bytes| self.stores.keep_file(bytes))
                         .map_err(|e| err!("{archive_name}: thin archive member: {}", e.0)),
                 };
-                (name, data)
+                (name, member.name.as_str(), data)
             })
             .collect();
         let ctx = &self.stores.parse;
         read.into_par_iter()
-            .map(|(name, data)| ObjectFile::parse(0, name, data?, ctx))
+            .map(|(name, member, data)| {
+                let mut obj = ObjectFile::parse(0, name, data?, ctx)?;
+                obj.basename = crate::object::basename(member).to_owned();
+                Ok(obj)
+            })
             .collect()
     }
 

@@ -36,6 +36,20 @@ pub struct SymtabPlan {
     /// `omitted[id]`: global `id` has no entry (see [`omitted_globals`]);
     /// empty under `-r`.
     pub omitted: Vec<bool>,
+    /// `file_symbol_made_up[file]`: the file's locals are preceded by an
+    /// STT_FILE symbol rivet makes up (see [`needs_file_symbol`]).
+    pub file_symbol_made_up: Vec<bool>,
+}
+
+/// GNU ld's rule: when a file's first kept local is not an STT_FILE symbol
+/// (glibc's objects have none), an STT_FILE symbol named after the file
+/// (`assert.o`, the archive member) goes before its locals, so that tools
+/// reading the table (gdb, perf, objdump) do not credit them to the file
+/// before. Not under `-x`, where GNU ld writes no STT_FILE symbol at all,
+/// even before the locals relocation records keep. Called with the file's
+/// first kept local, if any.
+fn needs_file_symbol(obj: &ObjectFile, discard: Discard, first_kept: Option<usize>) -> bool {
+    discard != Discard::All && first_kept.is_some_and(|i| obj.symbols[i].st_type() != elf::STT_FILE)
 }
 
 /// Whether local symbol `i` of `obj` goes to the output. `needed` marks
@@ -230,14 +244,16 @@ pub fn plan(
         keep_local(obj, sections, res.discard, exe, needed, i)
     };
     // Count locals and globals per file, with their string bytes.
-    let counts: Vec<(u64, u64, u64, u64)> = res
+    let counts: Vec<(u64, u64, u64, u64, bool)> = res
         .objects
         .par_iter()
         .map(|obj| {
             let (mut nl, mut sl, mut ng, mut sg) = (0, 0, 0, 0);
+            let mut first_kept = None;
             for i in 0..obj.symbols.len() {
                 if i < obj.first_global {
                     if keep(obj, i) {
+                        first_kept = first_kept.or(Some(i));
                         nl += 1;
                         sl += obj.name_of(i).len() as u64 + 1;
                     }
@@ -246,7 +262,12 @@ pub fn plan(
                     sg += global_name(res, obj, i).len() as u64 + 1;
                 }
             }
-            (nl, sl, ng, sg)
+            let made_up = needs_file_symbol(obj, res.discard, first_kept);
+            if made_up {
+                nl += 1;
+                sl += obj.basename.len() as u64 + 1;
+            }
+            (nl, sl, ng, sg, made_up)
         })
         .collect();
     let (mut nlink, mut slink) = (0u64, 0u64);
@@ -271,13 +292,15 @@ pub fn plan(
     let entries = Partition::from_counts(&entries);
     let strings = Partition::from_counts(&strings);
     let first_global = entries.offset(1 + n) as u32;
+    let file_symbol_made_up: Vec<bool> = counts.iter().map(|c| c.4).collect();
 
     // Output indices of every kept local and every global.
     let local_index: Vec<Vec<u32>> = res
         .objects
         .par_iter()
         .map(|obj| {
-            let mut at = entries.offset(1 + obj.id as usize) as u32;
+            let made_up = u32::from(file_symbol_made_up[obj.id as usize]);
+            let mut at = entries.offset(1 + obj.id as usize) as u32 + made_up;
             let mut v = vec![0u32; obj.first_global];
             for (i, slot) in v.iter_mut().enumerate() {
                 if keep(obj, i) {
@@ -334,6 +357,7 @@ pub fn plan(
         first_global,
         exe,
         omitted,
+        file_symbol_made_up,
     }
 }
 
@@ -485,6 +509,21 @@ impl SymtabCtx<'_> {
             }
         } else if unit <= n {
             let obj = &self.res.objects[unit - 1];
+            if self.plan.file_symbol_made_up[obj.id as usize] {
+                let nm = name(&mut t, obj.basename.as_bytes())?;
+                put_sym(
+                    &mut s,
+                    &mut x,
+                    Entry {
+                        name: nm,
+                        info: (elf::STB_LOCAL << 4) | elf::STT_FILE,
+                        other: 0,
+                        shndx: ABS,
+                        value: 0,
+                        size: 0,
+                    },
+                )?;
+            }
             let kept = &self.plan.local_index[obj.id as usize];
             for (i, &at) in kept.iter().enumerate().skip(1) {
                 if at == 0 {
