@@ -28,6 +28,9 @@ pub fn copy_input(obj: &ObjectFile, sec: u32, chunk: &Chunk, data: &mut [u8]) {
         data.fill(0);
         return;
     }
+    if let Some(m) = &chunk.merge {
+        return m.write(s.data, data);
+    }
     match &chunk.eh {
         Some(eh) => crate::ehframe::copy_records(s.data, eh, data),
         None if chunk.reversed => {
@@ -104,11 +107,19 @@ impl ApplyCtx<'_> {
             if target_dropped && refuses_discarded_targets(s) {
                 return Err(discarded_reference(obj, sec, idx));
             }
-            let sv = if idx == 0 || target_dropped {
-                0
-            } else {
-                self.values
-                    .reloc_value(self.res, self.sections, self.got, obj, idx)
+            // A section symbol of a merged section: the addend picks the piece.
+            let merged = match target_dropped {
+                false => self.sections.merged_section_target(obj, idx, a as i64),
+                true => None,
+            };
+            let (sv, a) = match merged {
+                Some((out, at)) => (self.sections.out[out as usize].addr + at, 0),
+                None if idx == 0 || target_dropped => (0, a),
+                None => (
+                    self.values
+                        .reloc_value(self.res, self.sections, self.got, obj, idx),
+                    a,
+                ),
             };
             let size = spec.size as usize;
             // Writes one field of this relocation, naming it if the value overflows.

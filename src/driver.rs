@@ -8,7 +8,9 @@ use crate::mapped::OutputFile;
 use crate::relocs::RecordCtx;
 use crate::resolve::{Definition, Stores};
 use crate::symtab::SymtabCtx;
-use crate::{ehframe, gc, got, input, layout, output, relocs, resolve, symtab, symvals, warnings};
+use crate::{
+    ehframe, gc, got, input, layout, merge, output, relocs, resolve, symtab, symvals, warnings,
+};
 use object::elf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -149,6 +151,10 @@ fn run(
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
     t.mark("assign sections");
+    if exe {
+        merge::merge_sections(&res, &mut sections); //          SHF_MERGE strings and constants, each once
+        t.mark("merge sections");
+    }
     let mut got_plan = got::GotPlan::default();
     let mut commons = symvals::Commons::default();
     if exe {
@@ -159,6 +165,9 @@ fn run(
         sections.sort_for_executable(); //                    section order and segments
     }
     sections.layout_chunks(); //                               chunk offsets (prefix sums)
+    if exe {
+        merge::place_pieces(&mut sections); //                  where merged pieces landed
+    }
     t.mark("scan, synthetic sections, chunk layout");
     let with_symtab = args.strip != Strip::All || !exe;
     let emit_relocs = !exe || args.emit_relocs;

@@ -64,6 +64,9 @@ pub struct Chunk {
     /// `.ctors` runs backwards and `.init_array` forwards (GNU ld's
     /// SEC_ELF_REVERSE_COPY).
     pub reversed: bool,
+    /// A merged `SHF_MERGE` input: where each of its pieces went
+    /// ([`crate::merge`]); the chunk holds only the pieces it owns.
+    pub merge: Option<Box<crate::merge::MergedPieces>>,
 }
 
 impl Chunk {
@@ -531,6 +534,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
                 offset: 0,
                 eh: None,
                 reversed,
+                merge: None,
             });
         }
         placement.push(places);
@@ -759,6 +763,7 @@ impl Sections {
             offset: 0,
             eh: None,
             reversed: false,
+            merge: None,
         });
     }
 
@@ -815,6 +820,34 @@ impl Sections {
         self.eh_frame_hdr_asked && self.find(b".eh_frame").is_some()
     }
 
+    /// For a relocation against local STT_SECTION symbol `idx` of `obj`
+    /// whose section was merged ([`crate::merge`]): the output section and
+    /// the offset in it that input offset `addend` went to. The addend names
+    /// the piece (as in GNU ld and lld), so it is used up here.
+    pub fn merged_section_target(
+        &self,
+        obj: &crate::object::ObjectFile,
+        idx: usize,
+        addend: i64,
+    ) -> Option<(u32, u64)> {
+        if idx == 0 || idx >= obj.first_global {
+            return None;
+        }
+        if obj.symbols[idx].st_type() != elf::STT_SECTION {
+            return None;
+        }
+        let crate::object::SymPlace::Section(s) = obj.place_of(idx) else {
+            return None;
+        };
+        let p = *self.placement.get(obj.id as usize)?.get(s as usize)?;
+        if !p.is_placed() {
+            return None;
+        }
+        let o = &self.out[p.out as usize];
+        let m = o.chunks[p.chunk as usize].merge.as_ref()?;
+        Some((p.out, m.translate(u64::try_from(addend).ok()?)?))
+    }
+
     /// The output address (executables) or section offset (`-r`) of an
     /// input section's byte `off`, if the section is kept.
     pub fn input_address(&self, file: FileId, sec: u32, off: u64) -> Option<u64> {
@@ -824,6 +857,9 @@ impl Sections {
         }
         let o = &self.out[p.out as usize];
         let c = &o.chunks[p.chunk as usize];
+        if let Some(m) = &c.merge {
+            return Some(o.addr.wrapping_add(m.translate(off)?));
+        }
         let off = match &c.eh {
             Some(eh) => eh.translate(off)?,
             None => off,
@@ -1169,6 +1205,7 @@ mod tests {
             offset: 0,
             eh: None,
             reversed: true,
+            merge: None,
         };
         assert_eq!(c.reversed_offset(0), 16);
         assert_eq!(c.reversed_offset(8), 8);

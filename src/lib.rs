@@ -14,6 +14,7 @@ pub mod input;
 pub mod layout;
 pub mod mapfile;
 pub mod mapped;
+pub mod merge;
 pub mod object;
 pub mod output;
 pub mod partition;

@@ -164,7 +164,12 @@ pub fn for_each_record(
             },
         };
         let mut sym = target.sym;
-        addend += target.addend;
+        match ctx.sections.merged_section_target(obj, idx, addend) {
+            // A section symbol of a merged section: the record names the
+            // output section and the piece's place in it.
+            Some((_, at)) if ctx.exe => addend = at as i64,
+            _ => addend += target.addend,
+        }
         if idx != 0 && sym == 0 {
             // The target was discarded (a losing COMDAT copy): nothing to relocate against.
             r_type = elf::R_X86_64_NONE;
