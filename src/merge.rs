@@ -24,10 +24,9 @@
 use crate::layout::{align_up, Chunk, ChunkKind, OutputSection, Sections};
 use crate::object::ObjectFile;
 use crate::resolve::Resolution;
+use crate::symmap::{hash_name, Key, PrehashedMap};
 use object::elf;
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// Buckets the pieces are hashed into; shards are deduplicated in parallel.
 const SHARDS: usize = 64;
@@ -166,43 +165,6 @@ struct Raw {
     hash: u64,
 }
 
-/// A piece's bytes with their precomputed hash, as a map key.
-#[derive(PartialEq, Eq)]
-struct Key<'a> {
-    hash: u64,
-    bytes: &'a [u8],
-}
-
-impl Hash for Key<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-/// A hasher that passes [`Key::hash`] through.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    bytes.hash(&mut h);
-    h.finish()
-}
-
 /// Whether input section `sec` of `obj` is merged, and under which key.
 fn merge_key(obj: &ObjectFile, sec: u32) -> Option<MergeKey> {
     let s = &obj.sections[sec as usize];
@@ -250,7 +212,7 @@ fn split(data: &[u8], key: MergeKey) -> Vec<Raw> {
         pieces.push(Raw {
             in_off: start as u32,
             len: (end - start) as u32,
-            hash: hash_bytes(&data[start..end]),
+            hash: hash_name(&data[start..end]),
         });
         start = end;
     }
@@ -357,8 +319,7 @@ fn merge_group(
     let owners: Vec<Vec<(u32, u32)>> = (0..SHARDS)
         .into_par_iter()
         .map(|s| {
-            let mut first: HashMap<Key, (u32, u32), BuildHasherDefault<PassThrough>> =
-                HashMap::default();
+            let mut first: PrehashedMap<(u32, u32)> = PrehashedMap::default();
             let mut out = Vec::new();
             for (m, member) in members.iter().enumerate() {
                 let run = member.shard_start[s] as usize..member.shard_start[s + 1] as usize;
@@ -368,7 +329,7 @@ fn merge_group(
                     let owner = *first
                         .entry(Key {
                             hash: r.hash,
-                            bytes,
+                            name: bytes,
                         })
                         .or_insert((m as u32, pi));
                     out.push(owner);

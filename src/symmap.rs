@@ -12,11 +12,16 @@ pub fn hash_name(name: &[u8]) -> u64 {
     h.finish()
 }
 
+/// A byte string with its hash computed beforehand (in parallel, where the
+/// strings are found), so that a map probe does not hash it again.
 #[derive(Clone, Copy, Debug)]
-struct Key<'a> {
-    hash: u64,
-    name: &'a [u8],
+pub struct Key<'a> {
+    pub hash: u64,
+    pub name: &'a [u8],
 }
+
+/// A map keyed by [`Key`], hashing with the key's own hash.
+pub type PrehashedMap<'a, V> = HashMap<Key<'a>, V, BuildHasherDefault<PassThrough>>;
 
 impl Hash for Key<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -34,7 +39,7 @@ impl Eq for Key<'_> {}
 
 /// A hasher that passes a precomputed hash through.
 #[derive(Default)]
-struct PassThrough(u64);
+pub struct PassThrough(u64);
 
 impl Hasher for PassThrough {
     fn write(&mut self, bytes: &[u8]) {
@@ -53,7 +58,7 @@ impl Hasher for PassThrough {
 
 #[derive(Default)]
 pub struct SymbolMap<'a> {
-    map: HashMap<Key<'a>, SymId, BuildHasherDefault<PassThrough>>,
+    map: PrehashedMap<'a, SymId>,
 }
 
 impl<'a> SymbolMap<'a> {
@@ -64,7 +69,7 @@ impl<'a> SymbolMap<'a> {
     pub fn get_hashed(&self, name: &[u8], hash: u64) -> Option<SymId> {
         // HashMap is covariant in its key, so the map can be viewed with the
         // (shorter) lifetime of `name` for the lookup.
-        let map: &HashMap<Key<'_>, SymId, BuildHasherDefault<PassThrough>> = &self.map;
+        let map: &PrehashedMap<'_, SymId> = &self.map;
         map.get(&Key { hash, name }).copied()
     }
 

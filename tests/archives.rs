@@ -11,17 +11,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn write(ws: &Workspace, name: &str, src: &str) -> PathBuf {
-    let path = ws.join(name);
-    std::fs::write(&path, src).unwrap();
-    path
-}
-
-fn cc(ws: &Workspace, name: &str, src: &str, flags: &[&str]) -> PathBuf {
-    let path = write(ws, name, src);
-    ws.compile(&path, flags, "")
-}
-
 fn ar(ws: &Workspace, flags: &str, name: &str, members: &[&PathBuf]) -> PathBuf {
     let lib = ws.join(name);
     let _ = std::fs::remove_file(&lib);
@@ -33,10 +22,6 @@ fn ar(ws: &Workspace, flags: &str, name: &str, members: &[&PathBuf]) -> PathBuf 
             .args(members),
     );
     lib
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }
 
 /// Links `args` with `driver -static` through GNU ld and through the linker
@@ -91,26 +76,24 @@ linker_test! {
     /// member must be found, not just one.
     fn thin_archive_loads_the_members_it_names() {
         let ws = Workspace::new("thin_archive_members");
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.c",
             "#include <stdio.h>\nint f1(void);int f3(void);extern int d4;\n\
              int main(void){printf(\"%d %d %d\\n\", f1(), f3(), d4);return 0;}\n",
             &["-O1"],
         );
-        let f1 = cc(&ws, "f1.c", "int f1(void){return 1;}\n", &["-O1"]);
-        let f2 = cc(
-            &ws,
+        let f1 = ws.compile_text("f1.c", "int f1(void){return 1;}\n", &["-O1"]);
+        let f2 = ws.compile_text(
             "f2.c",
             "#include <stdio.h>\n__attribute__((constructor)) static void c(void){puts(\"f2 loaded\");}\n\
              int f2(void){return 2;}\n",
             &["-O1"],
         );
-        let f3 = cc(&ws, "f3.c", "extern int d4;\nint f3(void){return 3 + d4;}\n", &["-O1"]);
-        let f4 = cc(&ws, "f4.c", "int d4 = 4;\nint f4(void){return 4;}\n", &["-O1"]);
+        let f3 = ws.compile_text("f3.c", "extern int d4;\nint f3(void){return 3 + d4;}\n", &["-O1"]);
+        let f4 = ws.compile_text("f4.c", "int d4 = 4;\nint f4(void){return 4;}\n", &["-O1"]);
         let lib = ar(&ws, "rcsT", "libthin.a", &[&f1, &f2, &f3, &f4]);
         assert!(read(&lib).starts_with(b"!<thin>\n"), "ar T did not make a thin archive");
-        let (_, _, out) = both(&ws, "gcc", &[s(&main), s(&lib)], "thin");
+        let (_, _, out) = both(&ws, "gcc", &[path_str(&main), path_str(&lib)], "thin");
         assert_eq!(out, "1 7 4\n");
     }
 }
@@ -136,27 +119,24 @@ linker_test! {
     fn member_order_decides_the_comdat_winner() {
         let ws = Workspace::new("member_order_comdat");
         let flags = ["-O2"];
-        let m0 = cc(&ws, "m0.cpp", "int y();\nint x() { return y(); }\n", &flags);
-        let m1 = cc(
-            &ws,
+        let m0 = ws.compile_text("m0.cpp", "int y();\nint x() { return y(); }\n", &flags);
+        let m1 = ws.compile_text(
             "m1.cpp",
             "inline __attribute__((noinline)) int g() { return 1; }\nint y() { return g(); }\n",
             &flags,
         );
-        let m2 = cc(
-            &ws,
+        let m2 = ws.compile_text(
             "m2.cpp",
             "inline __attribute__((noinline)) int g() { return 2; }\nint z() { return g(); }\n",
             &flags,
         );
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.cpp",
             "#include <cstdio>\nint x(); int z();\nint main() { std::printf(\"x=%d z=%d\\n\", x(), z()); }\n",
             &flags,
         );
         let lib = ar(&ws, "rcs", "liborder.a", &[&m0, &m1, &m2]);
-        let (reference, tested, out) = both(&ws, "g++", &[s(&main), s(&lib)], "order");
+        let (reference, tested, out) = both(&ws, "g++", &[path_str(&main), path_str(&lib)], "order");
         assert_eq!(out, "x=1 z=1\n");
         // The members' code is laid out in load order.
         let order = |exe: &Path| -> Vec<String> {
@@ -182,12 +162,12 @@ linker_test! {
     fn cxx_static_members_load_in_gnu_order() {
         let ws = Workspace::new("cxx_member_order");
         let obj = ws.compile(&common::programs::source_path("ar_cxx_locale.cpp"), &["-O2"], "");
-        let args = vec![s(&obj), "-Wl,--emit-relocs".to_owned()];
+        let args = vec![path_str(&obj), "-Wl,--emit-relocs".to_owned()];
         let (reference, tested, out) = both(&ws, "g++", &args, "locale");
         assert!(out.contains("12345 2.5 ff"), "{out}");
         assert_eq!(rela_counts(&tested), rela_counts(&reference), "--emit-relocs record counts");
         let traced = |tested: bool| {
-            let args = vec![s(&obj), "-Wl,-t,-t".to_owned()];
+            let args = vec![path_str(&obj), "-Wl,-t,-t".to_owned()];
             link_stdout(&ws, "g++", tested, &args, "traced")
         };
         let (r, t) = (traced(false), traced(true));
@@ -202,28 +182,25 @@ linker_test! {
     /// member with only another COMMON, or a function of that name, does not.
     fn common_symbol_loads_a_member_defining_it() {
         let ws = Workspace::new("common_loads_member");
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.c",
             "#include <stdio.h>\nint x; int y;\nint main(void){printf(\"x=%d y=%d\\n\", x, y);return 0;}\n",
             &["-O1", "-fcommon"],
         );
-        let defines = cc(
-            &ws,
+        let defines = ws.compile_text(
             "defines.c",
             "#include <stdio.h>\nint x = 42;\n\
              __attribute__((constructor)) static void c(void){puts(\"defining member loaded\");}\n",
             &["-O1"],
         );
-        let common_only = cc(
-            &ws,
+        let common_only = ws.compile_text(
             "common_only.c",
             "#include <stdio.h>\nint y;\n\
              __attribute__((constructor)) static void c(void){puts(\"common member loaded\");}\n",
             &["-O1", "-fcommon"],
         );
         let lib = ar(&ws, "rcs", "libcommon.a", &[&common_only, &defines]);
-        let (_, _, out) = both(&ws, "gcc", &[s(&main), s(&lib)], "common");
+        let (_, _, out) = both(&ws, "gcc", &[path_str(&main), path_str(&lib)], "common");
         assert_eq!(out, "defining member loaded\nx=42 y=0\n");
     }
 }
@@ -235,21 +212,19 @@ linker_test! {
     /// the versions, as GNU ld's, and has no plain `foo`.
     fn default_version_satisfies_plain_references() {
         let ws = Workspace::new("symver_default");
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.c",
             "#include <stdio.h>\nint foo(void); int bar(void);\n__asm__(\".symver bar,foo@V2\");\n\
              int main(void){printf(\"%d %d\\n\", foo(), bar());return 0;}\n",
             &["-O1"],
         );
-        let v = cc(
-            &ws,
+        let v = ws.compile_text(
             "v.c",
             "int foo_v1(void){ return 1; }\nint foo_v2(void){ return 2; }\n\
              __asm__(\".symver foo_v1,foo@V1\");\n__asm__(\".symver foo_v2,foo@@V2\");\n",
             &["-O1"],
         );
-        let (reference, tested, out) = both(&ws, "gcc", &[s(&main), s(&v)], "object");
+        let (reference, tested, out) = both(&ws, "gcc", &[path_str(&main), path_str(&v)], "object");
         assert_eq!(out, "2 2\n");
         let foos = |exe: &Path| -> Vec<String> {
             nm_symbols(exe, |n| n.starts_with("foo"))
@@ -259,7 +234,7 @@ linker_test! {
         };
         assert_eq!(foos(&tested), foos(&reference));
         let lib = ar(&ws, "rcs", "libv.a", &[&v]);
-        let (_, _, out) = both(&ws, "gcc", &[s(&main), s(&lib)], "archive");
+        let (_, _, out) = both(&ws, "gcc", &[path_str(&main), path_str(&lib)], "archive");
         assert_eq!(out, "2 2\n");
     }
 }

@@ -583,8 +583,7 @@ linker_test! {
 linker_test! {
     fn common_symbol_alignment_overflows() {
         let ws = setup("common_align");
-        assemble(
-            &ws,
+        ws.assemble(
             "common",
             "    .comm common_buf, 64, 16\n    .section .note.GNU-stack,\"\",@progbits\n",
         );
@@ -747,23 +746,14 @@ linker_test! {
     }
 }
 
-/// Assembles `text` as `name.s` into `name.o`.
-fn assemble(ws: &Workspace, name: &str, text: &str) {
-    let src = ws.join(format!("{name}.s"));
-    std::fs::write(&src, text).unwrap();
-    ws.compile(&src, &[], "");
-}
-
 linker_test! {
     fn relocation_overflow_abs32() {
         let ws = setup("overflow_abs32");
-        assemble(
-            &ws,
+        ws.assemble(
             "big",
             "    .globl big_symbol\n    .set big_symbol, 0x100000000\n    .section .note.GNU-stack,\"\",@progbits\n",
         );
-        assemble(
-            &ws,
+        ws.assemble(
             "user",
             "    .text\n    .globl main\nmain:\n    movl $big_symbol, %eax\n    ret\n    .section .note.GNU-stack,\"\",@progbits\n",
         );
@@ -778,8 +768,7 @@ linker_test! {
 linker_test! {
     fn relocation_overflow_pc8() {
         let ws = setup("overflow_pc8");
-        assemble(
-            &ws,
+        ws.assemble(
             "near",
             "    .text\n    .globl main\nmain:\n    ret\n    .reloc ., R_X86_64_PC8, far_away\n    .byte 0\n\
              \n    .section .text.far,\"ax\",@progbits\n    .globl far_away\n    .zero 4096\nfar_away:\n    ret\n\
@@ -850,7 +839,7 @@ fn mutate(rng: &mut Rng, bytes: &mut [u8], hot: &[(usize, usize)]) {
 linker_test! {
     fn random_corruption_never_panics() {
         let ws = setup("random_corruption");
-        assemble(&ws, "c", C_S);
+        ws.assemble("c", C_S);
         // (name, bytes, hot ranges) of each object mutated in turn.
         type Original = (&'static str, Vec<u8>, Vec<(usize, usize)>);
         let originals: Vec<Original> = ["a.o", "b.o", "c.o"]

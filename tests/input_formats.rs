@@ -11,10 +11,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
 /// How many sections of `file` are compressed, by kind ("ZLIB", "ZSTD").
 fn compressed_sections(file: &Path, kind: &str) -> usize {
     readelf(&["-tW"], file)
@@ -90,8 +86,8 @@ fn check_debug_exe(ws: &Workspace, objs: &[PathBuf]) {
 fn check_debug_merge(ws: &Workspace, objs: &[PathBuf]) {
     let p = program("debug");
     let merged = ws.join("merged.o");
-    let mut args = vec!["-r".to_string(), "-o".into(), s(&merged)];
-    args.extend(objs.iter().map(|o| s(o)));
+    let mut args = vec!["-r".to_string(), "-o".into(), path_str(&merged)];
+    args.extend(objs.iter().map(|o| path_str(o)));
     link_direct(ws.path(), &args);
     assert_eq!(compressed_sections(&merged, "ZLIB"), 0);
     assert_eq!(compressed_sections(&merged, "ZSTD"), 0);
@@ -158,8 +154,8 @@ linker_test! {
         let (_, tested) = ws.build_and_compare(p, &objs, &[]);
         readelf_clean(&["--debug-dump=info,line"], &tested);
         let merged = ws.join("merged.o");
-        let mut args = vec!["-r".to_string(), "-o".into(), s(&merged)];
-        args.extend(objs.iter().map(|o| s(o)));
+        let mut args = vec!["-r".to_string(), "-o".into(), path_str(&merged)];
+        args.extend(objs.iter().map(|o| path_str(o)));
         link_direct(ws.path(), &args);
         let from_merged = ws.link_reference(p.lang, &[merged], &[], "comdat.merged");
         let r = run_exe(&ws.join("comdat.ref"));
@@ -176,9 +172,9 @@ linker_test! {
         let (mut relocatable, mut exes) = (Vec::new(), Vec::new());
         for n in [1, 2, 16] {
             let out = ws.join(format!("out{n}.o"));
-            let mut args = vec!["-r".to_string(), "-o".into(), s(&out)];
+            let mut args = vec!["-r".to_string(), "-o".into(), path_str(&out)];
             args.extend(threads_args(n));
-            args.extend(objs.iter().map(|o| s(o)));
+            args.extend(objs.iter().map(|o| path_str(o)));
             link_direct(ws.path(), &args);
             relocatable.push(read(&out));
             let flags: Vec<String> = threads_args(n).iter().map(|a| format!("-Wl,{a}")).collect();
@@ -423,12 +419,12 @@ linker_test! {
         }
 
         let merged = ws.join("merged.o");
-        link_direct(ws.path(), ["-r", "-o", &s(&merged), &s(&objs[0]), &s(&objs[1])]);
+        link_direct(ws.path(), ["-r", "-o", &path_str(&merged), &path_str(&objs[0]), &path_str(&objs[1])]);
         let ref_merged = ws.join("ref_merged.o");
         run_tool(
             Command::new("ld.bfd")
                 .current_dir(ws.path())
-                .args(["-r", "-o", &s(&ref_merged), &s(&objs[0]), &s(&objs[1])]),
+                .args(["-r", "-o", &path_str(&ref_merged), &path_str(&objs[0]), &path_str(&objs[1])]),
         );
         assert_eq!(
             sections_named(&merged, ".gnu.lto_").len(),
@@ -462,12 +458,12 @@ linker_test! {
         );
 
         let merged = ws.join("merged.o");
-        link_direct(ws.path(), ["-r", "-o", &s(&merged), &s(&objs[0]), &s(&objs[1])]);
+        link_direct(ws.path(), ["-r", "-o", &path_str(&merged), &path_str(&objs[0]), &path_str(&objs[1])]);
         let ref_merged = ws.join("ref_merged.o");
         run_tool(
             Command::new("ld.bfd")
                 .current_dir(ws.path())
-                .args(["-r", "-o", &s(&ref_merged), &s(&objs[0]), &s(&objs[1])]),
+                .args(["-r", "-o", &path_str(&ref_merged), &path_str(&objs[0]), &path_str(&objs[1])]),
         );
         for prefix in [".gnu.lto_", ".gnu.debuglto_"] {
             let sorted = |f: &Path| {
@@ -537,9 +533,9 @@ linker_test! {
         std::fs::write(ws.join("ex.s"), EXCLUDE_S).unwrap();
         let ex = ws.compile(&ws.join("ex.s"), &[], "");
         let merged = ws.join("r.o");
-        link_direct(ws.path(), ["-r", "-o", &s(&merged), &s(&ex)]);
+        link_direct(ws.path(), ["-r", "-o", &path_str(&merged), &path_str(&ex)]);
         let reference = ws.join("g.o");
-        run_tool(Command::new("ld.bfd").args(["-r", "-o", &s(&reference), &s(&ex)]));
+        run_tool(Command::new("ld.bfd").args(["-r", "-o", &path_str(&reference), &path_str(&ex)]));
         let line = |f: &Path, name: &str| {
             readelf(&["-SW"], f)
                 .lines()

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_same_run, run_exe, run_tool, Workspace};
+use common::{assert_same_run, path_str, run_exe, run_tool, Workspace};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -50,10 +50,6 @@ fn both(ws: &Workspace, args: &[String], what: &str) -> String {
     t.stdout
 }
 
-fn s(p: &std::path::Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
 /// Archive members are loaded only when they define something undefined,
 /// so a member's constructor runs only if the member is pulled in; under
 /// --whole-archive every member comes in.
@@ -68,14 +64,14 @@ fn archive_members_load_on_demand_and_whole_archive() {
         "#include <stdio.h>\n__attribute__((constructor)) static void hello(void){puts(\"unused member loaded\");}\nint unused_fn(void){return 1;}\n",
     );
     let lib = ar(&ws, "rcs", "libparts.a", &[&used, &unused]);
-    let out = both(&ws, &[s(&main), s(&lib)], "on_demand");
+    let out = both(&ws, &[path_str(&main), path_str(&lib)], "on_demand");
     assert_eq!(out, "used=42\n");
     let out = both(
         &ws,
         &[
-            s(&main),
+            path_str(&main),
             "-Wl,--whole-archive".into(),
-            s(&lib),
+            path_str(&lib),
             "-Wl,--no-whole-archive".into(),
         ],
         "whole",
@@ -109,7 +105,7 @@ fn groups_rescan_and_thin_archives() {
     let out = both(
         &ws,
         &[
-            s(&main),
+            path_str(&main),
             "-L.".into(),
             "-Wl,--start-group".into(),
             "-la".into(),
@@ -127,7 +123,7 @@ fn groups_rescan_and_thin_archives() {
             .arg("-static")
             .arg("-B")
             .arg(ws.ld_dir())
-            .args(["-o", "ungrouped", &s(&main), "-L.", "-la", "-lb"]),
+            .args(["-o", "ungrouped", &path_str(&main), "-L.", "-la", "-lb"]),
     );
     assert_ne!(tested.0, Some(0), "link without a group succeeded");
     assert!(
@@ -162,7 +158,7 @@ fn response_files_exact_names_and_scripts() {
     .unwrap();
     std::fs::write(
         ws.join("args.rsp"),
-        format!("{}\n-L.\n'-l:libf.a'\n", s(&main)),
+        format!("{}\n-L.\n'-l:libf.a'\n", path_str(&main)),
     )
     .unwrap();
     // The script names libgimpl.a relative to the working directory.

@@ -20,16 +20,6 @@ const MAIN_C: &str = "#include <stdio.h>\n\
 const HELPER_C: &str = "int pad(int x) { return x - 1; }\n\
     int helper(int x) { return x * 2 + pad(x); }\n";
 
-fn cc(ws: &Workspace, name: &str, src: &str, flags: &[&str]) -> PathBuf {
-    let path = ws.join(name);
-    std::fs::write(&path, src).unwrap();
-    ws.compile(&path, flags, "")
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
 /// What a map lists, read the way a simple script reads GNU ld's maps.
 #[derive(Debug, Default)]
 struct Map {
@@ -123,7 +113,7 @@ fn check_map(map: &Map, linked: &Path, objs: &[(&PathBuf, &[&str])]) {
         map.outputs
     );
     for (obj, syms) in objs {
-        let obj = s(obj);
+        let obj = path_str(obj);
         assert!(
             map.inputs.iter().any(|i| i.4 == obj),
             "the map names no input section of {obj}"
@@ -147,10 +137,10 @@ fn check_map(map: &Map, linked: &Path, objs: &[(&PathBuf, &[&str])]) {
 linker_test! {
     fn static_link_map_lists_sections_files_and_symbols() {
         let ws = Workspace::new("map_static");
-        let main = cc(&ws, "main.c", MAIN_C, &["-O1"]);
-        let helper = cc(&ws, "helper.c", HELPER_C, &["-O1"]);
+        let main = ws.compile_text("main.c", MAIN_C, &["-O1"]);
+        let helper = ws.compile_text("helper.c", HELPER_C, &["-O1"]);
         let map_path = ws.join("prog.map");
-        let flag = format!("-Wl,-Map={}", s(&map_path));
+        let flag = format!("-Wl,-Map={}", path_str(&map_path));
         let exe = ws.link_tested(Lang::C, &[main.clone(), helper.clone()], &[&flag], "prog");
         assert_eq!(run_exe(&exe).stdout, "14\n");
         let text = read_text(&map_path);
@@ -167,15 +157,15 @@ linker_test! {
             .1;
         let after = loaded.split_once("libc.a(printf.o)").expect("printf.o not listed").1;
         let reason = after.split_whitespace().take(2).collect::<Vec<_>>();
-        assert_eq!(reason, [s(&main).as_str(), "(printf)"], "why printf.o was loaded");
+        assert_eq!(reason, [path_str(&main).as_str(), "(printf)"], "why printf.o was loaded");
     }
 }
 
 linker_test! {
     fn relocatable_link_map() {
         let ws = Workspace::new("map_relocatable");
-        let main = cc(&ws, "main.c", MAIN_C, &["-O1"]);
-        let helper = cc(&ws, "helper.c", HELPER_C, &["-O1"]);
+        let main = ws.compile_text("main.c", MAIN_C, &["-O1"]);
+        let helper = ws.compile_text("helper.c", HELPER_C, &["-O1"]);
         let out = ws.join("merged.o");
         // The spellings GNU ld accepts: -Map FILE, -Map=FILE, --Map=FILE.
         for (i, spelling) in [["-Map", "r1.map"], ["-Map=r2.map", ""], ["--Map=r3.map", ""]]
@@ -184,7 +174,7 @@ linker_test! {
         {
             let mut args: Vec<String> = vec!["-r".into()];
             args.extend(spelling.iter().filter(|a| !a.is_empty()).map(|a| a.to_string()));
-            args.extend([s(&main), s(&helper), "-o".into(), s(&out)]);
+            args.extend([path_str(&main), path_str(&helper), "-o".into(), path_str(&out)]);
             link_direct(ws.path(), &args);
             let map_path = ws.join(format!("r{}.map", i + 1));
             assert!(map_path.exists(), "{spelling:?} wrote no map");
@@ -199,10 +189,10 @@ linker_test! {
 linker_test! {
     fn print_map_goes_to_stdout() {
         let ws = Workspace::new("map_stdout");
-        let main = cc(&ws, "main.c", MAIN_C, &["-O1"]);
+        let main = ws.compile_text("main.c", MAIN_C, &["-O1"]);
         let out = ws.join("m.o");
         for flag in ["-M", "--print-map"] {
-            let o = link_direct(ws.path(), [flag, "-r", &s(&main), "-o", &s(&out)]);
+            let o = link_direct(ws.path(), [flag, "-r", &path_str(&main), "-o", &path_str(&out)]);
             let map = parse_map(&o.stdout);
             check_map(&map, &out, &[(&main, &["main"])]);
         }
@@ -212,9 +202,9 @@ linker_test! {
 linker_test! {
     fn map_in_a_directory_is_named_after_the_output() {
         let ws = Workspace::new("map_dir");
-        let main = cc(&ws, "main.c", MAIN_C, &["-O1"]);
+        let main = ws.compile_text("main.c", MAIN_C, &["-O1"]);
         std::fs::create_dir(ws.join("maps")).unwrap();
-        link_direct(ws.path(), ["-r", "-Map=maps/", &s(&main), "-o", "out.o"]);
+        link_direct(ws.path(), ["-r", "-Map=maps/", &path_str(&main), "-o", "out.o"]);
         let map = parse_map(&read_text(&ws.join("maps/out.o.map")));
         check_map(&map, &ws.join("out.o"), &[(&main, &["main"])]);
     }
@@ -223,10 +213,10 @@ linker_test! {
 linker_test! {
     fn unwritable_map_fails_the_link() {
         let ws = Workspace::new("map_unwritable");
-        let main = cc(&ws, "main.c", MAIN_C, &["-O1"]);
+        let main = ws.compile_text("main.c", MAIN_C, &["-O1"]);
         let o = run_linker(
             ws.path(),
-            ["-r", "-Map=no/such/dir/x.map", &s(&main), "-o", "out.o"],
+            ["-r", "-Map=no/such/dir/x.map", &path_str(&main), "-o", "out.o"],
         );
         assert_eq!(o.code(), 1, "stderr: {}", o.stderr);
         assert!(o.stderr.contains("no/such/dir/x.map"), "stderr: {}", o.stderr);
@@ -237,8 +227,8 @@ linker_test! {
 linker_test! {
     fn print_gc_sections_names_removed_sections() {
         let ws = Workspace::new("map_print_gc");
-        let main = cc(&ws, "main.c", MAIN_C, &["-O1", "-ffunction-sections"]);
-        let helper = cc(&ws, "helper.c", HELPER_C, &["-O1", "-ffunction-sections"]);
+        let main = ws.compile_text("main.c", MAIN_C, &["-O1", "-ffunction-sections"]);
+        let helper = ws.compile_text("helper.c", HELPER_C, &["-O1", "-ffunction-sections"]);
         let link = |extra: &[&str]| {
             let mut cmd = Command::new("gcc");
             cmd.current_dir(ws.path())
@@ -253,7 +243,7 @@ linker_test! {
             run_tool(&mut cmd)
         };
         let o = link(&["-Wl,--gc-sections,--print-gc-sections"]);
-        let line = format!("removing unused section '.text.unused' in file '{}'", s(&main));
+        let line = format!("removing unused section '.text.unused' in file '{}'", path_str(&main));
         assert!(o.stderr.contains(&line), "no `{line}` in:\n{}", o.stderr);
         assert!(!o.stderr.contains("'.text.main'"), "a live section named:\n{}", o.stderr);
         assert!(!o.stderr.contains("'.text.helper'"), "a live section named:\n{}", o.stderr);

@@ -11,16 +11,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn cc(ws: &Workspace, name: &str, src: &str, flags: &[&str]) -> PathBuf {
-    let path = ws.join(name);
-    std::fs::write(&path, src).unwrap();
-    ws.compile(&path, flags, "")
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
 /// `gcc -static ARGS -o OUT` with GNU ld (`tested` false) or the linker
 /// under test; the outcome, whether it succeeded or not.
 fn gcc_link(ws: &Workspace, tested: bool, args: &[String], out: &str) -> Outcome {
@@ -81,20 +71,18 @@ linker_test! {
     /// spellings of the option; under `-r` the references keep the new names.
     fn wrap_redirects_undefined_references() {
         let ws = Workspace::new("wrap");
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.c",
             "#include <stdio.h>\nint foo(int);\nint main(void){printf(\"%d\\n\", foo(1));return 0;}\n",
             &["-O1"],
         );
-        let lib = cc(&ws, "lib.c", "int foo(int x){return x + 1;}\n", &["-O1"]);
-        let wrap = cc(
-            &ws,
+        let lib = ws.compile_text("lib.c", "int foo(int x){return x + 1;}\n", &["-O1"]);
+        let wrap = ws.compile_text(
             "wrap.c",
             "int __real_foo(int);\nint __wrap_foo(int x){return __real_foo(x) * 10;}\n",
             &["-O1"],
         );
-        let objs = [s(&main), s(&lib), s(&wrap)];
+        let objs = [path_str(&main), path_str(&lib), path_str(&wrap)];
         let mut args = objs.to_vec();
         args.push("-Wl,--wrap=foo".into());
         assert_eq!(both(&ws, &args, "joined").0, "20\n");
@@ -127,21 +115,19 @@ linker_test! {
     /// `--allow-multiple-definition` or `-z muldefs`: then the first wins.
     fn allow_multiple_definition_keeps_the_first() {
         let ws = Workspace::new("muldefs");
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.c",
             "#include <stdio.h>\nint val(void); int other(void);\n\
              int main(void){printf(\"%d %d\\n\", val(), other());return 0;}\n",
             &["-O1"],
         );
-        let a = cc(&ws, "a.c", "int val(void){return 1;}\n", &["-O1"]);
-        let b = cc(
-            &ws,
+        let a = ws.compile_text("a.c", "int val(void){return 1;}\n", &["-O1"]);
+        let b = ws.compile_text(
             "b.c",
             "int val(void){return 2;}\nint other(void){return val() + 40;}\n",
             &["-O1"],
         );
-        let objs = [s(&main), s(&a), s(&b)];
+        let objs = [path_str(&main), path_str(&a), path_str(&b)];
         for tested in [false, true] {
             let o = gcc_link(&ws, tested, &objs, "dup");
             assert!(!o.status.success(), "duplicate definitions linked (tested: {tested})");
@@ -167,21 +153,20 @@ linker_test! {
     /// `-t -t` adds every archive member loaded. Exactly GNU ld's lines.
     fn trace_lists_inputs_as_gnu_ld_does() {
         let ws = Workspace::new("trace");
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.c",
             "#include <stdio.h>\n#include <math.h>\nint f1(void); int f3(void);\n\
              int main(void){volatile double d = 2.0; printf(\"%d %d %.3f\\n\", f1(), f3(), sqrt(d));return 0;}\n",
             &["-O1"],
         );
-        let f1 = cc(&ws, "f1.c", "int f2(void);\nint f1(void){return 1 + f2();}\n", &["-O1"]);
-        let f2 = cc(&ws, "f2.c", "int f2(void){return 2;}\n", &["-O1"]);
-        let f3 = cc(&ws, "f3.c", "int f3(void){return 3;}\n", &["-O1"]);
+        let f1 = ws.compile_text("f1.c", "int f2(void);\nint f1(void){return 1 + f2();}\n", &["-O1"]);
+        let f2 = ws.compile_text("f2.c", "int f2(void){return 2;}\n", &["-O1"]);
+        let f3 = ws.compile_text("f3.c", "int f3(void){return 3;}\n", &["-O1"]);
         run_tool(Command::new("ar").current_dir(ws.path()).args(["rcs", "libf.a"]).arg(&f1).arg(&f2));
         run_tool(Command::new("ar").current_dir(ws.path()).args(["rcsT", "libthin.a"]).arg(&f3));
         for t in ["-Wl,-t", "-Wl,--trace,-t"] {
             let args: Vec<String> = vec![
-                s(&main),
+                path_str(&main),
                 "-L.".into(),
                 "-lf".into(),
                 "libthin.a".into(),
@@ -194,7 +179,7 @@ linker_test! {
             assert!(r.stdout.contains("libthin.a\n") && r.stdout.contains("f3.o\n"), "{}", r.stdout);
             assert_eq!(o.stdout, r.stdout, "{t}: the listing differs from GNU ld's");
         }
-        let (out, _, _) = both(&ws, &[s(&main), "-L.".into(), "-lf".into(), "libthin.a".into(), "-lm".into()], "run");
+        let (out, _, _) = both(&ws, &[path_str(&main), "-L.".into(), "-lf".into(), "libthin.a".into(), "-lm".into()], "run");
         assert_eq!(out, "3 3 1.414\n");
     }
 }
@@ -221,22 +206,20 @@ linker_test! {
     /// output relocations name (`-r`, `--emit-relocs`) stay.
     fn discard_all_and_discard_locals() {
         let ws = Workspace::new("discard");
-        let a = cc(
-            &ws,
+        let a = ws.compile_text(
             "a.c",
             "#include <stdio.h>\nstatic int helper(int x){return x * 3;}\n\
              static const char *msg(void){return \"hello from a\";}\n\
              int afn(int x){puts(msg()); for (int i = 0; i < x; i++) x += helper(i) & 1; return helper(x);}\n",
             &["-O1", "-fno-inline", "-Wa,-L"],
         );
-        let main = cc(
-            &ws,
+        let main = ws.compile_text(
             "main.c",
             "#include <stdio.h>\nint afn(int);\nstatic int counter = 5;\n\
              int main(void){printf(\"%s %d\\n\", \"main says\", afn(counter));return 0;}\n",
             &["-O1"],
         );
-        let objs = vec![s(&a), s(&main)];
+        let objs = vec![path_str(&a), path_str(&main)];
         let labels = |f: &Path| -> Vec<String> {
             locals(f, "NOTYPE").into_iter().filter(|n| n.starts_with(".L")).collect()
         };

@@ -24,37 +24,27 @@ fn locals(file: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-fn assemble(ws: &Workspace, name: &str, text: &str) {
-    let src = ws.join(format!("{name}.s"));
-    std::fs::write(&src, text).unwrap();
-    ws.compile(&src, &[], "");
-}
-
 /// `nofile.o` and the archive member `member.o` have local symbols and no
 /// `.file`; `named.o` has its own; `late.o` gives its `.file` after a local.
 fn setup(name: &str) -> Workspace {
     let ws = Workspace::new(name);
     let exit = "mov $60, %eax\n xor %edi, %edi\n syscall\n";
-    assemble(
-        &ws,
+    ws.assemble(
         "nofile",
         &format!(
             ".text\nlocal_a: ret\n.globl _start\n_start: call local_a\n call fb\n call fc\n {exit}"
         ),
     );
-    assemble(
-        &ws,
+    ws.assemble(
         "named",
         ".file \"named.c\"\n.text\nlocal_c: ret\n.globl fc\nfc: jmp local_c\n",
     );
-    assemble(
-        &ws,
+    ws.assemble(
         "late",
         ".text\nlocal_d: ret\n.file \"late.c\"\nlocal_e: ret\n.globl fd\nfd: ret\n",
     );
     std::fs::create_dir_all(ws.join("sub")).unwrap();
-    assemble(
-        &ws,
+    ws.assemble(
         "member",
         ".text\nlocal_b: ret\n.globl fb\nfb: jmp local_b\n",
     );

@@ -9,7 +9,6 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Defines `foo` (which warns) and `bar` (which does not).
@@ -93,13 +92,6 @@ _start:
 
 const FOO_WARNING: &str = "warning: foo is deprecated, use bar";
 
-/// Assembles `text` as `name.s` into `name.o`.
-fn assemble(ws: &Workspace, name: &str, text: &str) -> PathBuf {
-    let src = ws.join(format!("{name}.s"));
-    std::fs::write(&src, text).unwrap();
-    ws.compile(&src, &[], "")
-}
-
 /// Links `args` with the linker under test; it must succeed (exit 0).
 fn link_ok(ws: &Workspace, args: &[&str]) -> Outcome {
     let o = run_linker(ws.path(), args);
@@ -163,9 +155,9 @@ linker_test! {
 linker_test! {
     fn symbol_warning_once_per_symbol() {
         let ws = Workspace::new("symbol_warning");
-        assemble(&ws, "def", DEF_S);
-        assemble(&ws, "use", USE_S);
-        assemble(&ws, "use2", USE2_S);
+        ws.assemble("def", DEF_S);
+        ws.assemble("use", USE_S);
+        ws.assemble("use2", USE2_S);
         // GNU ld warns once for the symbol, at the first object that refers
         // to it, whether the definition comes before or after.
         for (args, out) in [
@@ -196,7 +188,7 @@ linker_test! {
 linker_test! {
     fn plain_warning_when_loaded() {
         let ws = Workspace::new("plain_warning");
-        assemble(&ws, "plain", PLAIN_S);
+        ws.assemble("plain", PLAIN_S);
         let o = link_ok(&ws, &["plain.o", "-o", "p"]);
         let line = o
             .stderr
@@ -215,17 +207,15 @@ linker_test! {
 linker_test! {
     fn defined_but_unreferenced_is_silent() {
         let ws = Workspace::new("unreferenced");
-        assemble(&ws, "def", DEF_S);
-        assemble(&ws, "nouse", NOUSE_S);
+        ws.assemble("def", DEF_S);
+        ws.assemble("nouse", NOUSE_S);
         // A weak reference does not warn either (GNU ld), nor one from the
         // defining object itself.
-        assemble(
-            &ws,
+        ws.assemble(
             "weakref",
             "    .text\n    .weak foo\n    .globl _start\n_start:\n    call foo\n    mov $60, %eax\n    xor %edi, %edi\n    syscall\n",
         );
-        assemble(
-            &ws,
+        ws.assemble(
             "selfref",
             &format!("{DEF_S}    .text\n    .globl _start\n_start:\n    call foo\n    mov $60, %eax\n    xor %edi, %edi\n    syscall\n"),
         );
@@ -246,8 +236,8 @@ linker_test! {
 linker_test! {
     fn relocatable_keeps_symbol_warning() {
         let ws = Workspace::new("relocatable_warning");
-        assemble(&ws, "def", DEF_S);
-        assemble(&ws, "use", USE_S);
+        ws.assemble("def", DEF_S);
+        ws.assemble("use", USE_S);
         link_ok(&ws, &["-r", "def.o", "-o", "merged.o"]);
         let merged = ws.join("merged.o");
         assert!(
@@ -270,8 +260,8 @@ linker_test! {
         // GNU ld warns when symbols are read, before --gc-sections: a
         // reference from a collected section warns too.
         let ws = Workspace::new("gc_warning");
-        assemble(&ws, "def", DEF_S);
-        assemble(&ws, "deadref", DEADREF_S);
+        ws.assemble("def", DEF_S);
+        ws.assemble("deadref", DEADREF_S);
         let o = link_ok(&ws, &["--gc-sections", "deadref.o", "def.o", "-o", "g"]);
         assert!(
             o.stderr.contains(FOO_WARNING) && o.stderr.contains("deadref.o"),
@@ -288,10 +278,10 @@ linker_test! {
         // The same objects with and without the warning section link to
         // the same bytes.
         let ws = Workspace::new("warning_same_bytes");
-        assemble(&ws, "use", USE_S);
-        assemble(&ws, "defw", DEF_S);
+        ws.assemble("use", USE_S);
+        ws.assemble("defw", DEF_S);
         let plain = DEF_S.split("    .section .gnu.warning").next().unwrap();
-        assemble(&ws, "defn", plain);
+        ws.assemble("defn", plain);
         let o = link_ok(&ws, &["use.o", "defw.o", "-o", "with"]);
         assert!(o.stderr.contains(FOO_WARNING), "{}", o.stderr);
         let o = link_ok(&ws, &["use.o", "defn.o", "-o", "without"]);
@@ -306,8 +296,8 @@ linker_test! {
     /// it; `-w` and `--no-warnings` print nothing and succeed.
     fn fatal_warnings_and_no_warnings() {
         let ws = Workspace::new("fatal_warnings_and_no_warnings");
-        assemble(&ws, "def", DEF_S);
-        assemble(&ws, "use", USE_S);
+        ws.assemble("def", DEF_S);
+        ws.assemble("use", USE_S);
         std::fs::write(ws.join("out"), "old output").unwrap();
         let o = run_linker(ws.path(), ["--fatal-warnings", "-static", "-o", "out", "use.o", "def.o"]);
         assert_eq!(o.code(), 1, "--fatal-warnings: {}", o.stderr);

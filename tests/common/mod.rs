@@ -342,6 +342,19 @@ impl Workspace {
         obj
     }
 
+    /// Writes `text` to `name` in the workspace and compiles it (C, C++ or
+    /// assembly, by the name's extension) with `flags`; returns the object.
+    pub fn compile_text(&self, name: &str, text: &str, flags: &[&str]) -> PathBuf {
+        let src = self.join(name);
+        std::fs::write(&src, text).unwrap();
+        self.compile(&src, flags, "")
+    }
+
+    /// Assembles `text` as `name.s` into `name.o`.
+    pub fn assemble(&self, name: &str, text: &str) -> PathBuf {
+        self.compile_text(&format!("{name}.s"), text, &[])
+    }
+
     /// Compiles every source of a program with its own flags plus `extra`.
     pub fn compile_program(&self, p: &Program, extra: &[&str]) -> Vec<PathBuf> {
         p.sources
@@ -556,4 +569,9 @@ pub fn locate(exe: &Path, syms: &[&str]) -> Vec<String> {
 /// Reads a file completely.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// A path as a command-line argument.
+pub fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
 }
