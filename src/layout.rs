@@ -482,13 +482,15 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
             };
             let o = &mut out[oi as usize];
             // Flags merge; a section that has any SHF_WRITE input is writable.
-            let keep_mask = !u64::from(elf::SHF_GROUP);
-            o.flags |= s.flags
-                & if exe {
-                    keep_mask & !u64::from(elf::SHF_MERGE | elf::SHF_STRINGS)
-                } else {
-                    keep_mask
-                };
+            // SHF_MERGE/SHF_STRINGS stay only while every input has the same
+            // two with one entry size (`.debug_str`), as in GNU ld's output.
+            let merge_bits = u64::from(elf::SHF_MERGE | elf::SHF_STRINGS);
+            let first = o.chunks.is_empty();
+            let same_merge = first || o.flags & merge_bits == s.flags & merge_bits;
+            o.flags |= s.flags & !u64::from(elf::SHF_GROUP);
+            if !same_merge || s.flags & u64::from(elf::SHF_MERGE) == 0 {
+                o.flags &= !merge_bits;
+            }
             if o.entsize != s.entsize {
                 o.entsize = 0;
                 o.flags &= !u64::from(elf::SHF_MERGE | elf::SHF_STRINGS);

@@ -73,6 +73,25 @@ fn section_strings(file: &Path, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The flags column of `readelf -SW` for section `name`.
+fn section_flags(file: &Path, name: &str) -> String {
+    readelf(&["-SW"], file)
+        .lines()
+        .find_map(|l| {
+            let l = l.split_once(']')?.1;
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // Name Type Address Off Size ES [Flags] Lk Inf Al
+            (f.first() == Some(&name)).then(|| {
+                if f.len() == 10 {
+                    f[6].to_string()
+                } else {
+                    String::new()
+                }
+            })
+        })
+        .unwrap_or_default()
+}
+
 fn section_size(file: &Path, name: &str) -> u64 {
     readelf(&["-SW"], file)
         .lines()
@@ -123,6 +142,10 @@ linker_test! {
                 distinct.dedup();
                 assert_eq!(strings.len(), distinct.len(), "{flags:?}: {sec} repeats a string: {strings:?}");
             }
+            for sec in [".debug_str", ".debug_line_str", ".rodata"] {
+                assert_eq!(section_flags(&tested, sec), section_flags(&reference, sec), "{flags:?}: {sec} flags");
+            }
+            assert_eq!(section_flags(&tested, ".debug_str"), "MS");
             let merged = section_size(&tested, ".debug_str");
             assert!(merged > 0 && merged < inputs, "{flags:?}: .debug_str {merged} of {inputs}");
             let names = die_names(&tested);
