@@ -24,33 +24,9 @@ fn ar(ws: &Workspace, flags: &str, name: &str, members: &[&PathBuf]) -> PathBuf 
     lib
 }
 
-/// Links `args` with `driver -static` through GNU ld and through the linker
-/// under test, runs both and compares; returns (reference, tested) paths and
-/// the tested program's stdout.
+/// [`link_and_compare`] under a short name.
 fn both(ws: &Workspace, driver: &str, args: &[String], what: &str) -> (PathBuf, PathBuf, String) {
-    let reference = ws.join(format!("{what}.ref"));
-    let tested = ws.join(format!("{what}.test"));
-    run_tool(
-        Command::new(driver)
-            .current_dir(ws.path())
-            .args(["-static", "-fuse-ld=bfd", "-o"])
-            .arg(&reference)
-            .args(args),
-    );
-    run_tool(
-        Command::new(driver)
-            .current_dir(ws.path())
-            .arg("-static")
-            .arg("-B")
-            .arg(ws.ld_dir())
-            .arg("-o")
-            .arg(&tested)
-            .args(args),
-    );
-    let r = run_exe(&reference);
-    let t = run_exe(&tested);
-    assert_same_run(&r, &t, what);
-    (reference, tested, t.stdout)
+    link_and_compare(ws, driver, args, what)
 }
 
 /// `nm` lines (address, kind, name) of the symbols whose names satisfy `keep`,

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_same_run, path_str, run_exe, run_tool, Workspace};
+use common::{link_and_compare, path_str, run_tool, Workspace};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -22,32 +22,9 @@ fn ar(ws: &Workspace, flags: &str, name: &str, members: &[&PathBuf]) -> PathBuf 
     lib
 }
 
-/// Links `args` (gcc arguments) with GNU ld and with the linker under test,
-/// runs both, compares, and returns the tested program's stdout.
+/// [`link_and_compare`] through gcc, returning the tested program's stdout.
 fn both(ws: &Workspace, args: &[String], what: &str) -> String {
-    let reference = ws.join(format!("{what}.ref"));
-    let tested = ws.join(format!("{what}.test"));
-    run_tool(
-        Command::new("gcc")
-            .current_dir(ws.path())
-            .args(["-static", "-fuse-ld=bfd", "-o"])
-            .arg(&reference)
-            .args(args),
-    );
-    run_tool(
-        Command::new("gcc")
-            .current_dir(ws.path())
-            .arg("-static")
-            .arg("-B")
-            .arg(ws.ld_dir())
-            .arg("-o")
-            .arg(&tested)
-            .args(args),
-    );
-    let r = run_exe(&reference);
-    let t = run_exe(&tested);
-    assert_same_run(&r, &t, what);
-    t.stdout
+    link_and_compare(ws, "gcc", args, what).2
 }
 
 /// Archive members are loaded only when they define something undefined,

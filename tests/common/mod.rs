@@ -575,3 +575,37 @@ pub fn read(path: &Path) -> Vec<u8> {
 pub fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
+
+/// Links `args` with `driver -static` through GNU ld and through the linker
+/// under test, runs both and compares; returns (reference, tested) paths and
+/// the tested program's stdout.
+pub fn link_and_compare(
+    ws: &Workspace,
+    driver: &str,
+    args: &[String],
+    what: &str,
+) -> (PathBuf, PathBuf, String) {
+    let reference = ws.join(format!("{what}.ref"));
+    let tested = ws.join(format!("{what}.test"));
+    run_tool(
+        Command::new(driver)
+            .current_dir(ws.path())
+            .args(["-static", "-fuse-ld=bfd", "-o"])
+            .arg(&reference)
+            .args(args),
+    );
+    run_tool(
+        Command::new(driver)
+            .current_dir(ws.path())
+            .arg("-static")
+            .arg("-B")
+            .arg(ws.ld_dir())
+            .arg("-o")
+            .arg(&tested)
+            .args(args),
+    );
+    let r = run_exe(&reference);
+    let t = run_exe(&tested);
+    assert_same_run(&r, &t, what);
+    (reference, tested, t.stdout)
+}
