@@ -136,6 +136,7 @@ fn run(
         crate::bail!("rivet: no input files");
     }
     let inputs = input::open_inputs(args)?; //                  map every input file
+    refuse_output_among_inputs(args, &inputs)?; //             never overwrite an input
     t.mark("open");
     let mut stores = Stores::default();
     stores.parse.keep_excluded = !exe; //                       -r keeps SHF_EXCLUDE sections
@@ -262,6 +263,27 @@ fn run(
         output_size: toc.file_size,
         records,
     })
+}
+
+/// GNU ld refuses a link whose output is one of its inputs. rivet must
+/// too: it overwrites an existing output in place, which would change an
+/// input it is still reading.
+fn refuse_output_among_inputs(args: &Args, inputs: &[input::OpenedInput]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(out) = std::fs::metadata(&args.output) else {
+        return Ok(());
+    };
+    for i in inputs {
+        if let Ok(m) = std::fs::metadata(&i.path) {
+            if m.dev() == out.dev() && m.ino() == out.ino() {
+                crate::bail!(
+                    "rivet: input file '{}' is the same as output file",
+                    i.path.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// GCC `-flto` objects without `-ffat-lto-objects` hold IR and no code:

@@ -141,3 +141,18 @@ linker_test! {
         assert_eq!(read(&ws.join("out")), read(&ws.join("fresh")));
     }
 }
+
+linker_test! {
+    /// An output that is also an input is refused, as GNU ld refuses it
+    /// ("input file 'x' is the same as output file"), and the input is left
+    /// as it was: rivet would otherwise overwrite it while reading it.
+    fn output_that_is_an_input_is_refused() {
+        let ws = setup("output_that_is_an_input_is_refused");
+        let before = read(&ws.join("one.o"));
+        let o = run_linker(ws.path(), ["-r", "-o", "one.o", "one.o", "two.o"]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains("same as output"), "{}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        assert_eq!(read(&ws.join("one.o")), before, "the input was changed");
+    }
+}
