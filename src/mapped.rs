@@ -25,6 +25,19 @@ pub struct OutputFile {
     target: PathBuf,
     map: Option<MmapMut>,
     executable: bool,
+    /// The target is a device or FIFO (`-o /dev/null`): the output is
+    /// written into it at commit, as GNU ld writes into it, never renamed
+    /// over it.
+    into_special: bool,
+}
+
+/// Whether `target` exists and is neither a regular file, a symlink nor a
+/// directory: a character or block device, a FIFO or a socket.
+fn is_special(target: &Path) -> bool {
+    std::fs::symlink_metadata(target).is_ok_and(|m| {
+        let t = m.file_type();
+        !t.is_file() && !t.is_symlink() && !t.is_dir()
+    })
 }
 
 impl OutputFile {
@@ -37,8 +50,21 @@ impl OutputFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
-        let file = match reuse_old_output(target, &tmp, executable) {
+        let into_special = is_special(target);
+        // Beside a device (`/dev/null`) no file is made: the temporary file
+        // goes to the temporary directory.
+        let tmp_dir = if into_special {
+            std::env::temp_dir()
+        } else {
+            dir.to_path_buf()
+        };
+        let tmp = tmp_dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
+        let reused = if into_special {
+            None
+        } else {
+            reuse_old_output(target, &tmp, executable)
+        };
+        let file = match reused {
             Some(file) => file,
             None => OpenOptions::new()
                 .read(true)
@@ -53,6 +79,7 @@ impl OutputFile {
             target: target.to_path_buf(),
             map: None,
             executable,
+            into_special,
         };
         file.set_len(size).map_err(|e| {
             err!(
@@ -116,6 +143,15 @@ impl OutputFile {
                 )
             },
         )?;
+        if self.into_special {
+            let copied = File::open(&self.tmp).and_then(|mut from| {
+                let mut to = OpenOptions::new().write(true).open(&self.target)?;
+                std::io::copy(&mut from, &mut to)
+            });
+            copied.map_err(|e| err!("rivet: cannot write {}: {e}", self.target.display()))?;
+            // Drop removes the temporary file.
+            return Ok(());
+        }
         std::fs::rename(&self.tmp, &self.target).map_err(|e| {
             err!(
                 "rivet: cannot rename {} to {}: {e}",

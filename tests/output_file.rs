@@ -156,3 +156,38 @@ linker_test! {
         assert_eq!(read(&ws.join("one.o")), before, "the input was changed");
     }
 }
+
+linker_test! {
+    /// An output path that is a device (`-o /dev/null`, common in configure
+    /// checks) is written into, as GNU ld writes into it, and stays a
+    /// device: renaming a file over it would, as root, replace /dev/null.
+    /// The test makes its own null device node (needs root, as CI is);
+    /// elsewhere it checks /dev/null itself.
+    fn device_output_is_written_into_not_replaced() {
+        let ws = setup("device_output_is_written_into_not_replaced");
+        let node = ws.join("null");
+        let made = std::process::Command::new("mknod")
+            .arg(&node)
+            .args(["c", "1", "3"])
+            .status()
+            .is_ok_and(|s| s.success());
+        let target = if made { node } else { std::path::PathBuf::from("/dev/null") };
+        let target_arg = target.to_string_lossy().into_owned();
+        let o = run_linker(ws.path(), ["-r", "-o", &target_arg, "one.o"]);
+        assert_eq!(o.code(), 0, "{}", o.stderr);
+        let o = run_linker(ws.path(), ["-static", "-e", "main", "-o", &target_arg, "two.o"]);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        let kind = std::fs::symlink_metadata(&target).unwrap().file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_char_device(&kind),
+            "{} is no longer a device",
+            target.display()
+        );
+        let strays: Vec<_> = std::fs::read_dir(ws.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+            .collect();
+        assert!(strays.is_empty(), "temporary files left: {strays:?}");
+    }
+}
