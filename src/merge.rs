@@ -121,9 +121,11 @@ impl MergedPieces {
 /// section, its own or its owner's.
 pub fn place_pieces(sections: &mut Sections) {
     sections.out.par_iter_mut().for_each(|o| {
+        // One output section (`.debug_str`) can hold most of the pieces:
+        // its chunks are resolved in parallel too.
         let resolved: Vec<(usize, Vec<u64>)> = o
             .chunks
-            .iter()
+            .par_iter()
             .enumerate()
             .filter_map(|(ci, c)| {
                 let m = c.merge.as_ref()?;
