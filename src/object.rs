@@ -40,25 +40,13 @@ pub struct ParseCtx {
 #[derive(Default)]
 struct Inflated {
     bytes: ThreadLocal<Arena<Vec<u8>>>,
-    words: ThreadLocal<Arena<u64>>,
 }
 
 impl Inflated {
-    /// Keeps `data` for the link, 8-byte aligned like mapped sections (a
-    /// decompressed table is read as records in place).
+    /// Keeps `data` for the link (decompressed tables are read as records
+    /// in place; record types are unaligned, so any address will do).
     fn keep(&self, data: Vec<u8>) -> &[u8] {
-        if (data.as_ptr() as usize).is_multiple_of(8) {
-            return self.bytes.get_or_default().alloc(data);
-        }
-        let words = self
-            .words
-            .get_or_default()
-            .alloc_extend(data.chunks(8).map(|c| {
-                let mut w = [0u8; 8];
-                w[..c.len()].copy_from_slice(c);
-                u64::from_le_bytes(w)
-            }));
-        &object::pod::bytes_of_slice(words)[..data.len()]
+        self.bytes.get_or_default().alloc(data)
     }
 }
 

@@ -57,12 +57,11 @@ pub struct GlobalSymbol<'a> {
     pub first_ref: Option<FileId>,
 }
 
-/// Storage that outlives parsing: aligned copies of archive members (ar
-/// places them at 2-byte boundaries, ELF records need 8) and thin-archive
-/// member files.
+/// Storage that outlives parsing: thin-archive member files, and names.
+/// (Archive members are read in place: ELF record types are unaligned, so
+/// ar's 2-byte member alignment needs no copy.)
 #[derive(Default)]
 pub struct Stores {
-    words: Arena<u64>,
     files: Arena<Bytes>,
     /// Names given on the command line (`-u`, `-e`) that become symbols.
     names: Arena<Vec<u8>>,
@@ -74,19 +73,7 @@ impl Stores {
     /// Keeps a thin archive member's file for the whole link.
     fn keep_file<'a>(&'a self, bytes: Bytes) -> &'a [u8] {
         let bytes: &'a Bytes = self.files.alloc(bytes);
-        self.aligned(bytes)
-    }
-
-    fn aligned<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
-        if (data.as_ptr() as usize).is_multiple_of(8) {
-            return data;
-        }
-        let words = self.words.alloc_extend(data.chunks(8).map(|c| {
-            let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            u64::from_le_bytes(w)
-        }));
-        &object::pod::bytes_of_slice(words)[..data.len()]
+        bytes
     }
 }
 
@@ -510,7 +497,7 @@ impl<'a> Resolver<'a> {
                 let member = &scan.ar.members[m];
                 let name = format!("{archive_name}({})", member.name);
                 let data = match &member.data {
-                    MemberData::Inline(d) => Ok(self.stores.aligned(d)),
+                    MemberData::Inline(d) => Ok(*d),
                     MemberData::External(path) => input::map_file(path)
                         .map(|bytes| self.stores.keep_file(bytes))
                         .map_err(|e| err!("{archive_name}: thin archive member: {}", e.0)),
