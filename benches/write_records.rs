@@ -9,7 +9,9 @@
 //!
 //! Run: cargo bench --bench write_records
 //! Environment:
-//!   RIVET_BENCH_PRESET       gen.py preset (default: medium)
+//!   RIVET_BENCH_PRESET       gen.py preset (default: medium), or `real`
+//!                            for a Rust debug build's objects
+//!                            (benches/real/prepare.sh)
 //!   RIVET_BENCH_MAX_THREADS  highest thread count (default: available cores)
 //!   RIVET_BENCH_FRESH_OUTPUT=1  remove the output before every link (a new
 //!                            file each time, instead of the old one reused)
@@ -35,17 +37,26 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Generates the input set if absent (gen.py is a no-op when up to date).
+/// Prepares the input set if absent (gen.py and prepare.sh do nothing when
+/// it is up to date).
 fn input() -> Input {
     let preset = std::env::var("RIVET_BENCH_PRESET").unwrap_or_else(|_| "medium".into());
     let dir = root().join("target/bench-inputs").join(&preset);
-    let status = Command::new("python3")
-        .arg(root().join("benches/gen/gen.py"))
-        .args(["--preset", &preset, "--quiet", "--out"])
-        .arg(&dir)
-        .status()
-        .expect("running python3 benches/gen/gen.py");
-    assert!(status.success(), "gen.py --preset {preset} failed");
+    let status = if preset == "real" {
+        Command::new("bash")
+            .arg(root().join("benches/real/prepare.sh"))
+            .arg(&dir)
+            .status()
+            .expect("running benches/real/prepare.sh")
+    } else {
+        Command::new("python3")
+            .arg(root().join("benches/gen/gen.py"))
+            .args(["--preset", &preset, "--quiet", "--out"])
+            .arg(&dir)
+            .status()
+            .expect("running python3 benches/gen/gen.py")
+    };
+    assert!(status.success(), "preparing the {preset} input set failed");
 
     let list = std::fs::read_to_string(dir.join("objs.txt")).expect("objs.txt");
     let objs = list
