@@ -733,7 +733,7 @@ impl WriteCtx<'_> {
                     v[8] = (v[8] & 0x3f) | 0x80;
                     v
                 }
-                BuildId::Hash(n) => tree_hash(buf)[..*n].to_vec(),
+                BuildId::Hash(n) => content_hash(buf)[..*n].to_vec(),
                 BuildId::None => return Ok(()),
             };
             buf[off as usize..][..len as usize].copy_from_slice(&id);
@@ -751,19 +751,14 @@ impl WriteCtx<'_> {
     }
 }
 
-/// SHA-1 of the SHA-1s of 1 MiB pieces, hashed in parallel: a stable
-/// function of the output's bytes (not the SHA-1 GNU ld would print).
-pub fn tree_hash(buf: &[u8]) -> [u8; 20] {
-    use sha1::{Digest, Sha1};
-    let parts: Vec<[u8; 20]> = buf
-        .par_chunks(1 << 20)
-        .map(|c| Sha1::digest(c).into())
-        .collect();
-    let mut h = Sha1::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize().into()
+/// The hash a build ID is cut from: BLAKE3 of the whole output (with the
+/// build ID's own bytes still zero), computed on every worker thread. A
+/// stable function of the output's bytes; GNU ld's value is a SHA-1 or MD5
+/// of them instead, which nothing can check without relinking.
+pub fn content_hash(buf: &[u8]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update_rayon(buf);
+    *h.finalize().as_bytes()
 }
 
 /// Size of the build-id note for `id`.
