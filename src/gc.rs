@@ -151,7 +151,7 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
         }
         // FDEs by the section they describe, so that code becoming live
         // brings its LSDA and personality along.
-        let fdes: Vec<Vec<(u32, Vec<usize>)>> = res
+        let fdes: Vec<Vec<(u32, usize)>> = res
             .objects
             .par_iter()
             .map(|obj| fde_targets(res, obj))
@@ -180,12 +180,10 @@ pub fn collect_garbage(args: &Args, res: &mut Resolution) {
             for r in obj.sections[s as usize].relocs {
                 reach(obj, r.r_sym(E, false) as usize, &mut live, &mut work);
             }
-            for (target, relocs) in &fdes[f as usize] {
-                if *target == s {
-                    for &idx in relocs {
-                        reach(obj, idx, &mut live, &mut work);
-                    }
-                }
+            let fde = &fdes[f as usize];
+            let first = fde.partition_point(|&(t, _)| t < s);
+            for &(_, idx) in fde[first..].iter().take_while(|&&(t, _)| t == s) {
+                reach(obj, idx, &mut live, &mut work);
             }
         }
         live
@@ -253,9 +251,9 @@ fn print_removed(res: &Resolution, removed: &[Vec<u32>]) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// For each FDE of `obj`: the section its pc_begin points into, and the
-/// symbols its other relocations name (the LSDA).
-fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, Vec<usize>)> {
+/// For each FDE of `obj`, each symbol its relocations name other than the
+/// code's own (the LSDA), paired with the section its pc_begin points into.
+fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, usize)> {
     let mut out = Vec::new();
     for s in obj
         .sections
@@ -265,7 +263,7 @@ fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, Vec<usize>)> {
         let mut rel = 0usize;
         for (start, end, is_cie) in ehframe::walk(s.data) {
             let mut target = None;
-            let mut others = Vec::new();
+            let others = out.len();
             while rel < s.relocs.len() && (s.relocs[rel].r_offset.get(E) as usize) < end {
                 let r = &s.relocs[rel];
                 let idx = r.r_sym(E, false) as usize;
@@ -275,15 +273,19 @@ fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, Vec<usize>)> {
                         .filter(|t| t.0 == obj.id)
                         .map(|t| t.1);
                 } else if !is_cie && off > start + 8 {
-                    others.push(idx);
+                    out.push((u32::MAX, idx));
                 }
                 rel += 1;
             }
-            if let Some(t) = target {
-                out.push((t, others));
+            match target {
+                Some(t) => out[others..].iter_mut().for_each(|o| o.0 = t),
+                None => out.truncate(others),
             }
         }
     }
+    // Sorted by the section described, so that marking a section finds
+    // its FDEs' references by binary search (a file can have thousands).
+    out.sort_by_key(|&(t, _)| t);
     out
 }
 
