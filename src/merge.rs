@@ -31,6 +31,12 @@ use rayon::prelude::*;
 /// Buckets the pieces are hashed into; shards are deduplicated in parallel.
 const SHARDS: usize = 64;
 
+/// [`MergedPieces::translate`]'s index has one entry per this many input
+/// bytes: a `.debug_str` block holds one to three strings, and the index
+/// costs a sixteenth of the section's size.
+const BLOCK_SHIFT: u32 = 6;
+const BLOCK: usize = 1 << BLOCK_SHIFT;
+
 /// One piece of a merged input section.
 #[derive(Debug, Clone, Copy)]
 pub struct Piece {
@@ -55,6 +61,10 @@ pub struct MergedPieces {
     pub chunk: u32,
     /// Input offset of every piece, for the search in [`translate`](Self::translate).
     starts: Vec<u32>,
+    /// For every [`BLOCK`]-byte block of the input section, the piece that
+    /// holds its first byte: [`translate`](Self::translate) searches only
+    /// the few pieces of one block instead of the whole section.
+    blocks: Vec<u32>,
     /// Output-section offset of every piece, once chunks are laid out
     /// ([`place_pieces`]); empty before.
     resolved: Vec<u64>,
@@ -72,8 +82,35 @@ impl MergedPieces {
         if off >= u64::from(self.size) {
             return None;
         }
-        let i = self.starts.partition_point(|&s| u64::from(s) <= off) - 1;
+        let b = (off >> BLOCK_SHIFT) as usize;
+        let lo = self.blocks[b] as usize;
+        let hi = self
+            .blocks
+            .get(b + 1)
+            .map_or(self.starts.len(), |&h| h as usize + 1);
+        let i = lo + self.starts[lo..hi].partition_point(|&s| u64::from(s) <= off) - 1;
         Some(self.resolved.get(i)? + (off - u64::from(self.starts[i])))
+    }
+
+    fn new(pieces: Vec<Piece>, chunk: u32, size: u32) -> MergedPieces {
+        let starts: Vec<u32> = pieces.iter().map(|p| p.in_off).collect();
+        let mut blocks = Vec::with_capacity((size as usize).div_ceil(BLOCK));
+        let mut i = 0usize;
+        for b in 0..(size as usize).div_ceil(BLOCK) {
+            let at = (b << BLOCK_SHIFT) as u32;
+            while i + 1 < starts.len() && starts[i + 1] <= at {
+                i += 1;
+            }
+            blocks.push(i as u32);
+        }
+        MergedPieces {
+            pieces,
+            chunk,
+            starts,
+            blocks,
+            resolved: Vec::new(),
+            size,
+        }
     }
 
     /// The pieces this chunk writes: the first occurrences (a piece seen
@@ -386,13 +423,7 @@ fn merge_group(
                 }
             }
             (
-                MergedPieces {
-                    starts: pieces.iter().map(|p| p.in_off).collect(),
-                    pieces,
-                    chunk: member.chunk,
-                    resolved: Vec::new(),
-                    size: member.data.len() as u32,
-                },
+                MergedPieces::new(pieces, member.chunk, member.data.len() as u32),
                 size,
             )
         })
@@ -426,6 +457,33 @@ mod tests {
         let p = split(&[1, 2, 3, 4, 5, 6, 7, 8], key(4, false));
         assert_eq!(p.len(), 2);
         assert_ne!(p[0].hash, p[1].hash);
+    }
+
+    /// The block index finds the same piece as a search of every piece,
+    /// for pieces shorter and longer than a block.
+    #[test]
+    fn translate_finds_the_piece_of_every_offset() {
+        let lens = [1u32, 3, 64, 1, 1, 130, 7, 63, 65, 1, 200, 2];
+        let mut pieces = Vec::new();
+        let mut at = 0u32;
+        for &len in &lens {
+            pieces.push(Piece {
+                in_off: at,
+                len,
+                owner_chunk: 0,
+                owner_piece: 0,
+                out_off: 0,
+            });
+            at += len;
+        }
+        let mut m = MergedPieces::new(pieces.clone(), 0, at);
+        m.resolved = (0..lens.len() as u64).map(|i| 10_000 * (i + 1)).collect();
+        for off in 0..u64::from(at) {
+            let i = pieces.partition_point(|p| u64::from(p.in_off) <= off) - 1;
+            let want = 10_000 * (i as u64 + 1) + off - u64::from(pieces[i].in_off);
+            assert_eq!(m.translate(off), Some(want), "offset {off}");
+        }
+        assert_eq!(m.translate(u64::from(at)), None);
     }
 
     #[test]
