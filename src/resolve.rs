@@ -180,7 +180,7 @@ fn default_version_aliases<'a>(name: &'a [u8], stores: &'a Stores) -> Option<(&'
 
 /// `foo@@V` as `foo` and a new `foo@V`; `None` for any other name.
 fn split_default_version(name: &[u8]) -> Option<(&[u8], Vec<u8>)> {
-    let at = name.iter().position(|&b| b == b'@')?;
+    let at = memchr::memchr(b'@', name)?;
     if name.get(at + 1) != Some(&b'@') {
         return None;
     }
