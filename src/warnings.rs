@@ -24,6 +24,7 @@ use crate::error::Result;
 use crate::object::{ObjectFile, SymPlace, E};
 use crate::resolve::Resolution;
 use object::elf;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 /// Prints `warnings` to stderr as GNU ld does: not at all under `-w`, and
@@ -63,12 +64,24 @@ pub fn collect(res: &Resolution) -> Vec<String> {
     if texts.is_empty() {
         return out;
     }
-    for obj in &res.objects {
-        for i in obj.first_global..obj.symbols.len() {
-            let sym = &obj.symbols[i];
-            if obj.place_of(i) != SymPlace::Undefined || sym.st_bind() == elf::STB_WEAK {
-                continue;
-            }
+    // The references to warned-about symbols, found in parallel (every
+    // undefined global of every input is looked at), then taken in load
+    // order.
+    let refs: Vec<Vec<usize>> = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            (obj.first_global..obj.symbols.len())
+                .filter(|&i| {
+                    obj.place_of(i) == SymPlace::Undefined
+                        && obj.symbols[i].st_bind() != elf::STB_WEAK
+                        && texts.contains_key(obj.name_of(i))
+                })
+                .collect()
+        })
+        .collect();
+    for (obj, refs) in res.objects.iter().zip(refs) {
+        for i in refs {
             let name = obj.name_of(i);
             // Once per symbol: the entry is taken by the first reference.
             let Some(msg) = texts.remove(name) else {
