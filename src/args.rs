@@ -104,6 +104,9 @@ pub struct Args {
     pub map: Option<PathBuf>,
     /// `--print-gc-sections`: name each section `--gc-sections` removes.
     pub print_gc_sections: bool,
+    /// `-z ibt`, `-z shstk`, `-z cet-report=`, `-z x86-64-*`,
+    /// `-z stack-size=`, ...: what shapes `.note.gnu.property`.
+    pub gnu_property: crate::gnu_property::Options,
     pub print_version: bool,
     pub print_help: bool,
     /// `-v`/`--version` with no inputs prints the version and exits.
@@ -186,9 +189,6 @@ pub const IGNORED_Z_KEYWORDS: &[&str] = &[
     "nodlopen",
     "combreloc",
     "nocombreloc",
-    "ibt",
-    "shstk",
-    "cet-report=none",
 ];
 
 pub const USAGE: &str = "\
@@ -205,6 +205,11 @@ Output:
   --build-id[=sha1|md5|fast|uuid|0xHEX|none]
   --eh-frame-hdr             Create .eh_frame_hdr and PT_GNU_EH_FRAME
   -z noexecstack|execstack   Mark the stack non-executable (default) or executable
+  -z ibt, -z shstk           Mark the program IBT/SHSTK-ready in .note.gnu.property
+  -z cet-report=none|warning|error
+                             Report inputs without IBT and SHSTK properties
+  -z x86-64-baseline|v2|v3|v4
+                             Mark the ISA level needed in .note.gnu.property
   -s, --strip-all            Omit the symbol table
   -S, --strip-debug          Omit debug sections
   -x, --discard-all          Omit every local symbol of the inputs
@@ -257,6 +262,7 @@ impl Args {
             discard: Discard::SecMerge,
             map: None,
             print_gc_sections: false,
+            gnu_property: Default::default(),
             print_version: false,
             print_help: false,
             version_only: false,
@@ -391,10 +397,10 @@ impl Args {
                         "relro" => args.relro = true,
                         "norelro" => args.relro = false,
                         "muldefs" => args.allow_multiple_definition = true,
+                        k if parse_property_z(k, &mut args.gnu_property)? => {}
                         k if IGNORED_Z_KEYWORDS.contains(&k)
                             || k.starts_with("max-page-size=")
-                            || k.starts_with("common-page-size=")
-                            || k.starts_with("stack-size=") => {}
+                            || k.starts_with("common-page-size=") => {}
                         k => bail!("rivet: unknown -z keyword '{k}'"),
                     }
                 }
@@ -434,6 +440,67 @@ impl Args {
         }
         args.version_only = args.print_version && args.inputs.is_empty();
         Ok(args)
+    }
+}
+
+/// The `-z` keywords of `.note.gnu.property` (GNU ld's x86 emulation
+/// options); false if `kw` is not one of them.
+fn parse_property_z(kw: &str, o: &mut crate::gnu_property::Options) -> Result<bool> {
+    use crate::gnu_property::Report;
+    let report = |which: &str, v: &str| {
+        Report::parse(v).ok_or_else(|| err!("rivet: invalid option for -z {which}=: {v}"))
+    };
+    match kw {
+        "ibt" => o.ibt = true,
+        "shstk" => o.shstk = true,
+        "ibtplt" => o.ibtplt = true,
+        "lam-u48" => o.lam_u48 = true,
+        "lam-u57" => o.lam_u57 = true,
+        "x86-64-baseline" => o.isa_level = 1,
+        _ => {
+            let Some((key, v)) = kw.split_once('=') else {
+                if let Some(n) = kw.strip_prefix("x86-64-v") {
+                    o.isa_level = n
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|l| (2..=4).contains(l))
+                        .ok_or_else(|| err!("rivet: invalid x86-64 ISA level: {kw}"))?;
+                    return Ok(true);
+                }
+                return Ok(false);
+            };
+            match key {
+                "cet-report" => o.cet_report = report(key, v)?,
+                "lam-u48-report" => o.lam_u48_report = report(key, v)?,
+                "lam-u57-report" => o.lam_u57_report = report(key, v)?,
+                "lam-report" => {
+                    o.lam_u48_report = report(key, v)?;
+                    o.lam_u57_report = o.lam_u48_report;
+                }
+                "stack-size" => {
+                    o.stack_size =
+                        parse_c_number(v).ok_or_else(|| err!("rivet: invalid stack size `{v}'"))?
+                }
+                _ => return Ok(false),
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// A number as C's `strtoul(s, &end, 0)` reads it with nothing left over:
+/// `0x` hexadecimal, a leading `0` octal, else decimal (bfd_scan_vma).
+fn parse_c_number(s: &str) -> Option<u64> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return u64::from_str_radix(h, 16).ok();
+    }
+    if s.is_empty() {
+        return Some(0);
+    }
+    match s.strip_prefix('0') {
+        Some("") => Some(0),
+        Some(o) => u64::from_str_radix(o, 8).ok(),
+        None => s.parse().ok(),
     }
 }
 
@@ -617,6 +684,50 @@ mod tests {
         );
         let a = parse(&["--print-gc-sections", "--no-print-gc-sections", "x.o"]).unwrap();
         assert!(!a.print_gc_sections);
+    }
+
+    #[test]
+    fn property_z_keywords() {
+        use crate::gnu_property::Report;
+        let a = parse(&[
+            "-z",
+            "ibt",
+            "-zshstk",
+            "-z",
+            "cet-report=warning",
+            "-z",
+            "x86-64-v3",
+            "-z",
+            "stack-size=010",
+            "x.o",
+        ])
+        .unwrap();
+        let o = &a.gnu_property;
+        assert!(o.ibt && o.shstk && !o.ibtplt);
+        assert_eq!(o.cet_report, Report::Warning);
+        assert_eq!(o.isa_level, 3);
+        assert_eq!(o.stack_size, 8);
+        let o = parse(&["-z", "cet-report=error", "-z", "cet-report=none", "x.o"])
+            .unwrap()
+            .gnu_property;
+        assert_eq!(o.cet_report, Report::None);
+        let o = parse(&["-z", "lam-report=error", "-z", "x86-64-baseline", "x.o"])
+            .unwrap()
+            .gnu_property;
+        assert_eq!(
+            (o.lam_u48_report, o.lam_u57_report),
+            (Report::Error, Report::Error)
+        );
+        assert_eq!(o.isa_level, 1);
+        let bad = |v: &[&str]| parse(v).unwrap_err().0;
+        assert!(bad(&["-z", "cet-report=foo"]).contains("cet-report=: foo"));
+        assert!(bad(&["-z", "x86-64-v5"]).contains("invalid x86-64 ISA level"));
+        assert!(bad(&["-z", "stack-size=abc"]).contains("invalid stack size"));
+        assert!(bad(&["-z", "isa-level-report=all"]).contains("unknown -z keyword"));
+        assert_eq!(parse_c_number("0x10"), Some(16));
+        assert_eq!(parse_c_number("16"), Some(16));
+        assert_eq!(parse_c_number("0"), Some(0));
+        assert_eq!(parse_c_number("09"), None);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use crate::relocs::RecordCtx;
 use crate::resolve::{Definition, Stores};
 use crate::symtab::SymtabCtx;
 use crate::{
-    ehframe, gc, got, input, layout, merge, output, relocs, resolve, symtab, symvals, warnings,
+    ehframe, gc, gnu_property, got, input, layout, merge, output, relocs, resolve, symtab, symvals,
+    warnings,
 };
 use object::elf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,12 +146,24 @@ fn run(
     if exe {
         refuse_lto_ir(&res)?; //                               no LTO plugin: IR-only objects
     }
+    let properties = gnu_property::merge(args, &res)?; //       .note.gnu.property; -z cet-report
+    t.mark("program properties");
     if exe && args.gc_sections {
         gc::collect_garbage(args, &mut res); //               --gc-sections: drop what nothing live reaches
         t.mark("gc");
     }
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
+    if !exe && !properties.note.is_empty() {
+        sections.add_synthetic_first(
+            gnu_property::SECTION,
+            elf::SHT_NOTE,
+            u64::from(elf::SHF_ALLOC),
+            Synthetic::GnuProperty,
+            properties.note.len() as u64,
+            8,
+        ); //                                                  -r: the merged note comes first
+    }
     t.mark("assign sections");
     if exe {
         merge::merge_sections(&res, &mut sections); //          SHF_MERGE strings and constants, each once
@@ -162,7 +175,7 @@ fn run(
         symvals::mark_synthetic(&mut res, &sections); //       __start_X, __init_array_start, ...
         got_plan = got::scan(&res, &sections)?; //            GOT/IFUNC needs; undefined symbols
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
-        add_synthetic_sections(args, &mut sections, &got_plan, &commons);
+        add_synthetic_sections(args, &mut sections, &got_plan, &commons, &properties.note);
         sections.sort_for_executable(); //                    section order and segments
     }
     sections.layout_chunks(); //                               chunk offsets (prefix sums)
@@ -188,7 +201,11 @@ fn run(
     let symtab_plan = with_symtab.then(|| symtab::plan(&res, &sections, emit_relocs, exe)); // count symbols
     t.mark("count symbols");
     let (phdrs, tls, end) = if exe {
-        sections.place_executable(args.exec_stack || wants_exec_stack(&res), args.relro)
+        sections.place_executable(
+            args.exec_stack || wants_exec_stack(&res),
+            args.gnu_property.stack_size,
+            args.relro,
+        )
     // addresses, segments
     } else {
         let end = sections.place_relocatable(EHDR_SIZE);
@@ -238,6 +255,8 @@ fn run(
         phdrs: &phdrs,
         entry,
         build_id: &args.build_id,
+        gnu_property: &properties.note,
+        ibt_plt: properties.ibt_plt,
     };
     let mut file = OutputFile::create(&args.output, toc.file_size, exe) // map the output once
         .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
@@ -308,6 +327,7 @@ fn add_synthetic_sections(
     s: &mut Sections,
     got: &got::GotPlan,
     commons: &symvals::Commons,
+    gnu_property: &[u8],
 ) {
     let a = u64::from(elf::SHF_ALLOC);
     let w = u64::from(elf::SHF_WRITE);
@@ -324,6 +344,16 @@ fn add_synthetic_sections(
     );
     if let Some(c) = s.out.iter_mut().find(|o| o.name == b".comment") {
         c.entsize = 1;
+    }
+    if !gnu_property.is_empty() {
+        s.add_synthetic(
+            gnu_property::SECTION,
+            elf::SHT_NOTE,
+            a,
+            Synthetic::GnuProperty,
+            gnu_property.len() as u64,
+            8,
+        );
     }
     if let Some(size) = output::build_id_note_size(&args.build_id) {
         s.add_synthetic(

@@ -37,6 +37,9 @@ pub enum Synthetic {
     Commons,
     EhFrameHdr,
     BuildIdNote,
+    /// `.note.gnu.property`: the inputs' properties merged
+    /// ([`crate::gnu_property`]).
+    GnuProperty,
     /// rivet's own line in `.comment`, so a binary tells which linker made it.
     Comment,
 }
@@ -292,7 +295,12 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
         return if sh_type == elf::SHT_NOBITS { 51 } else { 50 };
     }
     if sh_type == elf::SHT_NOTE {
-        return 10;
+        // GNU ld places the merged property note before every other note.
+        return if name == crate::gnu_property::SECTION {
+            9
+        } else {
+            10
+        };
     }
     match name {
         b".lbss" => return 65,
@@ -769,6 +777,32 @@ impl Sections {
         });
     }
 
+    /// Adds a synthetic section of one chunk before every other output
+    /// section (`-r`, whose sections otherwise follow their inputs' order):
+    /// GNU ld puts the merged `.note.gnu.property` first.
+    pub fn add_synthetic_first(
+        &mut self,
+        name: &[u8],
+        sh_type: u32,
+        flags: u64,
+        kind: Synthetic,
+        size: u64,
+        align: u64,
+    ) {
+        let new = self.find(name).is_none();
+        self.add_synthetic(name, sh_type, flags, kind, size, align);
+        if !new {
+            return; // the section was there already: it stays where it is
+        }
+        let o = self.out.remove(self.out.len() - 1);
+        self.out.insert(0, o);
+        self.placement.par_iter_mut().for_each(|places| {
+            for p in places.iter_mut().filter(|p| p.is_placed()) {
+                p.out += 1;
+            }
+        });
+    }
+
     /// Lays out chunks inside each section: offsets with alignment, sizes,
     /// and the partition the writers split the section by.
     pub fn layout_chunks(&mut self) {
@@ -883,6 +917,7 @@ impl Sections {
     pub fn place_executable(
         &mut self,
         exec_stack: bool,
+        stack_size: u64,
         relro: bool,
     ) -> (Vec<Segment>, Option<TlsInfo>, u64) {
         // Segments present, to know how many program headers there are.
@@ -900,7 +935,10 @@ impl Sections {
         }
         let has = |f: &dyn Fn(&OutputSection) -> bool| self.out.iter().any(f);
         let has_tls = has(&|o| o.flags & u64::from(elf::SHF_TLS) != 0);
-        let has_note = has(&|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE);
+        let note_runs = self.note_runs();
+        let has_property = has(&|o| {
+            o.is_alloc() && o.sh_type == elf::SHT_NOTE && o.name == crate::gnu_property::SECTION
+        });
         let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
         // The TLS block starts aligned to its largest member, so that the
         // thread pointer offsets need no first-byte correction.
@@ -919,7 +957,8 @@ impl Sections {
         let nphdr = loads.len()
             + 1
             + usize::from(has_tls)
-            + usize::from(has_note)
+            + note_runs.len()
+            + usize::from(has_property)
             + usize::from(has_hdr)
             + usize::from(relro.is_some());
         let mut off = EHDR_SIZE + PHDR_SIZE * nphdr as u64;
@@ -1059,14 +1098,8 @@ impl Sections {
                 align: PAGE,
             });
         }
-        if has_note {
-            let notes: Vec<&OutputSection> = self
-                .out
-                .iter()
-                .filter(|o| o.is_alloc() && o.sh_type == elf::SHT_NOTE)
-                .collect();
-            let first = notes[0];
-            let last = notes[notes.len() - 1];
+        for &(start, end) in &note_runs {
+            let (first, last) = (&self.out[start], &self.out[end - 1]);
             phdrs.push(Segment {
                 p_type: elf::PT_NOTE,
                 flags: elf::PF_R,
@@ -1074,7 +1107,7 @@ impl Sections {
                 vaddr: first.addr,
                 filesz: last.offset + last.size - first.offset,
                 memsz: last.addr + last.size - first.addr,
-                align: notes.iter().map(|o| o.align).max().unwrap_or(1),
+                align: first.align,
             });
         }
         if let Some(t) = tls {
@@ -1100,6 +1133,20 @@ impl Sections {
                 align: t.align,
             });
         }
+        if let Some(p) = self
+            .find(crate::gnu_property::SECTION)
+            .filter(|_| has_property)
+        {
+            phdrs.push(Segment {
+                p_type: elf::PT_GNU_PROPERTY,
+                flags: elf::PF_R,
+                offset: p.offset,
+                vaddr: p.addr,
+                filesz: p.size,
+                memsz: p.size,
+                align: p.align,
+            });
+        }
         if let Some(h) = self.find(b".eh_frame_hdr") {
             phdrs.push(Segment {
                 p_type: elf::PT_GNU_EH_FRAME,
@@ -1121,7 +1168,8 @@ impl Sections {
             offset: 0,
             vaddr: 0,
             filesz: 0,
-            memsz: 0,
+            // `-z stack-size=N`, as GNU ld records it.
+            memsz: stack_size,
             align: 16,
         });
         if let Some((start, end)) = relro_range {
@@ -1142,6 +1190,27 @@ impl Sections {
         }
         debug_assert_eq!(phdrs.len(), nphdr);
         (phdrs, tls, off)
+    }
+
+    /// The runs of allocated notes that share one `PT_NOTE` each, as
+    /// `[start, end)` ranges of output sections (sorted): GNU ld gives
+    /// consecutive notes one segment while their alignment stays the same,
+    /// so the 8-aligned `.note.gnu.property` gets a segment of its own.
+    fn note_runs(&self) -> Vec<(usize, usize)> {
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut prev: Option<usize> = None;
+        for (i, o) in self.out.iter().enumerate().filter(|(_, o)| o.is_alloc()) {
+            if o.sh_type == elf::SHT_NOTE {
+                match (prev, runs.last_mut()) {
+                    (Some(p), Some(run)) if run.1 == p + 1 && self.out[p].align == o.align => {
+                        run.1 = i + 1;
+                    }
+                    _ => runs.push((i, i + 1)),
+                }
+            }
+            prev = Some(i);
+        }
+        runs
     }
 
     /// Places the sections of a relocatable output one after another after

@@ -9,6 +9,7 @@ pub mod arch;
 pub mod args;
 pub mod driver;
 pub mod ehframe;
+pub mod gnu_property;
 pub mod got;
 pub mod input;
 pub mod layout;

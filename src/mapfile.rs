@@ -285,6 +285,7 @@ fn synthetic_name(kind: Synthetic) -> &'static str {
         Synthetic::Commons => "COMMON",
         Synthetic::EhFrameHdr => ".eh_frame_hdr",
         Synthetic::BuildIdNote => ".note.gnu.build-id",
+        Synthetic::GnuProperty => ".note.gnu.property",
         Synthetic::Comment => ".comment",
     }
 }

@@ -334,6 +334,10 @@ pub struct WriteCtx<'a> {
     pub phdrs: &'a [Segment],
     pub entry: u64,
     pub build_id: &'a BuildId,
+    /// The merged `.note.gnu.property` ([`crate::gnu_property`]).
+    pub gnu_property: &'a [u8],
+    /// IFUNC stubs start with `endbr64` (IBT in the output's properties).
+    pub ibt_plt: bool,
 }
 
 /// A piece of the output file: a run of bytes written by one kind of writer.
@@ -548,6 +552,12 @@ impl WriteCtx<'_> {
     }
 
     fn write_synthetic(&self, kind: Synthetic, addr: u64, data: &mut [u8]) -> Result<()> {
+        if kind == Synthetic::GnuProperty {
+            // Under `-r` too: its bytes do not depend on addresses.
+            let mut f = Filler::new(data);
+            f.put(self.gnu_property)?;
+            return Ok(f.finish()?);
+        }
         let (Some(got), Some(apply)) = (self.got, &self.apply) else {
             data.fill(0);
             return Ok(());
@@ -581,12 +591,24 @@ impl WriteCtx<'_> {
                 for slot in 0..got.iplt.len() as u64 {
                     let stub = addr + crate::got::IPLT_ENTRY * slot;
                     let target = values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot);
-                    let disp = target.wrapping_sub(stub + 6) as i64;
+                    // With IBT, GNU ld's stub: endbr64, then the jump
+                    // (an indirect call to the stub must land on endbr64).
+                    let jmp = if self.ibt_plt {
+                        f.put(&[0xf3, 0x0f, 0x1e, 0xfa])?;
+                        stub + 4
+                    } else {
+                        stub
+                    };
+                    let disp = target.wrapping_sub(jmp + 6) as i64;
                     let disp = i32::try_from(disp)
                         .map_err(|_| err!("IFUNC slot out of range of its stub"))?;
                     f.put(&[0xff, 0x25])?;
                     f.put(&disp.to_le_bytes())?;
-                    f.put(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0x0f, 0x1f, 0x40, 0x00])?;
+                    if self.ibt_plt {
+                        f.put(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00])?;
+                    } else {
+                        f.put(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0x0f, 0x1f, 0x40, 0x00])?;
+                    }
                 }
             }
             Synthetic::RelaIplt => {
@@ -603,6 +625,7 @@ impl WriteCtx<'_> {
             // Written after everything else: they read the rest of the file.
             Synthetic::EhFrameHdr => f.zeros(len)?,
             Synthetic::Comment => f.put(crate::layout::COMMENT)?,
+            Synthetic::GnuProperty => f.put(self.gnu_property)?,
             Synthetic::BuildIdNote => {
                 let desc = len - 16;
                 f.put(&4u32.to_le_bytes())?;
