@@ -143,21 +143,22 @@ struct ArchiveScan<'a> {
 }
 
 impl<'a> ArchiveScan<'a> {
-    fn new(
-        input: usize,
-        name: String,
-        ar: input::Archive<'a>,
-        stores: &'a Stores,
-    ) -> ArchiveScan<'a> {
+    /// Indexes an archive's symbol table by name. Runs in parallel with the
+    /// other inputs, so the `foo@V` names a default-version entry `foo@@V`
+    /// is also filed under are returned to be added later, with
+    /// [`add_aliases`](Self::add_aliases), from the one thread that owns
+    /// the arena they go in.
+    fn new(input: usize, name: String, ar: input::Archive<'a>) -> (ArchiveScan<'a>, Aliases) {
         let mut by_name: FxHashMap<&'a [u8], Vec<u32>> = FxHashMap::default();
+        let mut aliases = Vec::new();
         for (k, &(sym, _)) in ar.index.iter().enumerate() {
             by_name.entry(sym).or_default().push(k as u32);
-            if let Some((base, with_one_at)) = default_version_aliases(sym, stores) {
-                by_name.entry(with_one_at).or_default().push(k as u32);
+            if let Some((base, with_one_at)) = split_default_version(sym) {
                 by_name.entry(base).or_default().push(k as u32);
+                aliases.push((with_one_at, k as u32));
             }
         }
-        ArchiveScan {
+        let scan = ArchiveScan {
             input,
             name,
             loaded: vec![false; ar.members.len()],
@@ -168,8 +169,27 @@ impl<'a> ArchiveScan<'a> {
             ahead: BinaryHeap::new(),
             behind: Vec::new(),
             parsed: FxHashMap::default(),
+        };
+        (scan, aliases)
+    }
+
+    fn add_aliases(&mut self, aliases: Aliases, stores: &'a Stores) {
+        for (name, k) in aliases {
+            let name: &'a [u8] = stores.names.alloc(name);
+            self.by_name.entry(name).or_default().push(k);
         }
     }
+}
+
+/// `foo@V` names made from an archive index's `foo@@V` entries, with the
+/// entry's position.
+type Aliases = Vec<(Vec<u8>, u32)>;
+
+/// An input as the parallel first look leaves it: a parsed object, or an
+/// archive with its symbol index read.
+enum Opened<'a> {
+    Object(Result<ObjectFile<'a>>),
+    Archive(Result<(ArchiveScan<'a>, Aliases)>),
 }
 
 /// For a default-version name `foo@@V`: `foo` and `foo@V`.
@@ -248,19 +268,25 @@ pub fn resolve<'a>(
     }
 
     // Objects named on the command line are all loaded: parse them at once,
-    // in parallel, and add each when its turn comes.
+    // in parallel, and add each when its turn comes. Archives' member lists
+    // and symbol indexes are read in the same pass. A failure is reported
+    // when its input's turn comes, as if each were read in order.
     let ctx = &stores.parse;
-    let mut parsed: Vec<Option<Result<ObjectFile<'a>>>> = inputs
+    let mut opened: Vec<Option<Opened<'a>>> = inputs
         .par_iter()
-        .map(|inp| {
-            if input::is_archive(&inp.bytes) {
-                return None;
-            }
+        .enumerate()
+        .map(|(i, inp)| {
             let name = inp.path.display().to_string();
-            if !inp.bytes.starts_with(b"\x7fELF") {
-                return Some(Err(crate::object::unrecognized(&name, &inp.bytes)));
-            }
-            Some(ObjectFile::parse(0, name, &inp.bytes, ctx))
+            Some(if input::is_archive(&inp.bytes) {
+                Opened::Archive(
+                    input::parse_archive(&inp.path, &inp.bytes)
+                        .map(|ar| ArchiveScan::new(i, name, ar)),
+                )
+            } else if !inp.bytes.starts_with(b"\x7fELF") {
+                Opened::Object(Err(crate::object::unrecognized(&name, &inp.bytes)))
+            } else {
+                Opened::Object(ObjectFile::parse(0, name, &inp.bytes, ctx))
+            })
         })
         .collect();
     let mut archives: Vec<ArchiveScan<'a>> = Vec::new();
@@ -273,20 +299,23 @@ pub fn resolve<'a>(
         for script in &inp.scripts {
             r.trace_line(&script.display().to_string());
         }
-        if input::is_archive(&inp.bytes) {
-            let ar = input::parse_archive(&inp.path, &inp.bytes)?;
-            let mut scan = ArchiveScan::new(i, inp.path.display().to_string(), ar, stores);
-            if inp.whole_archive {
-                r.load_whole_archive(&mut scan)?;
-            } else {
-                r.scan_archive(&mut scan)?;
+        match opened[i].take().expect("each input is taken once") {
+            Opened::Archive(scan) => {
+                let (mut scan, aliases) = scan?;
+                scan.add_aliases(aliases, stores);
+                if inp.whole_archive {
+                    r.load_whole_archive(&mut scan)?;
+                } else {
+                    r.scan_archive(&mut scan)?;
+                }
+                archives.push(scan);
             }
-            archives.push(scan);
-        } else if let Some(obj) = parsed[i].take() {
-            let mut obj = obj?;
-            r.trace_line(&obj.name);
-            obj.id = r.res.objects.len() as FileId;
-            r.add_object(obj);
+            Opened::Object(obj) => {
+                let mut obj = obj?;
+                r.trace_line(&obj.name);
+                obj.id = r.res.objects.len() as FileId;
+                r.add_object(obj);
+            }
         }
         // At the end of a group, rescan its archives while the previous
         // round added undefined symbols (GNU ld: `undefs_tail` moved).
