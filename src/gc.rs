@@ -21,6 +21,7 @@ use crate::resolve::{Definition, Resolution};
 use object::elf;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const SHF_GNU_RETAIN: u64 = 0x20_0000;
 
@@ -84,110 +85,131 @@ fn target_section(res: &Resolution, obj: &ObjectFile, idx: usize) -> Option<(Fil
     }
 }
 
-/// Marks live sections and drops the others (sets `kept = false`).
-pub fn collect_garbage(args: &Args, res: &mut Resolution) {
-    let live: Vec<Vec<bool>> = {
-        let res = &*res;
-        let mut live: Vec<Vec<bool>> = res
-            .objects
-            .iter()
-            .map(|o| vec![false; o.sections.len()])
-            .collect();
-        let mut work: Vec<(FileId, u32)> = Vec::new();
-        let mark = |f: FileId, s: u32, live: &mut Vec<Vec<bool>>, work: &mut Vec<(FileId, u32)>| {
-            let sec = &res.objects[f as usize].sections[s as usize];
-            // Non-allocated notes are roots whose references count, as in
-            // GNU ld: `.note.stapsdt` keeps `.stapsdt.base`, which its
-            // probes' addresses are relative to.
-            let traced = sec.is_alloc() || sec.sh_type == elf::SHT_NOTE;
-            if sec.kept && traced && !live[f as usize][s as usize] {
-                live[f as usize][s as usize] = true;
-                work.push((f, s));
-            }
-        };
-        // Input sections by name, for `__start_X`/`__stop_X` references.
-        let mut by_name: FxHashMap<&[u8], Vec<(FileId, u32)>> = FxHashMap::default();
-        for obj in &res.objects {
-            for (i, s) in obj.sections.iter().enumerate() {
-                if s.kept && is_c_identifier(s.name) {
-                    by_name.entry(s.name).or_default().push((obj.id, i as u32));
-                }
+/// The sections reachable from the roots, marked in parallel: each round
+/// visits the sections the previous one found live (their relocations,
+/// groups and FDEs) on every thread, and a section joins the next round
+/// only through the one atomic swap that marks it. What is live is the
+/// least fixpoint, whatever the order of the visits.
+fn mark_live(args: &Args, res: &Resolution) -> Vec<Vec<bool>> {
+    let live: Vec<Vec<AtomicBool>> = res
+        .objects
+        .par_iter()
+        .map(|o| o.sections.iter().map(|_| AtomicBool::new(false)).collect())
+        .collect();
+    // Whether section `s` of file `f` just became live, and is to be visited.
+    let mark = |f: FileId, s: u32| -> bool {
+        let sec = &res.objects[f as usize].sections[s as usize];
+        // Non-allocated notes are roots whose references count, as in
+        // GNU ld: `.note.stapsdt` keeps `.stapsdt.base`, which its
+        // probes' addresses are relative to.
+        let traced = sec.is_alloc() || sec.sh_type == elf::SHT_NOTE;
+        sec.kept && traced && !live[f as usize][s as usize].swap(true, Ordering::Relaxed)
+    };
+    // Input sections by name, for `__start_X`/`__stop_X` references.
+    let mut by_name: FxHashMap<&[u8], Vec<(FileId, u32)>> = FxHashMap::default();
+    for obj in &res.objects {
+        for (i, s) in obj.sections.iter().enumerate() {
+            if s.kept && is_c_identifier(s.name) {
+                by_name.entry(s.name).or_default().push((obj.id, i as u32));
             }
         }
-        // What symbol `idx` of `obj` keeps: the section defining it, or
-        // every section X for `__start_X`/`__stop_X`.
-        let reach = |obj: &ObjectFile,
-                     idx: usize,
-                     live: &mut Vec<Vec<bool>>,
-                     work: &mut Vec<(FileId, u32)>| {
-            if let Some((f, t)) = target_section(res, obj, idx) {
-                mark(f, t, live, work);
-            } else if let Some(secs) =
-                start_stop_section(res, obj, idx).and_then(|x| by_name.get(x))
-            {
-                for &(f, t) in secs {
-                    mark(f, t, live, work);
-                }
+    }
+    // What symbol `idx` of `obj` keeps: the section defining it, or every
+    // section X for `__start_X`/`__stop_X`. Newly live ones go to `next`.
+    let reach = |obj: &ObjectFile, idx: usize, next: &mut Vec<(FileId, u32)>| {
+        if let Some((f, t)) = target_section(res, obj, idx) {
+            if mark(f, t) {
+                next.push((f, t));
             }
-        };
-        // Roots.
-        let entry = args.entry.clone().unwrap_or_else(|| "_start".into());
-        for name in args.undefined.iter().chain(std::iter::once(&entry)) {
-            if let Some(id) = res.lookup(name.as_bytes()) {
-                if let Definition::Object { file, sym, .. } = res.symbols[id as usize].def {
-                    if let SymPlace::Section(s) = res.objects[file as usize].place_of(sym as usize)
-                    {
-                        mark(file, s, &mut live, &mut work);
+        } else if let Some(secs) = start_stop_section(res, obj, idx).and_then(|x| by_name.get(x)) {
+            next.extend(secs.iter().copied().filter(|&(f, t)| mark(f, t)));
+        }
+    };
+    // FDEs by the section they describe, so that code becoming live brings
+    // its LSDA and personality along.
+    let fdes: Vec<Vec<(u32, usize)>> = res
+        .objects
+        .par_iter()
+        .map(|obj| fde_targets(res, obj))
+        .collect();
+
+    // Roots: the entry and `-u` symbols, sections found by name, and every
+    // CIE's relocations (personality routines).
+    let mut frontier: Vec<(FileId, u32)> = Vec::new();
+    let entry = args.entry.clone().unwrap_or_else(|| "_start".into());
+    for name in args.undefined.iter().chain(std::iter::once(&entry)) {
+        if let Some(id) = res.lookup(name.as_bytes()) {
+            if let Definition::Object { file, sym, .. } = res.symbols[id as usize].def {
+                if let SymPlace::Section(s) = res.objects[file as usize].place_of(sym as usize) {
+                    if mark(file, s) {
+                        frontier.push((file, s));
                     }
                 }
             }
         }
-        for obj in &res.objects {
+    }
+    let roots: Vec<Vec<(FileId, u32)>> = res
+        .objects
+        .par_iter()
+        .map(|obj| {
+            let mut next = Vec::new();
             for (i, s) in obj.sections.iter().enumerate() {
-                if is_root(s) {
-                    mark(obj.id, i as u32, &mut live, &mut work);
+                if is_root(s) && mark(obj.id, i as u32) {
+                    next.push((obj.id, i as u32));
                 }
             }
-        }
-        // FDEs by the section they describe, so that code becoming live
-        // brings its LSDA and personality along.
-        let fdes: Vec<Vec<(u32, usize)>> = res
-            .objects
-            .par_iter()
-            .map(|obj| fde_targets(res, obj))
-            .collect();
-        // Every CIE's relocations (personality routines) stay.
-        for obj in &res.objects {
-            for (i, s) in obj.sections.iter().enumerate() {
+            for s in &obj.sections {
                 if s.name == b".eh_frame" && s.kept {
                     for r in cie_relocs(s) {
-                        reach(obj, r, &mut live, &mut work);
+                        reach(obj, r, &mut next);
                     }
                 }
-                let _ = i;
             }
-        }
-        while let Some((f, s)) = work.pop() {
-            let obj = &res.objects[f as usize];
-            // A live section keeps its whole group (GNU ld's
-            // `_bfd_elf_gc_mark`): a class's VTT lives or dies with its
-            // vtable, whichever is referenced.
-            if let Some(g) = obj.sections[s as usize].group {
-                for &m in &obj.groups[g as usize].members {
-                    mark(f, m, &mut live, &mut work);
+            next
+        })
+        .collect();
+    frontier.extend(roots.into_iter().flatten());
+
+    // One round per distance from the roots.
+    let visit = |mut next: Vec<(FileId, u32)>, &(f, s): &(FileId, u32)| {
+        let obj = &res.objects[f as usize];
+        // A live section keeps its whole group (GNU ld's
+        // `_bfd_elf_gc_mark`): a class's VTT lives or dies with its
+        // vtable, whichever is referenced.
+        if let Some(g) = obj.sections[s as usize].group {
+            for &m in &obj.groups[g as usize].members {
+                if mark(f, m) {
+                    next.push((f, m));
                 }
             }
-            for r in obj.sections[s as usize].relocs {
-                reach(obj, r.r_sym(E, false) as usize, &mut live, &mut work);
-            }
-            let fde = &fdes[f as usize];
-            let first = fde.partition_point(|&(t, _)| t < s);
-            for &(_, idx) in fde[first..].iter().take_while(|&&(t, _)| t == s) {
-                reach(obj, idx, &mut live, &mut work);
-            }
         }
-        live
+        for r in obj.sections[s as usize].relocs {
+            reach(obj, r.r_sym(E, false) as usize, &mut next);
+        }
+        let fde = &fdes[f as usize];
+        let first = fde.partition_point(|&(t, _)| t < s);
+        for &(_, idx) in fde[first..].iter().take_while(|&&(t, _)| t == s) {
+            reach(obj, idx, &mut next);
+        }
+        next
     };
+    while !frontier.is_empty() {
+        frontier = frontier
+            .par_iter()
+            .fold(Vec::new, visit)
+            .reduce(Vec::new, |mut a, mut b| {
+                a.append(&mut b);
+                a
+            });
+    }
+    live.into_iter()
+        .map(|l| l.into_iter().map(AtomicBool::into_inner).collect())
+        .collect()
+}
+
+/// Marks live sections and drops the others (sets `kept = false`).
+pub fn collect_garbage(args: &Args, res: &mut Resolution) {
+    let live = mark_live(args, res);
     let removed: Vec<Vec<u32>> = res
         .objects
         .par_iter_mut()
