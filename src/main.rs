@@ -22,6 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
+    rivet::driver::exit_after_link();
     match rivet::driver::link_args(&args) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
