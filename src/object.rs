@@ -600,8 +600,8 @@ impl<'a> ObjectFile<'a> {
                 b".note.GNU-stack" if s.flags & u64::from(elf::SHF_EXECINSTR) != 0 => {
                     self.wants_exec_stack = true;
                 }
-                // Property notes must be merged by AND-ing their bits, not
-                // concatenated; rivet does not emit them yet.
+                // Property notes are merged, not concatenated: gnu_property
+                // reads them from the input and writes one merged note.
                 b".note.gnu.property" | b".gnu_debuglink" => s.kept = false,
                 _ => {}
             }
