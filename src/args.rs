@@ -99,6 +99,9 @@ pub struct Args {
     /// `-w`, `--no-warnings`: warnings are not printed (nor fatal).
     pub no_warnings: bool,
     pub discard: Discard,
+    /// `--demangle` (the default, as in GNU ld) / `--no-demangle`: how
+    /// messages show C++ and Rust symbol names.
+    pub demangle: bool,
     /// `-Map FILE`: write a link map to FILE; `-M`/`--print-map`: to stdout
     /// (`-`). The last of them given wins, as in GNU ld.
     pub map: Option<PathBuf>,
@@ -143,8 +146,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "no-warn-mismatch",
     "no-warn-execstack",
     "no-warn-rwx-segments",
-    "demangle",
-    "no-demangle",
     "push-state",
     "pop-state",
     "Bsymbolic",
@@ -260,6 +261,7 @@ impl Args {
             fatal_warnings: false,
             no_warnings: false,
             discard: Discard::SecMerge,
+            demangle: true,
             map: None,
             print_gc_sections: false,
             gnu_property: Default::default(),
@@ -338,6 +340,9 @@ impl Args {
                 "X" | "discard-locals" => args.discard = Discard::Locals,
                 "discard-none" => args.discard = Discard::None,
                 "eh-frame-hdr" => args.eh_frame_hdr = true,
+                // `--demangle=STYLE`: every style GNU ld names means "demangle".
+                "demangle" => args.demangle = true,
+                "no-demangle" => args.demangle = false,
                 "s" | "strip-all" => args.strip = Strip::All,
                 "S" | "strip-debug" => args.strip = Strip::Debug,
                 "g" => {}

@@ -162,9 +162,15 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
                         if g.def == Definition::Undefined
                             && obj.symbols[idx].st_bind() != elf::STB_WEAK
                         {
+                            let off = r.r_offset.get(E);
+                            let function = crate::warnings::enclosing_function(obj, si as u32, off)
+                                .map(|f| {
+                                    format!(" in function {}", crate::demangle::pretty(f, res.demangle))
+                                })
+                                .unwrap_or_default();
                             errors.push(err!(
-                                "undefined symbol: {}\n>>> referenced by {}:({})",
-                                String::from_utf8_lossy(g.name),
+                                "rivet: error: undefined symbol: {}\n>>> referenced by {}:({}+{off:#x}){function}",
+                                crate::demangle::pretty(g.name, res.demangle),
                                 obj.name,
                                 String::from_utf8_lossy(s.name)
                             ));

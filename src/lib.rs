@@ -7,6 +7,7 @@ pub mod gc;
 pub mod apply;
 pub mod arch;
 pub mod args;
+pub mod demangle;
 pub mod driver;
 pub mod ehframe;
 pub mod gnu_property;

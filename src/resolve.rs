@@ -83,6 +83,8 @@ pub struct Resolution<'a> {
     pub by_name: crate::symmap::SymbolMap<'a>,
     /// `-x`/`-X`: the local symbols the output symbol table leaves out.
     pub discard: Discard,
+    /// `--demangle`/`--no-demangle`, for messages naming symbols.
+    pub demangle: bool,
 }
 
 impl<'a> Resolution<'a> {
@@ -238,6 +240,7 @@ pub fn resolve<'a>(
             symbols: Vec::new(),
             by_name: Default::default(),
             discard: args.discard,
+            demangle: args.demangle,
         },
         comdats: FxHashMap::default(),
         stores,
@@ -695,8 +698,8 @@ impl<'a> Resolver<'a> {
                 if old == Strength::Strong && strength == Strength::Strong {
                     if !self.allow_multiple_definition {
                         self.errors.push(err!(
-                            "duplicate symbol: {}\n>>> defined in {}\n>>> defined in {}",
-                            String::from_utf8_lossy(name),
+                            "rivet: error: duplicate symbol: {}\n>>> defined in {}\n>>> defined in {}",
+                            crate::demangle::pretty(name, self.res.demangle),
                             owner.name,
                             obj.name
                         ));

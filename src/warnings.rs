@@ -96,7 +96,7 @@ pub fn collect(res: &Resolution) -> Vec<String> {
                             format!(
                                 "{}: in function `{}':",
                                 obj.name,
-                                String::from_utf8_lossy(f)
+                                crate::demangle::pretty(f, res.demangle)
                             )
                         }
                         None => format!("{}:", obj.name),
@@ -128,7 +128,7 @@ fn first_reloc(obj: &ObjectFile, sym: u32) -> Option<(usize, u64)> {
 
 /// The name of the function (or untyped symbol, as GNU's lookup takes)
 /// defined in section `sec` at the highest value not above `off`.
-fn enclosing_function<'a>(obj: &ObjectFile<'a>, sec: u32, off: u64) -> Option<&'a [u8]> {
+pub(crate) fn enclosing_function<'a>(obj: &ObjectFile<'a>, sec: u32, off: u64) -> Option<&'a [u8]> {
     let mut best: Option<(u64, &[u8])> = None;
     for (i, sym) in obj.symbols.iter().enumerate().skip(1) {
         let ty = sym.st_type();

@@ -692,6 +692,36 @@ linker_test! {
 }
 
 linker_test! {
+    /// Messages name C++ symbols demangled, as GNU ld's do by default, and
+    /// raw under `--no-demangle`; an undefined reference says where it is.
+    fn cpp_names_demangled_in_messages() {
+        let ws = setup("demangled");
+        let und = ws.compile_text(
+            "und.cc",
+            "namespace ns { struct A { void bar(); }; }\nint use() { ns::A a; a.bar(); return 0; }\n",
+            &["-O0"],
+        );
+        let und = path_str(&und);
+        let o = run_linker(ws.path(), ["-static", "-e", "_Z3usev", "-o", "prog.out", &und]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        for needle in ["ns::A::bar()", "use()", "und.o"] {
+            assert!(o.stderr.contains(needle), "no '{needle}' in:\n{}", o.stderr);
+        }
+        let o = run_linker(ws.path(), ["-static", "--no-demangle", "-e", "_Z3usev", "-o", "prog.out", &und]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains("_ZN2ns1A3barEv"), "--no-demangle:\n{}", o.stderr);
+        assert!(!o.stderr.contains("ns::A::bar()"), "--no-demangle:\n{}", o.stderr);
+
+        let dup = ws.compile_text("dup.cc", "namespace ns { int twice(int x) { return x; } }\n", &["-O1"]);
+        let dup2 = ws.join("dup2.o");
+        std::fs::copy(&dup, &dup2).unwrap();
+        let o = run_linker(ws.path(), ["-r", "-o", "merged.o", &path_str(&dup), &path_str(&dup2)]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains("ns::twice(int)"), "duplicate:\n{}", o.stderr);
+    }
+}
+
+linker_test! {
     fn duplicate_strong_definitions() {
         let ws = setup("duplicate");
         std::fs::write(ws.join("dup.c"), "int foo(int x) { return x; }\n").unwrap();
