@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Side-by-side executable links: rivet vs GNU ld, gold, lld and mold, each
+# given the same `ld` command line as a compiler driver would pass it.
+#
+# The default link is rivet's own debug build, static, through rustc and gcc
+# (41 MB of output, mostly debug info; --gc-sections, --build-id, libc.a with
+# its .gnu.warning sections, SHF_MERGE .debug_str). The first run builds it
+# into target/bench-inputs/selflink-build with a `-B` directory whose `ld`
+# records its arguments (one per line, in target/bench-inputs/selflink/
+# args.txt) and then runs GNU ld; rustc's `-C save-temps` keeps the objects
+# that line names. About 90 s on 2 cores the first time.
+#
+# Usage: benches/compare_exe.sh [--runs N] [--linkers LIST] [ARGS_FILE]
+#   ARGS_FILE  an ld command line, one argument per line, from any build
+#              (default: the self-link above). Its -o is replaced.
+#   --runs N   timed runs per linker (default 10), after one warm-up
+#   --linkers  comma-separated subset of rivet,ld.bfd,ld.gold,ld.lld,mold
+# Environment: RIVET (default target/release/rivet), THREADS (default 2).
+#
+# Prints mean ± σ, the ratio to rivet (>1: rivet is faster), peak RSS of one
+# separate run under /usr/bin/time (mold with --no-fork: otherwise its parent
+# process is what gets measured), and the output size. Outputs go to
+# target/bench-out/exe/.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+runs=10
+want=rivet,ld.bfd,ld.gold,ld.lld,mold
+args_file=
+while (($#)); do
+    case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --linkers) want=$2; shift 2 ;;
+    -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) args_file=$1; shift ;;
+    esac
+done
+threads=${THREADS:-2}
+RIVET=${RIVET:-$root/target/release/rivet}
+command -v hyperfine >/dev/null || { echo "compare_exe.sh: hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
+[[ -x $RIVET ]] || (cd "$root" && cargo build --release --quiet)
+
+if [[ -z $args_file ]]; then
+    inputs=$root/target/bench-inputs/selflink
+    args_file=$inputs/args.txt
+    if [[ ! -s $args_file ]]; then
+        mkdir -p "$inputs/ld"
+        cat >"$inputs/ld/ld" <<EOF
+#!/bin/sh
+printf '%s\n' "\$@" > "$args_file"
+exec ld.bfd "\$@"
+EOF
+        chmod +x "$inputs/ld/ld"
+        echo "compare_exe.sh: building rivet's debug self-link inputs (once)" >&2
+        (cd "$root" && RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static -C linker-features=-lld -C link-arg=-B$inputs/ld -C save-temps" \
+            cargo build --quiet --target-dir "$root/target/bench-inputs/selflink-build")
+        [[ -s $args_file ]] || { echo "compare_exe.sh: the build did not run the recording ld" >&2; exit 1; }
+    fi
+fi
+mapfile -t argv <"$args_file"
+
+out=$root/target/bench-out/exe
+mkdir -p "$out"
+# The recorded line with its output redirected: LINKER stands for the name.
+line=()
+for ((k = 0; k < ${#argv[@]}; k++)); do
+    if [[ ${argv[k]} == -o ]]; then
+        line+=(-o "$out/LINKER.out"); k=$((k + 1))
+    else
+        line+=("${argv[k]}")
+    fi
+done
+printf '%s\n' "${line[@]}" >"$out/args.template"
+
+lld=$(command -v ld.lld-19 || command -v ld.lld || true)
+declare -A bin=([rivet]="$RIVET --threads=$threads" [ld.bfd]=ld.bfd
+    [ld.gold]="ld.gold --threads --thread-count=$threads" [ld.lld]="${lld:+$lld --threads=$threads}"
+    [mold]="mold --threads=$threads")
+hf=()
+order=()
+for l in rivet ld.bfd ld.gold ld.lld mold; do
+    [[ ,$want, == *,$l,* && -n ${bin[$l]} ]] || continue
+    command -v "${bin[$l]%% *}" >/dev/null || { echo "compare_exe.sh: skipping $l: not installed" >&2; continue; }
+    sed "s|LINKER|$l|" "$out/args.template" >"$out/$l.args"
+    # One argument per line, quoted for the shell hyperfine runs.
+    cmd="${bin[$l]} $(sed "s/'/'\\\\''/g; s/.*/'&'/" "$out/$l.args" | tr '\n' ' ')"
+    measured=$cmd
+    [[ $l == mold ]] && measured="${bin[$l]} --no-fork ${cmd#"${bin[$l]} "}"
+    if ! /usr/bin/time -f %M -o "$out/$l.rss" bash -c "$measured" >/dev/null 2>"$out/$l.err"; then
+        echo "compare_exe.sh: $l failed, left out:" >&2; head -3 "$out/$l.err" >&2; continue
+    fi
+    order+=("$l")
+    hf+=(-n "$l" "$cmd")
+done
+((${#order[@]})) || { echo "compare_exe.sh: no linker ran" >&2; exit 1; }
+hyperfine --warmup 1 --runs "$runs" --style basic --export-json "$out/hyperfine.json" "${hf[@]}" >"$out/hyperfine.log" 2>&1 ||
+    { cat "$out/hyperfine.log" >&2; exit 1; }
+python3 - "$out" "${order[@]}" <<'EOF'
+import json, os, sys
+out, names = sys.argv[1], sys.argv[2:]
+res = {r["command"]: r for r in json.load(open(os.path.join(out, "hyperfine.json")))["results"]}
+base = res.get("rivet", next(iter(res.values())))["mean"]
+print(f"{'linker':<9} {'mean [ms]':>10} {'± σ':>7} {'vs rivet':>9} {'RSS [MB]':>9} {'out [MB]':>9}")
+for n in names:
+    r = res[n]
+    rss = open(os.path.join(out, n + ".rss")).read().split()[-1]
+    size = os.path.getsize(os.path.join(out, n + ".out"))
+    print(f"{n:<9} {r['mean']*1e3:>10.1f} {r['stddev']*1e3:>7.1f} {r['mean']/base:>8.2f}x {int(rss)/1024:>9.0f} {size/1e6:>9.1f}")
+EOF
