@@ -295,12 +295,9 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
         return if sh_type == elf::SHT_NOBITS { 51 } else { 50 };
     }
     if sh_type == elf::SHT_NOTE {
-        // GNU ld places the merged property note before every other note.
-        return if name == crate::gnu_property::SECTION {
-            9
-        } else {
-            10
-        };
+        // Their order among themselves is GNU ld's orphan placement
+        // (`Sections::note_order`).
+        return 10;
     }
     match name {
         b".lbss" => return 65,
@@ -826,8 +823,9 @@ impl Sections {
         for o in &mut self.out {
             o.rank = rank(&o.name, o.sh_type, o.flags);
         }
+        let note_pos = self.note_order();
         let mut order: Vec<usize> = (0..self.out.len()).collect();
-        order.sort_by_key(|&i| self.out[i].rank);
+        order.sort_by_key(|&i| (self.out[i].rank, note_pos[i]));
         let mut new_index = vec![0u32; self.out.len()];
         for (new, &old) in order.iter().enumerate() {
             new_index[old] = new as u32;
@@ -844,6 +842,43 @@ impl Sections {
                 }
             }
         });
+    }
+
+    /// The position of each allocated note among the notes, as GNU ld
+    /// 2.40 orders them: its default script names only
+    /// `.note.gnu.build-id`; every other note is an orphan, placed in input
+    /// order (the merged `.note.gnu.property` first: it stands for the
+    /// first input's) after the last note placed so far whose alignment is
+    /// at least its own, or before all of them when none is
+    /// (`lang_insert_orphan`). So notes of larger alignment come first and
+    /// the 8-aligned property note precedes the build ID. 0 for the rest.
+    fn note_order(&self) -> Vec<usize> {
+        let is_note = |o: &OutputSection| o.is_alloc() && o.sh_type == elf::SHT_NOTE;
+        let build_id = self
+            .out
+            .iter()
+            .position(|o| is_note(o) && o.name == b".note.gnu.build-id");
+        let property = self
+            .out
+            .iter()
+            .position(|o| is_note(o) && o.name == crate::gnu_property::SECTION);
+        let orphans = property.into_iter().chain(
+            (0..self.out.len())
+                .filter(|&i| is_note(&self.out[i]) && Some(i) != build_id && Some(i) != property),
+        );
+        let mut placed: Vec<usize> = build_id.into_iter().collect();
+        for i in orphans {
+            let align = self.out[i].align;
+            match placed.iter().rposition(|&p| self.out[p].align >= align) {
+                Some(k) => placed.insert(k + 1, i),
+                None => placed.insert(0, i),
+            }
+        }
+        let mut pos = vec![0usize; self.out.len()];
+        for (k, &i) in placed.iter().enumerate() {
+            pos[i] = k;
+        }
+        pos
     }
 
     pub fn find(&self, name: &[u8]) -> Option<&OutputSection> {

@@ -1,0 +1,135 @@
+//! What `readelf` shows of a static executable's layout, against GNU ld's:
+//! the order of the notes and their `PT_NOTE` segments, the segments a
+//! program without writable data gets, and the attributes of the symbols
+//! the linker defines. Programs linked with `gcc -static` and programs
+//! linked directly (no libc) are built both ways, run, and compared.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Links `objs` directly with GNU ld and with the linker under test (both
+/// must succeed), runs both and compares; returns (reference, tested).
+fn direct(ws: &Workspace, objs: &[&Path], flags: &[&str], name: &str) -> (PathBuf, PathBuf) {
+    let link = |ld: &Path, out: &str| {
+        let path = ws.join(out);
+        run_tool(
+            Command::new(ld)
+                .current_dir(ws.path())
+                .args(flags)
+                .args(objs)
+                .arg("-o")
+                .arg(&path),
+        );
+        path
+    };
+    let reference = link(Path::new("ld.bfd"), &format!("{name}.ref"));
+    let tested = link(&linker(), &format!("{name}.test"));
+    assert_same_run(&run_exe(&reference), &run_exe(&tested), name);
+    (reference, tested)
+}
+
+/// Builds C source `src` with `gcc -static` both ways (extra link flags
+/// `flags`), runs both and compares; returns (reference, tested).
+fn static_c(ws: &Workspace, name: &str, src: &str, flags: &[&str]) -> (PathBuf, PathBuf) {
+    let obj = ws.compile_text(&format!("{name}.c"), src, &["-O2"]);
+    let objs = [obj];
+    let reference = ws.link_reference(Lang::C, &objs, flags, &format!("{name}.ref"));
+    let tested = ws.link_tested(Lang::C, &objs, flags, &format!("{name}.test"));
+    let r = run_exe(&reference);
+    assert!(r.status.success(), "{name}: the GNU ld build fails");
+    assert_same_run(&r, &run_exe(&tested), name);
+    (reference, tested)
+}
+
+/// Each program header's type and the sections it holds, from `readelf -lW`.
+fn segment_map(file: &Path) -> Vec<(String, Vec<String>)> {
+    let text = readelf(&["-lW"], file);
+    let types = segment_types(file);
+    let sections: Vec<Vec<String>> = text
+        .lines()
+        .skip_while(|l| !l.contains("Section to Segment mapping"))
+        .skip(2)
+        .take(types.len())
+        .map(|l| l.split_whitespace().skip(1).map(str::to_owned).collect())
+        .collect();
+    types.into_iter().zip(sections).collect()
+}
+
+/// The allocated notes in section header order, and the sections of each
+/// `PT_NOTE`.
+fn notes(file: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = readelf(&["-SW"], file);
+    let order = text
+        .lines()
+        .filter(|l| l.contains(" NOTE "))
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('[')?;
+            l.split_once(']')?
+                .1
+                .split_whitespace()
+                .next()
+                .map(str::to_owned)
+        })
+        .collect();
+    let segments = segment_map(file)
+        .into_iter()
+        .filter(|(t, _)| t == "NOTE")
+        .map(|(_, s)| s)
+        .collect();
+    (order, segments)
+}
+
+fn assert_same_notes(reference: &Path, tested: &Path, what: &str) {
+    assert_eq!(
+        notes(tested),
+        notes(reference),
+        "{what}: notes and PT_NOTE segments"
+    );
+}
+
+const HELLO: &str = "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n";
+
+/// `_start` exits with status 7 (no libc, no data).
+const EXIT7: &str = ".text\n.globl _start\n_start:\n\tmov $60, %eax\n\tmov $7, %edi\n\tsyscall\n";
+
+/// Three notes of alignment 4, 8 and 4, in that order.
+const NOTES: &str = r#"
+.macro note name, align
+.section \name, "a", @note
+.p2align \align
+.long 2, 4, 1
+.asciz "x"
+.balign 4
+.long 0
+.endm
+note .note.a, 2
+note .note.b, 3
+note .note.c, 2
+"#;
+
+linker_test! {
+    /// GNU ld's script names `.note.gnu.build-id`; every other note is an
+    /// orphan placed by alignment: glibc's `.note.ABI-tag` after the build
+    /// ID, the 8-aligned `.note.gnu.property` (and any 8-aligned note)
+    /// before it, each alignment run in a `PT_NOTE` of its own.
+    fn notes_in_gnu_order() {
+        let ws = Workspace::new("notes_in_gnu_order");
+        let (r, t) = static_c(&ws, "hello", HELLO, &["-Wl,--build-id"]);
+        assert_same_notes(&r, &t, "gcc -static --build-id");
+        let (r, t) = static_c(&ws, "hello_noid", HELLO, &["-Wl,--build-id=none"]);
+        assert_same_notes(&r, &t, "gcc -static --build-id=none");
+        let start = ws.assemble("exit7", EXIT7);
+        let note_obj = ws.assemble("notes", NOTES);
+        for (flags, name) in [(&["--build-id"][..], "notes_id"), (&[][..], "notes")] {
+            let (r, t) = direct(&ws, &[&start, &note_obj], flags, name);
+            assert_same_notes(&r, &t, name);
+        }
+        let (r, _) = direct(&ws, &[&start, &note_obj], &["--build-id"], "check");
+        let order = notes(&r).0;
+        assert_eq!(order, [".note.b", ".note.gnu.build-id", ".note.a", ".note.c"]);
+    }
+}
