@@ -181,6 +181,9 @@ fn run(
     sections.layout_chunks(); //                               chunk offsets (prefix sums)
     if exe {
         merge::place_pieces(&mut sections); //                  where merged pieces landed
+        if !args.emit_relocs {
+            sections.omit_empty(); //                          no header for empty sections, as GNU ld
+        }
     }
     t.mark("scan, synthetic sections, chunk layout");
     let with_symtab = args.strip != Strip::All || !exe;
@@ -211,6 +214,9 @@ fn run(
         let end = sections.place_relocatable(EHDR_SIZE);
         (Vec::new(), None, end)
     };
+    if exe {
+        sections.index_omitted(); //                           their symbols' neighbour sections
+    }
     toc.finish(&sections, &mut relas, symtab_plan.as_ref(), &res, !exe, end); // file offsets
     let values = symvals::SymbolValues::compute(&res, &sections, &commons); // symbol values
     let entry = if exe {
@@ -416,14 +422,16 @@ fn add_synthetic_sections(
             8,
         );
     }
-    s.add_synthetic(
-        b".got.plt",
-        elf::SHT_PROGBITS,
-        a | w,
-        Synthetic::GotPlt,
-        got.gotplt_size(),
-        8,
-    );
+    if got.gotplt_needed() {
+        s.add_synthetic(
+            b".got.plt",
+            elf::SHT_PROGBITS,
+            a | w,
+            Synthetic::GotPlt,
+            got.gotplt_size(),
+            8,
+        );
+    }
     if commons.size > 0 {
         s.add_synthetic(
             b".bss",

@@ -44,6 +44,12 @@ pub struct GotPlan {
     pub got_index: FxHashMap<(SymRef, GotKind), u32>,
     pub iplt: Vec<SymRef>,
     pub iplt_index: FxHashMap<SymRef, u32>,
+    /// A relocation is relative to the GOT's base (`_GLOBAL_OFFSET_TABLE_`,
+    /// the start of `.got.plt`: GOTPC32/64, GOTOFF64, GOT64-style) or names
+    /// `_GLOBAL_OFFSET_TABLE_` itself. (`as` adds an undefined
+    /// `_GLOBAL_OFFSET_TABLE_` to objects with TLS references; that alone
+    /// does not count, as in GNU ld.)
+    pub base_used: bool,
 }
 
 /// Size of one `.iplt` stub: `jmp *slot(%rip)` padded to 16 bytes.
@@ -63,6 +69,13 @@ impl GotPlan {
     }
     pub fn rela_iplt_size(&self) -> u64 {
         24 * self.iplt.len() as u64
+    }
+    /// Whether the executable gets a `.got.plt`. GNU ld drops it (and
+    /// `_GLOBAL_OFFSET_TABLE_`) when there are no GOT entries, no IFUNC
+    /// slots and nothing refers to the GOT's base
+    /// (`elf_x86_size_dynamic_sections`).
+    pub fn gotplt_needed(&self) -> bool {
+        !self.got.is_empty() || !self.iplt.is_empty() || self.base_used
     }
 }
 
@@ -119,7 +132,7 @@ pub fn relaxed_got_load(
 
 /// Scans every relocation of every kept allocated section.
 pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
-    type FileScan = (Vec<(SymRef, GotKind)>, Vec<SymRef>, Vec<Error>);
+    type FileScan = (Vec<(SymRef, GotKind)>, Vec<SymRef>, Vec<Error>, bool);
     let per_file: Vec<FileScan> = res
         .objects
         .par_iter()
@@ -127,6 +140,7 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
             let mut got = Vec::new();
             let mut iplt = Vec::new();
             let mut errors = Vec::new();
+            let mut base_used = false;
             for (si, s) in obj.sections.iter().enumerate() {
                 if s.relocs.is_empty() || !sections.placement[obj.id as usize][si].is_placed() {
                     continue;
@@ -152,6 +166,8 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
                     if !alloc {
                         continue;
                     }
+                    base_used |=
+                        matches!(spec.value, Value::GotPc | Value::GotOff | Value::GotEntry);
                     let idx = r.r_sym(E, false) as usize;
                     if idx == 0 {
                         continue;
@@ -159,6 +175,7 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
                     let target = sym_ref(obj, idx);
                     if let SymRef::Global(id) = target {
                         let g = &res.symbols[id as usize];
+                        base_used |= g.name == b"_GLOBAL_OFFSET_TABLE_";
                         if g.def == Definition::Undefined
                             && obj.symbols[idx].st_bind() != elf::STB_WEAK
                         {
@@ -192,7 +209,7 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
             got.dedup();
             iplt.sort_unstable();
             iplt.dedup();
-            (got, iplt, errors)
+            (got, iplt, errors, base_used)
         })
         .collect();
     let mut errors: Vec<Error> = per_file.iter().flat_map(|f| f.2.iter().cloned()).collect();
@@ -227,5 +244,6 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
         got_index,
         iplt,
         iplt_index,
+        base_used: per_file.iter().any(|f| f.3),
     })
 }

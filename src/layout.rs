@@ -103,6 +103,11 @@ pub struct OutputSection {
     pub rank: u32,
     /// Each chunk's bytes, including the alignment padding before it.
     pub partition: Partition,
+    /// An empty section of an executable that GNU ld would remove: it gets
+    /// an address (its symbols keep their values) but no section header
+    /// and no place in a segment; `index` is then a neighbour's, as GNU
+    /// ld's `_bfd_nearby_section` picks it (see [`Sections::omit_empty`]).
+    pub omitted: bool,
 }
 
 impl OutputSection {
@@ -116,6 +121,10 @@ impl OutputSection {
     }
     pub fn is_nobits(&self) -> bool {
         self.sh_type == elf::SHT_NOBITS
+    }
+    /// TLS without bytes in the file (`.tbss`): it takes no address space.
+    pub fn is_tbss(&self) -> bool {
+        self.is_nobits() && self.flags & u64::from(elf::SHF_TLS) != 0
     }
     pub fn file_size(&self) -> u64 {
         if self.is_nobits() {
@@ -366,7 +375,15 @@ impl RelroPlan {
     fn new(out: &[OutputSection], tls_align: u64) -> Option<RelroPlan> {
         let mut items = Vec::new();
         let mut tls_seen = false;
-        for o in out.iter().filter(|o| o.is_alloc() && is_relro_rank(o.rank)) {
+        // GNU ld drops the range when no section in it has bytes (`.tbss`
+        // does not count: `lang_find_relro_sections`), `.got.plt` or not.
+        let mut content = false;
+        for o in out
+            .iter()
+            .filter(|o| o.is_alloc() && !o.omitted && is_relro_rank(o.rank))
+        {
+            let tbss = o.is_nobits() && o.flags & u64::from(elf::SHF_TLS) != 0;
+            content |= o.size > 0 && !tbss;
             let mut align = o.align.max(1);
             if o.flags & u64::from(elf::SHF_TLS) != 0 && !tls_seen {
                 tls_seen = true;
@@ -379,7 +396,7 @@ impl RelroPlan {
             Some(g) if g.size >= 24 && segment_class(g.rank) == RW_CLASS => 24,
             _ => 0,
         };
-        (!items.is_empty() || tail > 0).then_some(RelroPlan { items, tail })
+        content.then_some(RelroPlan { items, tail })
     }
 
     /// Where the range starts if it must end at `end`: every section as
@@ -480,6 +497,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
                         group,
                         rank: 0,
                         partition: Partition::default(),
+                        omitted: false,
                     });
                     by_key.insert(key, o);
                     o
@@ -753,6 +771,7 @@ impl Sections {
                     group: None,
                     rank: 0,
                     partition: Partition::default(),
+                    omitted: false,
                 });
                 self.out.len() - 1
             }
@@ -881,6 +900,64 @@ impl Sections {
         pos
     }
 
+    /// Marks the empty sections of an executable omitted: GNU ld removes
+    /// an output section that ends up with no bytes (`as` gives every
+    /// object an empty `.data` and `.bss`; crtbegin's `.tm_clone_table` is
+    /// empty), so a program without writable data gets no RW segment.
+    pub fn omit_empty(&mut self) {
+        for o in &mut self.out {
+            o.omitted = o.size == 0;
+        }
+    }
+
+    /// Gives each omitted section the header index of the neighbour GNU ld
+    /// moves its symbols to (`_bfd_nearby_section`: the section before or
+    /// after, whichever would share its segment). Run once addresses are
+    /// known; 0 if every section is omitted.
+    pub fn index_omitted(&mut self) {
+        const ALLOC: u32 = 1;
+        const TLS: u32 = 2;
+        const LOAD: u32 = 4;
+        const READONLY: u32 = 8;
+        const CODE: u32 = 16;
+        let bfd_flags = |o: &OutputSection| {
+            let f = |bit: u32, on: bool| if on { bit } else { 0 };
+            f(ALLOC, o.is_alloc())
+                | f(TLS, o.flags & u64::from(elf::SHF_TLS) != 0)
+                | f(LOAD, o.is_alloc() && !o.is_nobits())
+                | f(READONLY, o.flags & u64::from(elf::SHF_WRITE) == 0)
+                | f(CODE, o.flags & u64::from(elf::SHF_EXECINSTR) != 0)
+        };
+        for i in 0..self.out.len() {
+            if !self.out[i].omitted {
+                continue;
+            }
+            let prev = self.out[..i].iter().rev().find(|o| !o.omitted);
+            let next = self.out[i + 1..].iter().find(|o| !o.omitted);
+            let s = &self.out[i];
+            let best = match (prev, next) {
+                (None, None) => None,
+                (None, Some(n)) => Some(n),
+                (Some(p), None) => Some(p),
+                (Some(p), Some(n)) => {
+                    let (pf, nf, sf) = (bfd_flags(p), bfd_flags(n), bfd_flags(s));
+                    let prefer_prev = if (pf ^ nf) & (ALLOC | TLS | LOAD) != 0 {
+                        (nf ^ sf) & (ALLOC | TLS) != 0 || (pf & LOAD != 0 && nf & LOAD == 0)
+                    } else if (pf ^ nf) & READONLY != 0 {
+                        (nf ^ sf) & READONLY != 0
+                    } else if (pf ^ nf) & CODE != 0 {
+                        (nf ^ sf) & CODE != 0
+                    } else {
+                        s.addr < n.addr
+                    };
+                    Some(if prefer_prev { p } else { n })
+                }
+            };
+            let index = best.map_or(0, |o| o.index);
+            self.out[i].index = index;
+        }
+    }
+
     pub fn find(&self, name: &[u8]) -> Option<&OutputSection> {
         self.out.iter().find(|o| o.name == name)
     }
@@ -956,10 +1033,12 @@ impl Sections {
         relro: bool,
     ) -> (Vec<Segment>, Option<TlsInfo>, u64) {
         // Segments present, to know how many program headers there are.
+        // A segment of nothing but `.tbss` takes no memory: GNU ld makes no
+        // `PT_LOAD` for it (only the `PT_TLS`).
         let classes: Vec<u32> = self
             .out
             .iter()
-            .filter(|o| o.is_alloc())
+            .filter(|o| o.is_alloc() && !o.omitted && !o.is_tbss())
             .map(|o| segment_class(o.rank))
             .collect();
         let mut loads: Vec<u32> = vec![0];
@@ -969,7 +1048,7 @@ impl Sections {
             }
         }
         let has = |f: &dyn Fn(&OutputSection) -> bool| self.out.iter().any(f);
-        let has_tls = has(&|o| o.flags & u64::from(elf::SHF_TLS) != 0);
+        let has_tls = has(&|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.omitted);
         let note_runs = self.note_runs();
         let has_property = has(&|o| {
             o.is_alloc() && o.sh_type == elf::SHT_NOTE && o.name == crate::gnu_property::SECTION
@@ -980,7 +1059,7 @@ impl Sections {
         let tls_align = self
             .out
             .iter()
-            .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0)
+            .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.omitted)
             .map(|o| o.align)
             .max()
             .unwrap_or(1);
@@ -1010,6 +1089,12 @@ impl Sections {
         let mut relro_done = false;
         for o in self.out.iter_mut() {
             if !o.is_alloc() {
+                continue;
+            }
+            if o.omitted {
+                // No bytes, no segment: its symbols take the address here.
+                o.offset = off;
+                o.addr = delta + off;
                 continue;
             }
             let c = segment_class(o.rank);
@@ -1080,7 +1165,7 @@ impl Sections {
         // NOBITS sections end their segment: give back their file space.
         let mut file_end = 0u64;
         for o in &self.out {
-            if o.is_alloc() && !o.is_nobits() {
+            if o.is_alloc() && !o.is_nobits() && !o.omitted {
                 file_end = file_end.max(o.offset + o.size);
             }
         }
@@ -1097,7 +1182,7 @@ impl Sections {
             let members: Vec<&OutputSection> = self
                 .out
                 .iter()
-                .filter(|o| o.is_alloc() && segment_class(o.rank) == c)
+                .filter(|o| o.is_alloc() && !o.omitted && segment_class(o.rank) == c)
                 .collect();
             let (start_off, start_addr) = if c == 0 {
                 (0u64, BASE_ADDR)
@@ -1149,12 +1234,12 @@ impl Sections {
             let t_offset = self
                 .out
                 .iter()
-                .find(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && o.addr == t.start)
+                .find(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.omitted && o.addr == t.start)
                 .map_or(t.start - BASE_ADDR, |o| o.offset);
             let tdata: u64 = self
                 .out
                 .iter()
-                .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.is_nobits())
+                .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.is_nobits() && !o.omitted)
                 .map(|o| o.addr + o.size - t.start)
                 .max()
                 .unwrap_or(0);
@@ -1211,7 +1296,7 @@ impl Sections {
             let first = self
                 .out
                 .iter()
-                .find(|o| o.is_alloc() && segment_class(o.rank) == RW_CLASS)
+                .find(|o| o.is_alloc() && !o.omitted && segment_class(o.rank) == RW_CLASS)
                 .expect("the RW segment has a section");
             phdrs.push(Segment {
                 p_type: elf::PT_GNU_RELRO,
@@ -1234,7 +1319,12 @@ impl Sections {
     fn note_runs(&self) -> Vec<(usize, usize)> {
         let mut runs: Vec<(usize, usize)> = Vec::new();
         let mut prev: Option<usize> = None;
-        for (i, o) in self.out.iter().enumerate().filter(|(_, o)| o.is_alloc()) {
+        for (i, o) in self
+            .out
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.is_alloc() && !o.omitted)
+        {
             if o.sh_type == elf::SHT_NOTE {
                 match (prev, runs.last_mut()) {
                     (Some(p), Some(run)) if run.1 == p + 1 && self.out[p].align == o.align => {

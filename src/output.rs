@@ -132,6 +132,9 @@ pub fn assign_indices(
         .map(|(i, t)| (t.target, i))
         .collect();
     for (i, o) in sections.out.iter_mut().enumerate() {
+        if o.omitted {
+            continue;
+        }
         o.index = shdrs.len() as u32;
         shdrs.push(shdr(Content::Out(i as u32), &o.name, o.sh_type));
         if relocatable {

@@ -96,6 +96,43 @@ const HELLO: &str = "#include <stdio.h>\nint main(void) { puts(\"hello\"); retur
 /// `_start` exits with status 7 (no libc, no data).
 const EXIT7: &str = ".text\n.globl _start\n_start:\n\tmov $60, %eax\n\tmov $7, %edi\n\tsyscall\n";
 
+/// `_start` exits with the status it loads from `x`, which `data` defines.
+fn exit_with_x(data: &str) -> String {
+    format!(
+        ".section .note.GNU-stack,\"\",@progbits\n.text\n.globl _start\n_start:\n\t\
+         mov x(%rip), %edi\n\tmov $60, %eax\n\tsyscall\n{data}\n"
+    )
+}
+
+/// The allocated sections (name, type, flags, alignment), from `readelf -SW`.
+fn alloc_sections(file: &Path) -> Vec<String> {
+    readelf(&["-SW"], file)
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('[')?;
+            let f: Vec<&str> = l.split_once(']')?.1.split_whitespace().collect();
+            // name type addr off size es flags [lk inf al]
+            (f.len() == 10 && f[6].contains('A'))
+                .then(|| format!("{} {} {} align {}", f[0], f[1], f[6], f[9]))
+        })
+        .collect()
+}
+
+/// Asserts the tested output's program headers (types and the sections in
+/// each) and allocated sections are GNU ld's.
+fn assert_same_segments(reference: &Path, tested: &Path, what: &str) {
+    assert_eq!(
+        segment_map(tested),
+        segment_map(reference),
+        "{what}: program headers and their sections"
+    );
+    assert_eq!(
+        alloc_sections(tested),
+        alloc_sections(reference),
+        "{what}: allocated sections"
+    );
+}
+
 /// Three notes of alignment 4, 8 and 4, in that order.
 const NOTES: &str = r#"
 .macro note name, align
@@ -131,5 +168,36 @@ linker_test! {
         let (r, _) = direct(&ws, &[&start, &note_obj], &["--build-id"], "check");
         let order = notes(&r).0;
         assert_eq!(order, [".note.b", ".note.gnu.build-id", ".note.a", ".note.c"]);
+    }
+}
+
+linker_test! {
+    /// A program without writable data gets no RW `PT_LOAD` and no
+    /// `PT_GNU_RELRO` (the empty `.data` and `.bss` every `as` object has
+    /// are dropped, and so is an unused `.got.plt`); `.bss` alone gets a RW
+    /// segment without `PT_GNU_RELRO`; `.tbss` alone only a `PT_TLS`.
+    fn no_rw_data_no_rw_segment() {
+        let ws = Workspace::new("no_rw_data_no_rw_segment");
+        let cases = [
+            ("nodata", ".section .rodata\nx: .long 7"),
+            ("data", ".data\nx: .long 9"),
+            ("bss", ".bss\nx: .long 0"),
+            (
+                "tbss",
+                ".section .rodata\nx: .long 3\n.section .tbss,\"awT\",@nobits\n\
+                 t: .long 0\n.text\nmov %fs:t@tpoff, %eax",
+            ),
+            ("tdata", ".section .rodata\nx: .long 4\n.section .tdata,\"awT\",@progbits\nt: .long 1"),
+            ("relro", ".section .rodata\nx: .long 5\n.section .data.rel.ro,\"aw\"\ny: .quad x"),
+        ];
+        for (name, data) in cases {
+            let obj = ws.assemble(name, &exit_with_x(data));
+            let (r, t) = direct(&ws, &[&obj], &[], name);
+            assert_same_segments(&r, &t, name);
+        }
+        // (GNU ld's IFUNC PLT has 8-byte entries and alignment 8, rivet's
+        // 16: only the segments are compared here.)
+        let (r, t) = static_c(&ws, "hello", HELLO, &[]);
+        assert_eq!(segment_map(&t), segment_map(&r), "gcc -static: program headers");
     }
 }
