@@ -94,7 +94,11 @@ pub fn assign_indices(
     relocatable: bool,
     with_symtab: bool,
 ) -> Toc {
-    let mut shdrs = vec![shdr(Content::Null, b"", elf::SHT_NULL)];
+    // The null header is all zeros, alignment included, as GNU ld writes it.
+    let mut shdrs = vec![Shdr {
+        align: 0,
+        ..shdr(Content::Null, b"", elf::SHT_NULL)
+    }];
     let mut groups: Vec<GroupSection> = Vec::new();
     // Groups in order of first appearance, and each output section's group.
     let mut group_of: rustc_hash::FxHashMap<(FileId, u32), usize> =

@@ -131,6 +131,15 @@ fn assert_same_segments(reference: &Path, tested: &Path, what: &str) {
         alloc_sections(reference),
         "{what}: allocated sections"
     );
+    let null_header = |f: &Path| {
+        let text = readelf(&["-SW"], f);
+        text.lines().find(|l| l.contains("[ 0]")).map(str::to_owned)
+    };
+    assert_eq!(
+        null_header(tested),
+        null_header(reference),
+        "{what}: section header 0"
+    );
 }
 
 /// Three notes of alignment 4, 8 and 4, in that order.
