@@ -29,6 +29,15 @@ pub enum BuildId {
     Fixed(Vec<u8>),
 }
 
+/// Whether the stack is to be executable: `-z execstack`, `-z noexecstack`,
+/// or (neither given) as GNU ld decides from the inputs' `.note.GNU-stack`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackChoice {
+    FromInputs,
+    Executable,
+    NonExecutable,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strip {
     None,
@@ -78,7 +87,8 @@ pub struct Args {
     pub build_id: BuildId,
     pub eh_frame_hdr: bool,
     pub strip: Strip,
-    pub exec_stack: bool,
+    /// `-z execstack` / `-z noexecstack`, or neither (the inputs decide).
+    pub stack: StackChoice,
     /// `-z relro` (the default, as GNU ld's on Debian) / `-z norelro`:
     /// whether an executable gets a `PT_GNU_RELRO` segment.
     pub relro: bool,
@@ -251,7 +261,7 @@ impl Args {
             build_id: BuildId::None,
             eh_frame_hdr: false,
             strip: Strip::None,
-            exec_stack: false,
+            stack: StackChoice::FromInputs,
             relro: true,
             threads: None,
             gc_sections: false,
@@ -397,8 +407,8 @@ impl Args {
                         body[1..].to_string()
                     };
                     match kw.as_str() {
-                        "noexecstack" => args.exec_stack = false,
-                        "execstack" => args.exec_stack = true,
+                        "noexecstack" => args.stack = StackChoice::NonExecutable,
+                        "execstack" => args.stack = StackChoice::Executable,
                         "relro" => args.relro = true,
                         "norelro" => args.relro = false,
                         "muldefs" => args.allow_multiple_definition = true,

@@ -9,8 +9,8 @@ use crate::relocs::RecordCtx;
 use crate::resolve::{Definition, Stores};
 use crate::symtab::SymtabCtx;
 use crate::{
-    ehframe, gc, gnu_property, got, input, layout, merge, output, relocs, resolve, symtab, symvals,
-    warnings,
+    ehframe, exec_stack, gc, gnu_property, got, input, layout, merge, output, relocs, resolve,
+    symtab, symvals, warnings,
 };
 use object::elf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -152,6 +152,10 @@ fn run(
         gc::collect_garbage(args, &mut res); //               --gc-sections: drop what nothing live reaches
         t.mark("gc");
     }
+    let stack = exec_stack::plan(args, &res); //                 PT_GNU_STACK, from -z or the inputs' notes
+    if exe {
+        exec_stack::report(args, &stack)?; //                    "... implies executable stack"
+    }
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
     if !exe && !properties.note.is_empty() {
@@ -204,11 +208,7 @@ fn run(
     let symtab_plan = with_symtab.then(|| symtab::plan(&res, &sections, emit_relocs, exe)); // count symbols
     t.mark("count symbols");
     let (phdrs, tls, end) = if exe {
-        sections.place_executable(
-            args.exec_stack || wants_exec_stack(&res),
-            args.gnu_property.stack_size,
-            args.relro,
-        )
+        sections.place_executable(stack.segment, args.gnu_property.stack_size, args.relro)
     // addresses, segments
     } else {
         let end = sections.place_relocatable(EHDR_SIZE);
@@ -345,10 +345,6 @@ fn refuse_lto_ir(res: &resolve::Resolution) -> Result<()> {
         ),
         None => Ok(()),
     }
-}
-
-fn wants_exec_stack(res: &resolve::Resolution) -> bool {
-    res.objects.iter().any(|o| o.wants_exec_stack)
 }
 
 fn add_synthetic_sections(

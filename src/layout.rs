@@ -1028,7 +1028,8 @@ impl Sections {
     /// page boundary.
     pub fn place_executable(
         &mut self,
-        exec_stack: bool,
+        // `PT_GNU_STACK`: none, or whether it is executable.
+        exec_stack: Option<bool>,
         stack_size: u64,
         relro: bool,
     ) -> (Vec<Segment>, Option<TlsInfo>, u64) {
@@ -1069,7 +1070,7 @@ impl Sections {
             None
         };
         let nphdr = loads.len()
-            + 1
+            + usize::from(exec_stack.is_some())
             + usize::from(has_tls)
             + note_runs.len()
             + usize::from(has_property)
@@ -1278,20 +1279,22 @@ impl Sections {
                 align: 4,
             });
         }
-        phdrs.push(Segment {
-            p_type: elf::PT_GNU_STACK,
-            flags: if exec_stack {
-                elf::PF_R | elf::PF_W | elf::PF_X
-            } else {
-                elf::PF_R | elf::PF_W
-            },
-            offset: 0,
-            vaddr: 0,
-            filesz: 0,
-            // `-z stack-size=N`, as GNU ld records it.
-            memsz: stack_size,
-            align: 16,
-        });
+        if let Some(exec) = exec_stack {
+            phdrs.push(Segment {
+                p_type: elf::PT_GNU_STACK,
+                flags: if exec {
+                    elf::PF_R | elf::PF_W | elf::PF_X
+                } else {
+                    elf::PF_R | elf::PF_W
+                },
+                offset: 0,
+                vaddr: 0,
+                filesz: 0,
+                // `-z stack-size=N`, as GNU ld records it.
+                memsz: stack_size,
+                align: 16,
+            });
+        }
         if let Some((start, end)) = relro_range {
             let first = self
                 .out

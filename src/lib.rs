@@ -10,6 +10,7 @@ pub mod args;
 pub mod demangle;
 pub mod driver;
 pub mod ehframe;
+pub mod exec_stack;
 pub mod gnu_property;
 pub mod got;
 pub mod input;

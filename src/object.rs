@@ -247,8 +247,11 @@ pub struct ObjectFile<'a> {
     /// Hashes of the global symbols' names, computed while parsing (in
     /// parallel) so resolution only probes.
     pub global_hashes: Vec<u64>,
-    /// Whether the file asked for an executable stack (.note.GNU-stack with
-    /// SHF_EXECINSTR, or no .note.GNU-stack at all is treated as not asking).
+    /// Whether the file has a `.note.GNU-stack` section (GNU ld takes a
+    /// file without one to need an executable stack: see `exec_stack.rs`).
+    pub has_stack_note: bool,
+    /// Whether its `.note.GNU-stack` asks for an executable stack
+    /// (SHF_EXECINSTR).
     pub wants_exec_stack: bool,
     /// GCC LTO IR and no code (`-flto` without `-ffat-lto-objects`; GCC
     /// marks such files with the symbol `__gnu_lto_slim`). Only an LTO
@@ -438,6 +441,7 @@ impl<'a> ObjectFile<'a> {
             groups: Vec::new(),
             global_ids: Vec::new(),
             global_hashes: Vec::new(),
+            has_stack_note: false,
             wants_exec_stack: false,
             lto_slim: false,
             uses_gnu_symbols: false,
@@ -597,8 +601,9 @@ impl<'a> ObjectFile<'a> {
         for s in &mut self.sections {
             match s.name {
                 // Kept for `-r` (one merged marker); executables turn it into PT_GNU_STACK.
-                b".note.GNU-stack" if s.flags & u64::from(elf::SHF_EXECINSTR) != 0 => {
-                    self.wants_exec_stack = true;
+                b".note.GNU-stack" => {
+                    self.has_stack_note = true;
+                    self.wants_exec_stack |= s.flags & u64::from(elf::SHF_EXECINSTR) != 0;
                 }
                 // Property notes are merged, not concatenated: gnu_property
                 // reads them from the input and writes one merged note.
