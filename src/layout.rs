@@ -611,7 +611,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
         eh_frame_hdr_asked: exe && args.eh_frame_hdr,
     };
     if exe {
-        sort_init_arrays(&mut sections, res);
+        sort_sections(&mut sections, res);
     } else {
         // Executables find these while applying relocations.
         refuse_discarded_targets(&sections, res)?;
@@ -677,25 +677,42 @@ fn is_debug(name: &[u8]) -> bool {
         || name.starts_with(b".gnu.debuglto")
 }
 
-/// GNU ld's default script fills `.init_array` with
-/// `SORT_BY_INIT_PRIORITY(.init_array.*) SORT_BY_INIT_PRIORITY(.ctors.*)`
-/// first, then `.init_array` and `.ctors` in input order (`.fini_array`
-/// likewise with `.dtors`).
-fn sort_init_arrays(s: &mut Sections, res: &Resolution) {
+/// Orders the input sections of the output sections GNU ld's default
+/// script sorts, as it does; the others keep input order.
+///
+/// `.init_array` gets `SORT_BY_INIT_PRIORITY(.init_array.*)
+/// SORT_BY_INIT_PRIORITY(.ctors.*)` first, then `.init_array` and `.ctors`
+/// in input order (`.fini_array` likewise with `.dtors`). `.text` gets its
+/// groups in the script's order: cold code (`.text.unlikely`), exit code,
+/// startup code (where gcc puts `main` and static constructors), hot
+/// code, `SORT(.text.sorted.*)`, then everything else in input order, so
+/// that a program's code is laid out as with GNU ld.
+fn sort_sections(s: &mut Sections, res: &Resolution) {
     for (oi, o) in s.out.iter_mut().enumerate() {
-        if o.name != b".init_array" && o.name != b".fini_array" {
+        let init = o.name == b".init_array" || o.name == b".fini_array";
+        if !init && o.name != b".text" {
             continue;
         }
         let key = |c: &Chunk| -> (u8, u64, &[u8]) {
             let ChunkKind::Input { file, sec } = c.kind else {
-                return (1, 0, &[]);
+                // The linker's own chunks stay among the unsorted ones.
+                return (if init { 1 } else { TextGroup::Rest as u8 }, 0, &[]);
             };
             let name = res.objects[file as usize].sections[sec as usize].name;
-            match init_priority(name) {
-                Some(prio) => (0, prio, name),
-                None => (1, 0, &[]),
+            if init {
+                return match init_priority(name) {
+                    Some(prio) => (0, prio, name),
+                    None => (1, 0, &[]),
+                };
+            }
+            match text_group(name) {
+                TextGroup::Sorted => (TextGroup::Sorted as u8, 0, name),
+                g => (g as u8, 0, &[]),
             }
         };
+        if o.chunks.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+            continue;
+        }
         o.chunks.sort_by_key(key);
         for (ci, c) in o.chunks.iter().enumerate() {
             if let ChunkKind::Input { file, sec } = c.kind {
@@ -705,6 +722,44 @@ fn sort_init_arrays(s: &mut Sections, res: &Resolution) {
                 };
             }
         }
+    }
+}
+
+/// The statements of GNU ld's `.text` output section, in their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextGroup {
+    /// `.text.unlikely .text.*_unlikely .text.unlikely.*`
+    Unlikely,
+    /// `.text.exit .text.exit.*`
+    Exit,
+    /// `.text.startup .text.startup.*`
+    Startup,
+    /// `.text.hot .text.hot.*`
+    Hot,
+    /// `SORT(.text.sorted.*)`
+    Sorted,
+    /// `.text .stub .text.* .gnu.linkonce.t.*`, and anything else
+    Rest,
+}
+
+/// Which statement of GNU ld's `.text` takes input section `name`: the
+/// first that matches, as in a linker script.
+fn text_group(name: &[u8]) -> TextGroup {
+    let family = |base: &[u8]| {
+        name == base || (name.starts_with(base) && name.get(base.len()) == Some(&b'.'))
+    };
+    if family(b".text.unlikely") || (name.starts_with(b".text.") && name.ends_with(b"_unlikely")) {
+        TextGroup::Unlikely
+    } else if family(b".text.exit") {
+        TextGroup::Exit
+    } else if family(b".text.startup") {
+        TextGroup::Startup
+    } else if family(b".text.hot") {
+        TextGroup::Hot
+    } else if name.starts_with(b".text.sorted.") {
+        TextGroup::Sorted
+    } else {
+        TextGroup::Rest
     }
 }
 

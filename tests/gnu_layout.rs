@@ -210,3 +210,39 @@ linker_test! {
         assert_eq!(segment_map(&t), segment_map(&r), "gcc -static: program headers");
     }
 }
+
+linker_test! {
+    /// `.text` holds its input sections in the groups of GNU ld's script:
+    /// cold code, exit code, startup code (`main`, constructors), hot code,
+    /// then the rest. With -ffunction-sections too, where each function's
+    /// section name carries the group (`.text.unlikely.f`, `.text.hot.h`).
+    fn text_groups_in_gnu_order() {
+        let ws = Workspace::new("text_groups");
+        let src = "#include <stdio.h>\n\
+            __attribute__((cold, noinline)) void cold_fn(void) { puts(\"cold\"); }\n\
+            __attribute__((hot, noinline)) void hot_fn(void) { puts(\"hot\"); }\n\
+            __attribute__((noinline)) void plain_fn(void) { puts(\"plain\"); }\n\
+            __attribute__((constructor)) static void ctor_fn(void) { puts(\"ctor\"); }\n\
+            __attribute__((destructor)) static void dtor_fn(void) { puts(\"dtor\"); }\n\
+            int main(int argc, char **argv) { (void)argv; hot_fn(); plain_fn(); if (argc > 5) cold_fn(); return 0; }\n";
+        let names = ["cold_fn", "hot_fn", "plain_fn", "ctor_fn", "dtor_fn", "main"];
+        let order = |exe: &Path| {
+            let mut by_addr: Vec<(u64, &str)> = names
+                .iter()
+                .map(|n| (symbol_address(exe, n).unwrap_or_else(|| panic!("no {n} in {}", exe.display())), *n))
+                .collect();
+            by_addr.sort();
+            by_addr.into_iter().map(|(_, n)| n).collect::<Vec<_>>()
+        };
+        for (tag, flags) in [("plain", &[][..]), ("fsections", &["-ffunction-sections"][..])] {
+            let obj = ws.compile_text(&format!("{tag}.c"), src, &[&["-O2"][..], flags].concat());
+            let objs = [obj];
+            let reference = ws.link_reference(Lang::C, &objs, &[], &format!("{tag}.ref"));
+            let tested = ws.link_tested(Lang::C, &objs, &[], &format!("{tag}.test"));
+            assert_same_run(&run_exe(&reference), &run_exe(&tested), tag);
+            let want = order(&reference);
+            assert_eq!(want.first(), Some(&"cold_fn"), "{tag}: GNU ld's order changed: {want:?}");
+            assert_eq!(order(&tested), want, "{tag}: .text order differs from GNU ld's");
+        }
+    }
+}
