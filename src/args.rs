@@ -89,6 +89,10 @@ pub struct Args {
     pub strip: Strip,
     /// `-z execstack` / `-z noexecstack`, or neither (the inputs decide).
     pub stack: StackChoice,
+    /// `--warn-execstack` (also warn when `-z execstack` makes the stack
+    /// executable) / `--no-warn-execstack` (never warn); default: warn when
+    /// the inputs make it executable.
+    pub warn_execstack: Option<bool>,
     /// `-z relro` (the default, as GNU ld's on Debian) / `-z norelro`:
     /// whether an executable gets a `PT_GNU_RELRO` segment.
     pub relro: bool,
@@ -154,8 +158,9 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "no-color-diagnostics",
     "warn-once",
     "no-warn-mismatch",
-    "no-warn-execstack",
     "no-warn-rwx-segments",
+    // rivet never makes a writable and executable PT_LOAD to warn about.
+    "warn-rwx-segments",
     "push-state",
     "pop-state",
     "Bsymbolic",
@@ -262,6 +267,7 @@ impl Args {
             eh_frame_hdr: false,
             strip: Strip::None,
             stack: StackChoice::FromInputs,
+            warn_execstack: None,
             relro: true,
             threads: None,
             gc_sections: false,
@@ -368,6 +374,8 @@ impl Args {
                     }
                 },
                 "no-threads" => args.threads = Some(1),
+                "warn-execstack" => args.warn_execstack = Some(true),
+                "no-warn-execstack" => args.warn_execstack = Some(false),
                 "v" | "version" | "V" => args.print_version = true,
                 "help" => args.print_help = true,
                 "m" => {

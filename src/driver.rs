@@ -153,11 +153,12 @@ fn run(
         t.mark("gc");
     }
     let stack = exec_stack::plan(args, &res); //                 PT_GNU_STACK, from -z or the inputs' notes
-    if exe {
-        exec_stack::report(args, &stack)?; //                    "... implies executable stack"
-    }
+    exec_stack::report(args, &stack)?; //                        "... implies executable stack"
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
+    if !exe {
+        sections.mark_stack_note(stack.segment); //             -r: the merged .note.GNU-stack's X flag
+    }
     if !exe && !properties.note.is_empty() {
         sections.add_synthetic_first(
             gnu_property::SECTION,

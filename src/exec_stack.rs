@@ -9,7 +9,9 @@
 //! when some input has the note or `-z stack-size` gives a size: a link of
 //! bare assembly gets none, and the kernel's default applies. When the
 //! stack comes out executable, GNU ld's warning names the file responsible:
-//! the one with the executable note, or else the last one without a note.
+//! the one with the executable note, or else the last one without a note
+//! (`--no-warn-execstack` silences it). Under `-r` the same decision marks
+//! the merged `.note.GNU-stack` executable or not, and warns alike.
 
 use crate::args::{Args, StackChoice};
 use crate::resolve::Resolution;
@@ -23,13 +25,25 @@ pub struct StackPlan {
 }
 
 pub fn plan(args: &Args, res: &Resolution) -> StackPlan {
-    let forced = |exec| StackPlan {
-        segment: Some(exec),
-        warnings: Vec::new(),
-    };
     match args.stack {
-        StackChoice::Executable => return forced(true),
-        StackChoice::NonExecutable => return forced(false),
+        StackChoice::Executable => {
+            // Asked for: a warning only under `--warn-execstack`.
+            let warnings = if args.warn_execstack == Some(true) {
+                vec!["rivet: warning: enabling an executable stack because of -z execstack command line option".to_string()]
+            } else {
+                Vec::new()
+            };
+            return StackPlan {
+                segment: Some(true),
+                warnings,
+            };
+        }
+        StackChoice::NonExecutable => {
+            return StackPlan {
+                segment: Some(false),
+                warnings: Vec::new(),
+            }
+        }
         StackChoice::FromInputs => {}
     }
     let mut has_note = false;
@@ -52,7 +66,7 @@ pub fn plan(args: &Args, res: &Resolution) -> StackPlan {
     }
     let segment = (has_note || args.gnu_property.stack_size > 0).then_some(exec);
     let mut warnings = Vec::new();
-    if segment == Some(true) {
+    if segment == Some(true) && args.warn_execstack != Some(false) {
         if let Some(obj) = executable_note {
             warnings.push(format!(
                 "rivet: warning: {}: requires executable stack (because the .note.GNU-stack section is executable)",

@@ -799,6 +799,18 @@ fn init_priority(name: &[u8]) -> Option<u64> {
 }
 
 impl Sections {
+    /// `-r`: the merged `.note.GNU-stack` (if an input had one) says
+    /// whether the stack must be executable, as [`crate::exec_stack`]
+    /// decided from `-z` or the inputs (GNU ld sets or clears its
+    /// SHF_EXECINSTR the same way).
+    pub fn mark_stack_note(&mut self, exec: Option<bool>) {
+        let Some(exec) = exec else { return };
+        if let Some(o) = self.out.iter_mut().find(|o| o.name == b".note.GNU-stack") {
+            let x = u64::from(elf::SHF_EXECINSTR);
+            o.flags = if exec { o.flags | x } else { o.flags & !x };
+        }
+    }
+
     /// Adds a synthetic chunk, creating its output section if needed.
     pub fn add_synthetic(
         &mut self,

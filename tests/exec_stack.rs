@@ -109,5 +109,63 @@ linker_test! {
         assert_eq!((s.flags, s.warned), (some("RWE"), true));
         let s = case(&ws, &["--fatal-warnings", "start.o", "nonote.o"], "nonote.o", "fatal");
         assert_eq!(s.code, 1);
+        // --no-warn-execstack silences it (so it cannot be fatal);
+        // --warn-execstack warns about -z execstack too.
+        let args = ["--no-warn-execstack", "--fatal-warnings", "start.o", "nonote.o"];
+        let s = case(&ws, &args, "nonote.o", "nowarn");
+        assert_eq!((s.code, s.flags, s.warned), (0, some("RWE"), false));
+        let args = ["--warn-execstack", "-z", "execstack", "start.o", "plain.o"];
+        let s = case(&ws, &args, "-z execstack", "warnexec");
+        assert_eq!((s.flags, s.warned), (some("RWE"), true));
+    }
+}
+
+/// The flags `readelf -SW` shows for `.note.GNU-stack` in `file`, if any.
+fn stack_note_flags(file: &Path) -> Option<String> {
+    readelf(&["-SW"], file)
+        .lines()
+        .find(|l| l.contains(".note.GNU-stack"))
+        .map(|l| {
+            let after = &l[l.find(".note.GNU-stack").unwrap()..];
+            // Name, type, address, offset, size, entsize, then the flags
+            // (absent when empty, so the next field is a number).
+            let f = after.split_whitespace().nth(6).unwrap_or("");
+            if f.chars().all(|c| c.is_ascii_digit()) {
+                String::new()
+            } else {
+                f.to_string()
+            }
+        })
+}
+
+linker_test! {
+    /// `-r` carries the decision in the merged `.note.GNU-stack`: marked
+    /// executable when an input lacks the note, not under -z noexecstack;
+    /// a final link of the result then gets GNU ld's stack.
+    fn relocatable_output_carries_the_decision() {
+        let ws = Workspace::new("exec_stack_r");
+        ws.assemble("start", START);
+        ws.assemble("nonote", NO_NOTE);
+        for (tag, extra) in [("r", &[][..]), ("rnoexec", &["-z", "noexecstack"][..])] {
+            let mut flags = Vec::new();
+            for (ld, out) in [(Path::new("ld.bfd").to_path_buf(), "ref"), (linker(), "test")] {
+                let merged = ws.join(format!("{tag}.{out}.o"));
+                let mut args: Vec<String> = vec!["-r".into()];
+                args.extend(extra.iter().map(|s| s.to_string()));
+                args.extend(["start.o".into(), "nonote.o".into(), "-o".into(), path_str(&merged)]);
+                let o = run_with_timeout(
+                    Command::new(&ld).current_dir(ws.path()).args(&args),
+                    std::time::Duration::from_secs(60),
+                );
+                assert_eq!(o.code(), 0, "{tag} {out}: {}", o.stderr);
+                flags.push(stack_note_flags(&merged));
+            }
+            assert_eq!(flags[1], flags[0], "{tag}: .note.GNU-stack flags (tested vs GNU ld)");
+            let want = if extra.is_empty() { "X" } else { "" };
+            assert_eq!(flags[0].as_deref(), Some(want), "{tag}: GNU ld's flags changed");
+        }
+        // The final link of each -r output, by the linker under test.
+        let s = case(&ws, &["r.test.o"], "r.test.o", "final");
+        assert_eq!(s.flags.as_deref(), Some("RWE"));
     }
 }
