@@ -181,14 +181,13 @@ fn run(
         got_plan = got::scan(&res, &sections)?; //            GOT/IFUNC needs; undefined symbols
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
         add_synthetic_sections(args, &mut sections, &got_plan, &commons, &properties.note);
+        symvals::add_script_sections(&res, &mut sections); // .preinit_array for __preinit_array_start, ...
         sections.sort_for_executable(); //                    section order and segments
     }
     sections.layout_chunks(); //                               chunk offsets (prefix sums)
     if exe {
         merge::place_pieces(&mut sections); //                  where merged pieces landed
-        if !args.emit_relocs {
-            sections.omit_empty(); //                          no header for empty sections, as GNU ld
-        }
+        sections.omit_empty(args.emit_relocs); //               no header for empty sections, as GNU ld
     }
     t.mark("scan, synthetic sections, chunk layout");
     let with_symtab = args.strip != Strip::All || !exe;
@@ -206,7 +205,14 @@ fn run(
     };
     t.mark("count relocation records");
     let mut toc = output::assign_indices(&res, &mut sections, &mut relas, !exe, with_symtab); // header order
-    let symtab_plan = with_symtab.then(|| symtab::plan(&res, &sections, emit_relocs, exe)); // count symbols
+    let symtab_plan = with_symtab.then(|| {
+        let linker = if exe {
+            symvals::LinkerSyms::collect(&res, &sections) // _end, __init_array_start, ...
+        } else {
+            symvals::LinkerSyms::default()
+        };
+        symtab::plan(&res, &sections, emit_relocs, exe, linker) // count symbols
+    });
     t.mark("count symbols");
     let (phdrs, tls, end) = if exe {
         sections.place_executable(stack.segment, args.gnu_property.stack_size, args.relro)

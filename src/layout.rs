@@ -290,6 +290,12 @@ fn is_crtbegin_or_end(file: &str) -> bool {
 /// ld's default script, `.lbss` follows `.bss` and the large sections come
 /// after both, so that they cannot push small data out of the ±2 GiB that
 /// code reaches PC-relatively.
+/// Ranks linker-defined symbols are placed by (`symvals::linker_sym_section`):
+/// `.rodata`, `.bss`, and the first rank of non-allocated sections.
+pub const RANK_RODATA: u32 = 40;
+pub const RANK_BSS: u32 = 63;
+pub const RANK_NONALLOC: u32 = 100;
+
 fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     let alloc = flags & u64::from(elf::SHF_ALLOC) != 0;
     let exec = flags & u64::from(elf::SHF_EXECINSTR) != 0;
@@ -971,10 +977,35 @@ impl Sections {
     /// an output section that ends up with no bytes (`as` gives every
     /// object an empty `.data` and `.bss`; crtbegin's `.tm_clone_table` is
     /// empty), so a program without writable data gets no RW segment.
-    pub fn omit_empty(&mut self) {
+    /// Under `--emit-relocs` GNU ld keeps empty sections made of input
+    /// sections, and removes only those with none ([`Sections::add_empty`]).
+    pub fn omit_empty(&mut self, emit_relocs: bool) {
         for o in &mut self.out {
-            o.omitted = o.size == 0;
+            o.omitted = o.size == 0 && (!emit_relocs || o.chunks.is_empty());
         }
+    }
+
+    /// Adds an output section without contents: one GNU ld's script makes
+    /// for a symbol assignment inside it (`__preinit_array_start`) and then
+    /// removes ([`Sections::omit_empty`]), so that the symbol has the
+    /// address the section would have had.
+    pub fn add_empty(&mut self, name: &[u8], sh_type: u32, flags: u64) {
+        self.out.push(OutputSection {
+            name: name.to_vec(),
+            sh_type,
+            flags,
+            align: 1,
+            entsize: 0,
+            chunks: Vec::new(),
+            size: 0,
+            addr: 0,
+            offset: 0,
+            index: 0,
+            group: None,
+            rank: 0,
+            partition: Partition::default(),
+            omitted: false,
+        });
     }
 
     /// Gives each omitted section the header index of the neighbour GNU ld
@@ -988,6 +1019,12 @@ impl Sections {
         const READONLY: u32 = 8;
         const CODE: u32 = 16;
         let bfd_flags = |o: &OutputSection| {
+            // A section GNU ld's script made only for a symbol assignment
+            // (`Sections::add_empty`) never had an input section's flags
+            // given to it: 0, not even SEC_ALLOC.
+            if o.chunks.is_empty() {
+                return 0;
+            }
             let f = |bit: u32, on: bool| if on { bit } else { 0 };
             f(ALLOC, o.is_alloc())
                 | f(TLS, o.flags & u64::from(elf::SHF_TLS) != 0)
@@ -1155,7 +1192,10 @@ impl Sections {
         // The RELRO range: its start, and its page-aligned end once chosen.
         let mut relro_range = None::<(u64, u64)>;
         let mut relro_done = false;
-        for o in self.out.iter_mut() {
+        // Omitted sections since the last placed one.
+        let mut pending: Vec<usize> = Vec::new();
+        for i in 0..self.out.len() {
+            let o = &mut self.out[i];
             if !o.is_alloc() {
                 continue;
             }
@@ -1163,6 +1203,7 @@ impl Sections {
                 // No bytes, no segment: its symbols take the address here.
                 o.offset = off;
                 o.addr = delta + off;
+                pending.push(i);
                 continue;
             }
             let c = segment_class(o.rank);
@@ -1184,7 +1225,19 @@ impl Sections {
                     }
                 }
                 class = c;
+                // Omitted sections of the new segment before its first
+                // section start with it, as GNU ld's `.` is there already
+                // (`__preinit_array_start` of a program without arrays).
+                for &k in &pending {
+                    let e = &mut self.out[k];
+                    if segment_class(e.rank) == c {
+                        e.offset = off;
+                        e.addr = delta + off;
+                    }
+                }
             }
+            pending.clear();
+            let o = &mut self.out[i];
             if let (Some(plan), Some((_, end)), false) = (&relro, relro_range, relro_done) {
                 if c == RW_CLASS && !is_relro_rank(o.rank) {
                     // GNU ld's DATA_SEGMENT_RELRO_END: pad so that the range

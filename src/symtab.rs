@@ -1,6 +1,10 @@
 //! The output symbol and string tables, counted per file and written in
-//! parallel: `[null][section symbols][locals of each file][globals each
-//! file owns][linker-defined]`, with `.strtab` partitioned the same way.
+//! parallel: `[null][section symbols][locals of each file][the linker's
+//! locals][globals each file owns][the linker's globals]`, with `.strtab`
+//! partitioned the same way. The linker's locals are the symbols GNU ld
+//! defines hidden (`__init_array_start`, `_GLOBAL_OFFSET_TABLE_`, ...),
+//! after an empty-named `STT_FILE` as GNU ld writes them; its globals are
+//! `_end`, `__start_X`, ... and names only `-u` gave.
 //!
 //! A global is written by the file that defines it (or, if undefined, the
 //! first file that refers to it), so ownership — and with it every count
@@ -13,7 +17,10 @@ use crate::layout::Sections;
 use crate::object::{ObjectFile, SymPlace, E};
 use crate::partition::{Filler, Partition};
 use crate::resolve::{Definition, Resolution, Strength, SymId};
-use crate::symvals::{local_value, Commons};
+use crate::symvals::{
+    linker_sym_section, linker_sym_value, local_value, synthetic_value, Commons, LinkerName,
+    LinkerSym, LinkerSyms,
+};
 use object::elf;
 use rayon::prelude::*;
 
@@ -25,7 +32,8 @@ pub struct SymtabPlan {
     /// `section_sym_of[out]`: the symbol index of output section `out`'s section symbol.
     pub section_sym_of: Vec<u32>,
     /// Entries: unit 0 is the null symbol and section symbols, then one unit
-    /// per file for locals, one per file for globals, one for the linker.
+    /// per file for locals, one for the linker's locals, one per file for
+    /// globals, one for the linker's globals.
     pub entries: Partition,
     /// Bytes of `.strtab`, partitioned like `entries`.
     pub strings: Partition,
@@ -39,6 +47,11 @@ pub struct SymtabPlan {
     /// `file_symbol_made_up[file]`: the file's locals are preceded by an
     /// STT_FILE symbol rivet makes up (see [`needs_file_symbol`]).
     pub file_symbol_made_up: Vec<bool>,
+    /// The symbols the linker defines (executables).
+    pub linker: LinkerSyms,
+    /// The linker's locals are preceded by an empty-named STT_FILE symbol
+    /// (GNU ld's, so that they are not credited to the last file).
+    pub linker_file_symbol: bool,
 }
 
 /// GNU ld's rule: when a file's first kept local is not an STT_FILE symbol
@@ -204,12 +217,12 @@ fn global_name<'a>(res: &Resolution<'a>, obj: &ObjectFile<'a>, i: usize) -> &'a 
     res.symbols[obj.global_ids[i - obj.first_global] as usize].name
 }
 
+/// Undefined globals no file refers to (`-u NAME`): the linker writes them.
 fn linker_owned<'r>(res: &'r Resolution<'_>) -> impl Iterator<Item = SymId> + 'r {
     res.symbols
         .iter()
         .enumerate()
         .filter_map(|(id, s)| match s.def {
-            Definition::Synthetic => Some(id as SymId),
             Definition::Undefined if s.first_ref.is_none() => Some(id as SymId),
             _ => None,
         })
@@ -220,16 +233,17 @@ pub fn plan(
     sections: &Sections,
     with_section_syms: bool,
     exe: bool,
+    linker: LinkerSyms,
 ) -> SymtabPlan {
-    let section_syms: Vec<u32> = if with_section_syms {
-        sections.out.iter().map(|o| o.index).collect()
-    } else {
-        Vec::new()
-    };
+    // Omitted sections (`Sections::omit_empty`) have no header to name.
+    let mut section_syms = Vec::new();
     let mut section_sym_of = vec![0u32; sections.out.len()];
     if with_section_syms {
-        for (i, s) in section_sym_of.iter_mut().enumerate() {
-            *s = 1 + i as u32;
+        for (i, o) in sections.out.iter().enumerate() {
+            if !o.omitted {
+                section_syms.push(o.index);
+                section_sym_of[i] = section_syms.len() as u32;
+            }
         }
     }
     let n = res.objects.len();
@@ -275,6 +289,16 @@ pub fn plan(
         nlink += 1;
         slink += res.symbols[id as usize].name.len() as u64 + 1;
     }
+    for g in &linker.globals {
+        nlink += 1;
+        slink += g.name(res).len() as u64 + 1;
+    }
+    let linker_file_symbol = !linker.locals.is_empty() && res.discard != Discard::All;
+    let (mut nlocal, mut slocal) = (u64::from(linker_file_symbol), u64::from(linker_file_symbol));
+    for l in &linker.locals {
+        nlocal += 1;
+        slocal += l.name(res).len() as u64 + 1;
+    }
     let mut entries = Vec::with_capacity(2 * n + 2);
     let mut strings = Vec::with_capacity(2 * n + 2);
     entries.push(1 + section_syms.len() as u64);
@@ -283,6 +307,8 @@ pub fn plan(
         entries.push(c.0);
         strings.push(c.1);
     }
+    entries.push(nlocal);
+    strings.push(slocal);
     for c in &counts {
         entries.push(c.2);
         strings.push(c.3);
@@ -291,7 +317,7 @@ pub fn plan(
     strings.push(slink);
     let entries = Partition::from_counts(&entries);
     let strings = Partition::from_counts(&strings);
-    let first_global = entries.offset(1 + n) as u32;
+    let first_global = entries.offset(2 + n) as u32;
     let file_symbol_made_up: Vec<bool> = counts.iter().map(|c| c.4).collect();
 
     // Output indices of every kept local and every global.
@@ -316,7 +342,7 @@ pub fn plan(
         .objects
         .par_iter()
         .map(|obj| {
-            let mut at = entries.offset(1 + n + obj.id as usize) as u32;
+            let mut at = entries.offset(2 + n + obj.id as usize) as u32;
             let mut v = Vec::new();
             for i in obj.first_global..obj.symbols.len() {
                 if owns(res, &omitted, obj, i) {
@@ -332,8 +358,18 @@ pub fn plan(
             global_index[id as usize] = at;
         }
     }
-    for (at, id) in (entries.offset(1 + 2 * n) as u32..).zip(linker_owned(res)) {
-        global_index[id as usize] = at;
+    let linker_local_ids = linker.locals.iter().map(|l| l.name);
+    let first_linker_local = entries.offset(1 + n) as u32 + u32::from(linker_file_symbol);
+    let linker_global_ids = linker_owned(res)
+        .map(LinkerName::Id)
+        .chain(linker.globals.iter().map(|g| g.name));
+    for (at, name) in (first_linker_local..)
+        .zip(linker_local_ids)
+        .chain((entries.offset(2 + 2 * n) as u32..).zip(linker_global_ids))
+    {
+        if let LinkerName::Id(id) = name {
+            global_index[id as usize] = at;
+        }
     }
     // A name that stands for another symbol's definition (`foo` for
     // `foo@@V`, as GNU ld makes it) has no entry of its own: relocation
@@ -358,6 +394,8 @@ pub fn plan(
         exe,
         omitted,
         file_symbol_made_up,
+        linker,
+        linker_file_symbol,
     }
 }
 
@@ -458,6 +496,24 @@ impl SymtabCtx<'_> {
         }
     }
 
+    /// The entry of linker-defined symbol `sym`, named by string offset `name`.
+    fn linker_entry(&self, sym: &LinkerSym, bind: u8, name: u32) -> Entry {
+        let sym_name = sym.name(self.res);
+        let addr = match sym.name {
+            LinkerName::Id(id) => self.global_values.get(id as usize).copied().unwrap_or(0),
+            LinkerName::Always(n) => synthetic_value(self.sections, n.as_bytes()),
+        };
+        Entry {
+            name,
+            info: (bind << 4) | sym.st_type,
+            other: sym.vis,
+            shndx: linker_sym_section(self.sections, sym_name)
+                .map_or(ABS, |k| self.sections.out[k].index),
+            value: linker_sym_value(self.sections, sym_name, addr),
+            size: 0,
+        }
+    }
+
     /// Writes unit `unit` of the table: its symbols and their names.
     pub fn write_unit(
         &self,
@@ -544,8 +600,28 @@ impl SymtabCtx<'_> {
                     },
                 )?;
             }
-        } else if unit <= 2 * n {
-            let obj = &self.res.objects[unit - 1 - n];
+        } else if unit == n + 1 {
+            if self.plan.linker_file_symbol {
+                let nm = name(&mut t, b"")?;
+                put_sym(
+                    &mut s,
+                    &mut x,
+                    Entry {
+                        name: nm,
+                        info: (elf::STB_LOCAL << 4) | elf::STT_FILE,
+                        other: 0,
+                        shndx: ABS,
+                        value: 0,
+                        size: 0,
+                    },
+                )?;
+            }
+            for l in &self.plan.linker.locals {
+                let nm = name(&mut t, l.name(self.res))?;
+                put_sym(&mut s, &mut x, self.linker_entry(l, elf::STB_LOCAL, nm))?;
+            }
+        } else if unit <= 2 * n + 1 {
+            let obj = &self.res.objects[unit - 2 - n];
             for i in obj.first_global..obj.symbols.len() {
                 if !owns(self.res, &self.plan.omitted, obj, i) {
                     continue;
@@ -589,23 +665,24 @@ impl SymtabCtx<'_> {
                 )?;
             }
         } else {
-            let ids: Vec<SymId> = linker_owned(self.res).collect();
-            for id in ids {
-                let g = &self.res.symbols[id as usize];
-                let nm = name(&mut t, g.name)?;
-                let synthetic = g.def == Definition::Synthetic;
+            for id in linker_owned(self.res) {
+                let nm = name(&mut t, self.res.symbols[id as usize].name)?;
                 put_sym(
                     &mut s,
                     &mut x,
                     Entry {
                         name: nm,
                         info: (elf::STB_GLOBAL << 4) | elf::STT_NOTYPE,
-                        other: if synthetic { elf::STV_HIDDEN } else { 0 },
-                        shndx: if synthetic { ABS } else { 0 },
-                        value: self.global_values.get(id as usize).copied().unwrap_or(0),
+                        other: 0,
+                        shndx: 0,
+                        value: 0,
                         size: 0,
                     },
                 )?;
+            }
+            for g in &self.plan.linker.globals {
+                let nm = name(&mut t, g.name(self.res))?;
+                put_sym(&mut s, &mut x, self.linker_entry(g, elf::STB_GLOBAL, nm))?;
             }
         }
         s.finish()?;

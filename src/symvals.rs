@@ -2,7 +2,7 @@
 //! allocated in `.bss`, and the symbols the linker itself defines.
 
 use crate::got::{GotPlan, SymRef, IPLT_ENTRY};
-use crate::layout::{Sections, BASE_ADDR};
+use crate::layout::{OutputSection, Sections, BASE_ADDR, RANK_BSS, RANK_NONALLOC, RANK_RODATA};
 use crate::object::{ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution, Strength, SymId};
 use object::elf;
@@ -87,6 +87,264 @@ pub fn mark_synthetic(res: &mut Resolution, sections: &Sections) {
     for id in marked {
         res.symbols[id].def = Definition::Synthetic;
     }
+}
+
+/// Linker-defined names GNU ld makes local (its script's `PROVIDE_HIDDEN`,
+/// and the backend's hidden symbols: `elf_link_output_extsym` writes a
+/// forced-local symbol `STB_LOCAL`, visibility cleared), with their types.
+const LOCAL_LINKER_DEFINED: &[(&str, u8)] = &[
+    ("__ehdr_start", elf::STT_NOTYPE),
+    ("__rela_iplt_start", elf::STT_NOTYPE),
+    ("__rela_iplt_end", elf::STT_NOTYPE),
+    ("__preinit_array_start", elf::STT_NOTYPE),
+    ("__preinit_array_end", elf::STT_NOTYPE),
+    ("__init_array_start", elf::STT_NOTYPE),
+    ("__init_array_end", elf::STT_NOTYPE),
+    ("__fini_array_start", elf::STT_NOTYPE),
+    ("__fini_array_end", elf::STT_NOTYPE),
+    ("__GNU_EH_FRAME_HDR", elf::STT_NOTYPE),
+    ("_GLOBAL_OFFSET_TABLE_", elf::STT_OBJECT),
+    ("_TLS_MODULE_BASE_", elf::STT_TLS),
+];
+
+/// Names GNU ld 2.40's default script assigns (not `PROVIDE`s), so that
+/// every executable has them, referred to or not.
+const ALWAYS_DEFINED: &[&str] = &["_edata", "__bss_start", "_end"];
+
+/// The output sections whose script statements hold a linker-defined
+/// symbol's assignment (`.preinit_array : { PROVIDE_HIDDEN
+/// (__preinit_array_start = .); ... }`): GNU ld creates the section for the
+/// assignment when the symbol is referred to, and removes it again when it
+/// stays empty. Its symbols keep the address it had and name its neighbour.
+const SCRIPT_SECTIONS: &[(&str, &[u8], u32, u32)] = &[
+    ("__rela_iplt_", b".rela.plt", elf::SHT_RELA, elf::SHF_ALLOC),
+    (
+        "__preinit_array_",
+        b".preinit_array",
+        elf::SHT_PREINIT_ARRAY,
+        elf::SHF_ALLOC | elf::SHF_WRITE,
+    ),
+    (
+        "__init_array_",
+        b".init_array",
+        elf::SHT_INIT_ARRAY,
+        elf::SHF_ALLOC | elf::SHF_WRITE,
+    ),
+    (
+        "__fini_array_",
+        b".fini_array",
+        elf::SHT_FINI_ARRAY,
+        elf::SHF_ALLOC | elf::SHF_WRITE,
+    ),
+];
+
+/// Adds the empty output sections GNU ld creates for the assignments of
+/// referred-to linker-defined symbols (see [`SCRIPT_SECTIONS`]), so that
+/// the layout gives them an address and `index_omitted` a neighbour.
+pub fn add_script_sections(res: &Resolution, sections: &mut Sections) {
+    for &(prefix, section, sh_type, flags) in SCRIPT_SECTIONS {
+        let referred = res.symbols.iter().any(|s| {
+            s.def == Definition::Synthetic
+                && s.name
+                    .strip_prefix(prefix.as_bytes())
+                    .is_some_and(|rest| rest == b"start" || rest == b"end")
+        });
+        if referred && sections.find(section).is_none() {
+            sections.add_empty(section, sh_type, u64::from(flags));
+        }
+    }
+}
+
+/// How a linker-defined symbol is named: by its global symbol, or, for
+/// the ones GNU ld defines though nothing refers to them
+/// ([`ALWAYS_DEFINED`], `__GNU_EH_FRAME_HDR`), by its name alone.
+#[derive(Debug, Clone, Copy)]
+pub enum LinkerName {
+    Id(SymId),
+    Always(&'static str),
+}
+
+/// One symbol the linker defines, as GNU ld writes it to `.symtab`.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkerSym {
+    pub name: LinkerName,
+    pub st_type: u8,
+    /// `STV_*`: GNU ld's script symbols take the most constraining
+    /// visibility of the references to them (glibc's hidden `_end`);
+    /// `__start_X`/`__stop_X` are `STV_PROTECTED`; locals `STV_DEFAULT`.
+    pub vis: u8,
+}
+
+impl LinkerSym {
+    pub fn name<'a>(&self, res: &Resolution<'a>) -> &'a [u8] {
+        match self.name {
+            LinkerName::Id(id) => res.symbols[id as usize].name,
+            LinkerName::Always(n) => n.as_bytes(),
+        }
+    }
+}
+
+/// The symbols an executable's linker defines, split as GNU ld writes
+/// them: locals (after an empty-named `STT_FILE` at the end of the
+/// locals) and globals.
+#[derive(Debug, Default)]
+pub struct LinkerSyms {
+    pub locals: Vec<LinkerSym>,
+    pub globals: Vec<LinkerSym>,
+}
+
+impl LinkerSyms {
+    /// Collects them once the synthetic sections are known:
+    /// `_GLOBAL_OFFSET_TABLE_` only exists with `.got.plt` (GNU ld drops
+    /// both when nothing needs them, even when `as` put an undefined
+    /// reference into a TLS object).
+    pub fn collect(res: &Resolution, sections: &Sections) -> LinkerSyms {
+        let synthetic = |id: SymId| res.symbols[id as usize].def == Definition::Synthetic;
+        // The most constraining visibility of the references to each
+        // synthetic symbol (`elf_merge_st_other`: smallest non-zero STV_*).
+        let vis: FxHashMap<SymId, u8> = res
+            .objects
+            .par_iter()
+            .map(|obj| {
+                let mut v: Vec<(SymId, u8)> = Vec::new();
+                for (k, &id) in obj.global_ids.iter().enumerate() {
+                    let other = obj
+                        .symbols
+                        .get(obj.first_global + k)
+                        .map_or(0, |s| s.st_other);
+                    let sv = other & 3;
+                    if sv != elf::STV_DEFAULT && synthetic(id) {
+                        v.push((id, sv));
+                    }
+                }
+                v
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .fold(FxHashMap::default(), |mut m, (id, sv)| {
+                let e = m.entry(id).or_insert(sv);
+                *e = (*e).min(sv);
+                m
+            });
+        let mut out = LinkerSyms::default();
+        for (id, s) in res.symbols.iter().enumerate() {
+            if s.def != Definition::Synthetic {
+                continue;
+            }
+            let id = id as SymId;
+            let local = LOCAL_LINKER_DEFINED
+                .iter()
+                .find(|(n, _)| n.as_bytes() == s.name);
+            if let Some(&(name, st_type)) = local {
+                if name == "_GLOBAL_OFFSET_TABLE_" && sections.find(b".got.plt").is_none() {
+                    continue;
+                }
+                out.locals.push(LinkerSym {
+                    name: LinkerName::Id(id),
+                    st_type,
+                    vis: elf::STV_DEFAULT,
+                });
+            } else {
+                let start_stop = s.name.starts_with(b"__start_") || s.name.starts_with(b"__stop_");
+                out.globals.push(LinkerSym {
+                    name: LinkerName::Id(id),
+                    st_type: elf::STT_NOTYPE,
+                    vis: if start_stop {
+                        elf::STV_PROTECTED
+                    } else {
+                        vis.get(&id).copied().unwrap_or(elf::STV_DEFAULT)
+                    },
+                });
+            }
+        }
+        // GNU ld defines it with every `.eh_frame_hdr` of an executable.
+        let hdr = "__GNU_EH_FRAME_HDR";
+        if sections.find(b".eh_frame_hdr").is_some() && res.lookup(hdr.as_bytes()).is_none() {
+            out.locals.push(LinkerSym {
+                name: LinkerName::Always(hdr),
+                st_type: elf::STT_NOTYPE,
+                vis: elf::STV_DEFAULT,
+            });
+        }
+        for &name in ALWAYS_DEFINED {
+            if res.lookup(name.as_bytes()).is_none() {
+                out.globals.push(LinkerSym {
+                    name: LinkerName::Always(name),
+                    st_type: elf::STT_NOTYPE,
+                    vis: elf::STV_DEFAULT,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The output section (an index into `sections.out`) a linker-defined
+/// symbol is relative to, as GNU ld 2.40 chooses it: the section whose
+/// statement holds its assignment (an omitted one stands for its
+/// neighbour, through its `index`), or for an assignment between
+/// statements ldlang's `section_for_dot`: the allocated, non-TLS section
+/// before it, or after it when an assignment to `.` came just before
+/// (`. = .; __bss_start = .;`). `None`: `SHN_ABS`.
+pub fn linker_sym_section(sections: &Sections, name: &[u8]) -> Option<usize> {
+    let out = &sections.out;
+    let find = |n: &[u8]| out.iter().position(|o| o.name == n);
+    let kept = |o: &OutputSection| o.is_alloc() && !o.omitted;
+    let plain = |o: &OutputSection| kept(o) && o.flags & u64::from(elf::SHF_TLS) == 0;
+    // The last such section before rank `r`, else the first at all.
+    let before = |r: u32| {
+        out.iter()
+            .rposition(|o| plain(o) && o.rank < r)
+            .or_else(|| out.iter().position(plain))
+    };
+    match name {
+        b"__ehdr_start" | b"__executable_start" => out.iter().position(plain),
+        b"__GNU_EH_FRAME_HDR" => find(b".eh_frame_hdr"),
+        b"_GLOBAL_OFFSET_TABLE_" => find(b".got.plt"),
+        b"_TLS_MODULE_BASE_" => out
+            .iter()
+            .position(|o| kept(o) && o.flags & u64::from(elf::SHF_TLS) != 0),
+        // After `.fini` (and the code orphans before it).
+        b"_etext" | b"etext" | b"__etext" => before(RANK_RODATA),
+        // Before `.bss`, after the data orphans.
+        b"_edata" | b"edata" => before(RANK_BSS),
+        b"__bss_start" => out
+            .iter()
+            .position(|o| plain(o) && o.rank >= RANK_BSS && o.rank < RANK_NONALLOC)
+            .or_else(|| before(RANK_BSS)),
+        b"_end" | b"end" => before(RANK_NONALLOC),
+        _ => {
+            let section = SCRIPT_SECTIONS.iter().find_map(|&(prefix, sec, _, _)| {
+                name.strip_prefix(prefix.as_bytes())
+                    .filter(|rest| *rest == b"start" || *rest == b"end")
+                    .map(|_| sec)
+            });
+            match section {
+                Some(sec) => find(sec),
+                None => name
+                    .strip_prefix(b"__start_")
+                    .or_else(|| name.strip_prefix(b"__stop_"))
+                    .and_then(find),
+            }
+        }
+    }
+}
+
+/// The `.symtab` value of linker-defined symbol `name` whose address is
+/// `addr`: `_TLS_MODULE_BASE_` is `STT_TLS`, an offset in the TLS block.
+pub fn linker_sym_value(sections: &Sections, name: &[u8], addr: u64) -> u64 {
+    if name == b"_TLS_MODULE_BASE_" {
+        let tls_start = sections
+            .out
+            .iter()
+            .filter(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.omitted)
+            .map(|o| o.addr)
+            .min()
+            .unwrap_or(0);
+        return addr.wrapping_sub(tls_start);
+    }
+    addr
 }
 
 /// COMMON symbols, laid out in `.bss` in symbol-id order.
@@ -223,6 +481,11 @@ pub fn synthetic_chunk_addr(sections: &Sections, kind: crate::layout::Synthetic)
     })
 }
 
+/// The address of linker-defined symbol `name`.
+pub fn synthetic_value(sections: &Sections, name: &[u8]) -> u64 {
+    synthetic_values(sections)(name)
+}
+
 /// Values of the linker-defined symbols.
 fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
     move |name: &[u8]| {
@@ -261,8 +524,11 @@ fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
             b"_GLOBAL_OFFSET_TABLE_" => start(b".got.plt"),
             b"_etext" | b"etext" | b"__etext" => last_exec_end,
             b"_edata" | b"edata" => data_end,
-            b"_end" | b"end" => image_end,
-            b"__bss_start" => start(b".bss").or(data_end),
+            // `. = ALIGN(64 / 8); _end = .; PROVIDE (end = .);`
+            b"_end" | b"end" => image_end.map(|e| crate::layout::align_up(e, 8)),
+            // `_edata = .; PROVIDE (edata = .); . = .; __bss_start = .;`:
+            // before `.bss` is aligned.
+            b"__bss_start" => data_end,
             b"__GNU_EH_FRAME_HDR" => start(b".eh_frame_hdr"),
             // The thread pointer, as GNU ld defines it (x86-64 variant II):
             // TLSDESC code adds a@dtpoff, which in an executable is the
