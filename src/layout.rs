@@ -111,6 +111,27 @@ pub struct OutputSection {
 }
 
 impl OutputSection {
+    /// An output section with nothing in it yet: its chunks, size, place
+    /// and rank come later.
+    pub fn new(name: &[u8], sh_type: u32, flags: u64) -> OutputSection {
+        OutputSection {
+            name: name.to_vec(),
+            sh_type,
+            flags,
+            align: 1,
+            entsize: 0,
+            chunks: Vec::new(),
+            size: 0,
+            addr: 0,
+            offset: 0,
+            index: 0,
+            group: None,
+            rank: 0,
+            partition: Partition::default(),
+            omitted: false,
+        }
+    }
+
     /// `.lrodata`/`.ldata` of an executable, in their segments after
     /// `.bss` (not `.lbss`, which ends the data segment).
     pub fn is_large_data(&self) -> bool {
@@ -490,20 +511,9 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
                 None => {
                     let o = out.len() as u32;
                     out.push(OutputSection {
-                        name: name.to_vec(),
-                        sh_type: s.sh_type,
-                        flags: 0,
-                        align: 1,
                         entsize: s.entsize,
-                        chunks: Vec::new(),
-                        size: 0,
-                        addr: 0,
-                        offset: 0,
-                        index: 0,
                         group,
-                        rank: 0,
-                        partition: Partition::default(),
-                        omitted: false,
+                        ..OutputSection::new(name, s.sh_type, 0)
                     });
                     by_key.insert(key, o);
                     o
@@ -830,22 +840,7 @@ impl Sections {
         let oi = match self.out.iter().position(|o| o.name == name) {
             Some(i) => i,
             None => {
-                self.out.push(OutputSection {
-                    name: name.to_vec(),
-                    sh_type,
-                    flags,
-                    align: 1,
-                    entsize: 0,
-                    chunks: Vec::new(),
-                    size: 0,
-                    addr: 0,
-                    offset: 0,
-                    index: 0,
-                    group: None,
-                    rank: 0,
-                    partition: Partition::default(),
-                    omitted: false,
-                });
+                self.out.push(OutputSection::new(name, sh_type, flags));
                 self.out.len() - 1
             }
         };
@@ -990,22 +985,7 @@ impl Sections {
     /// removes ([`Sections::omit_empty`]), so that the symbol has the
     /// address the section would have had.
     pub fn add_empty(&mut self, name: &[u8], sh_type: u32, flags: u64) {
-        self.out.push(OutputSection {
-            name: name.to_vec(),
-            sh_type,
-            flags,
-            align: 1,
-            entsize: 0,
-            chunks: Vec::new(),
-            size: 0,
-            addr: 0,
-            offset: 0,
-            index: 0,
-            group: None,
-            rank: 0,
-            partition: Partition::default(),
-            omitted: false,
-        });
+        self.out.push(OutputSection::new(name, sh_type, flags));
     }
 
     /// Gives each omitted section the header index of the neighbour GNU ld

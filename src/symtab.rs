@@ -449,6 +449,20 @@ struct Entry {
     size: u64,
 }
 
+impl Entry {
+    /// An `STT_FILE` symbol whose name is at `name` in `.strtab`.
+    fn file(name: u32) -> Entry {
+        Entry {
+            name,
+            info: (elf::STB_LOCAL << 4) | elf::STT_FILE,
+            other: 0,
+            shndx: ABS,
+            value: 0,
+            size: 0,
+        }
+    }
+}
+
 /// Section indices of symbols are kept as u32 so that real indices past
 /// SHN_LORESERVE (extended numbering) never collide with these two.
 const ABS: u32 = 0xffff_0000 | elf::SHN_ABS as u32;
@@ -567,18 +581,7 @@ impl SymtabCtx<'_> {
             let obj = &self.res.objects[unit - 1];
             if self.plan.file_symbol_made_up[obj.id as usize] {
                 let nm = name(&mut t, obj.basename.as_bytes())?;
-                put_sym(
-                    &mut s,
-                    &mut x,
-                    Entry {
-                        name: nm,
-                        info: (elf::STB_LOCAL << 4) | elf::STT_FILE,
-                        other: 0,
-                        shndx: ABS,
-                        value: 0,
-                        size: 0,
-                    },
-                )?;
+                put_sym(&mut s, &mut x, Entry::file(nm))?;
             }
             let kept = &self.plan.local_index[obj.id as usize];
             for (i, &at) in kept.iter().enumerate().skip(1) {
@@ -603,18 +606,7 @@ impl SymtabCtx<'_> {
         } else if unit == n + 1 {
             if self.plan.linker_file_symbol {
                 let nm = name(&mut t, b"")?;
-                put_sym(
-                    &mut s,
-                    &mut x,
-                    Entry {
-                        name: nm,
-                        info: (elf::STB_LOCAL << 4) | elf::STT_FILE,
-                        other: 0,
-                        shndx: ABS,
-                        value: 0,
-                        size: 0,
-                    },
-                )?;
+                put_sym(&mut s, &mut x, Entry::file(nm))?;
             }
             for l in &self.plan.linker.locals {
                 let nm = name(&mut t, l.name(self.res))?;
