@@ -93,6 +93,9 @@ pub struct Args {
     /// executable) / `--no-warn-execstack` (never warn); default: warn when
     /// the inputs make it executable.
     pub warn_execstack: Option<bool>,
+    /// `-z` keywords rivet does not know: ignored with a warning, as GNU ld
+    /// ignores them (a build passing one of GNU ld's newer keywords links).
+    pub unknown_z_keywords: Vec<String>,
     /// `-z relro` (the default, as GNU ld's on Debian) / `-z norelro`:
     /// whether an executable gets a `PT_GNU_RELRO` segment.
     pub relro: bool,
@@ -268,6 +271,7 @@ impl Args {
             strip: Strip::None,
             stack: StackChoice::FromInputs,
             warn_execstack: None,
+            unknown_z_keywords: Vec::new(),
             relro: true,
             threads: None,
             gc_sections: false,
@@ -424,7 +428,8 @@ impl Args {
                         k if IGNORED_Z_KEYWORDS.contains(&k)
                             || k.starts_with("max-page-size=")
                             || k.starts_with("common-page-size=") => {}
-                        k => bail!("rivet: unknown -z keyword '{k}'"),
+                        // GNU ld warns and goes on ("-z KW ignored").
+                        k => args.unknown_z_keywords.push(k.to_string()),
                     }
                 }
                 _ if arg.starts_with("-l") && arg.len() > 2 && !arg.starts_with("--") => {
@@ -746,7 +751,11 @@ mod tests {
         assert!(bad(&["-z", "cet-report=foo"]).contains("cet-report=: foo"));
         assert!(bad(&["-z", "x86-64-v5"]).contains("invalid x86-64 ISA level"));
         assert!(bad(&["-z", "stack-size=abc"]).contains("invalid stack size"));
-        assert!(bad(&["-z", "isa-level-report=all"]).contains("unknown -z keyword"));
+        let unknown = parse(&["-z", "isa-level-report=all", "-zbogus", "x.o"]).unwrap();
+        assert_eq!(
+            unknown.unknown_z_keywords,
+            ["isa-level-report=all", "bogus"]
+        );
         assert_eq!(parse_c_number("0x10"), Some(16));
         assert_eq!(parse_c_number("16"), Some(16));
         assert_eq!(parse_c_number("0"), Some(0));

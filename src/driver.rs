@@ -136,6 +136,12 @@ fn run(
     if args.inputs.is_empty() {
         crate::bail!("rivet: no input files");
     }
+    let unknown_z: Vec<String> = args
+        .unknown_z_keywords
+        .iter()
+        .map(|k| format!("rivet: warning: -z {k} ignored"))
+        .collect();
+    warnings::report(args, &unknown_z)?; //                     unknown -z keywords, as GNU ld warns
     let inputs = input::open_inputs(args)?; //                  map every input file
     refuse_output_among_inputs(args, &inputs)?; //             never overwrite an input
     t.mark("open");

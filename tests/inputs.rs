@@ -163,7 +163,21 @@ fn version_help_and_unknown_options() {
     let u = common::run_linker(ws.path(), ["--no-such-option", "x.o"]);
     assert_eq!(u.code(), 1);
     assert!(u.stderr.contains("--no-such-option"), "{}", u.stderr);
+    // An unknown -z keyword is ignored with a warning, as GNU ld does; the
+    // link then fails only because x.o does not exist.
     let z = common::run_linker(ws.path(), ["-z", "bogus-keyword", "x.o"]);
     assert_eq!(z.code(), 1);
-    assert!(z.stderr.contains("bogus-keyword"), "{}", z.stderr);
+    assert!(
+        z.stderr.contains("-z bogus-keyword ignored"),
+        "{}",
+        z.stderr
+    );
+    assert!(z.stderr.contains("x.o"), "{}", z.stderr);
+    // ... and fatal under --fatal-warnings, before any input is read.
+    let f = common::run_linker(
+        ws.path(),
+        ["--fatal-warnings", "-z", "bogus-keyword", "x.o"],
+    );
+    assert_eq!(f.code(), 1);
+    assert!(!f.stderr.contains("x.o"), "{}", f.stderr);
 }
