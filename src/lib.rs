@@ -24,6 +24,7 @@ pub mod partition;
 pub mod relocs;
 pub mod resolve;
 pub mod scaling;
+pub mod segments;
 pub mod symmap;
 pub mod symtab;
 pub mod symvals;
