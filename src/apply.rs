@@ -54,6 +54,12 @@ impl ApplyCtx<'_> {
         }
     }
 
+    /// Whether symbol `idx` of `obj` is a shared object's, so that a TLS
+    /// access to it becomes initial exec rather than local exec.
+    fn imported(&self, obj: &ObjectFile, idx: usize) -> bool {
+        idx != 0 && crate::got::sym_class(self.res, sym_ref(obj, idx)).is_imported()
+    }
+
     /// Applies the relocations of input section `sec` of `obj` to `data`,
     /// the section's bytes at their final place.
     pub fn apply(
@@ -193,10 +199,19 @@ impl ApplyCtx<'_> {
                     {
                         bail!("{}: unexpected code for R_X86_64_TLSGD at offset {in_off:#x} in section {}", obj.name, sec_name(obj, sec));
                     }
+                    skip_next = true;
+                    if self.imported(obj, idx) {
+                        // A shared object's variable: initial exec, its
+                        // offset from the GOT entry the loader fills.
+                        data[off - 4..off + 12].copy_from_slice(&x86::GD_TO_IE);
+                        let g = self.got_entry(obj, idx, GotKind::TpOff)?;
+                        let v = g.wrapping_sub(p + 12);
+                        put(&mut data[off + 8..off + 12], v, x86::Check::Signed)?;
+                        continue;
+                    }
                     data[off - 4..off + 12].copy_from_slice(&x86::GD_TO_LE);
                     let v = sv.wrapping_sub(tp);
                     put(&mut data[off + 8..off + 12], v, x86::Check::Signed)?;
-                    skip_next = true;
                     continue;
                 }
                 Value::TlsLdToLe => {
@@ -226,10 +241,15 @@ impl ApplyCtx<'_> {
                     continue;
                 }
                 Value::TlsDescToLe => {
-                    // lea x@tlsdesc(%rip),%reg → mov $tpoff,%reg
-                    let Some(mov) = (off >= 3)
-                        .then(|| x86::tlsdesc_to_le(&data[off - 3..off]))
-                        .flatten()
+                    // lea x@tlsdesc(%rip),%reg → mov $tpoff,%reg, or for a
+                    // shared object's variable mov x@gottpoff(%rip),%reg.
+                    let imported = self.imported(obj, idx);
+                    let rewrite = if imported {
+                        x86::tlsdesc_to_ie
+                    } else {
+                        x86::tlsdesc_to_le
+                    };
+                    let Some(mov) = (off >= 3).then(|| rewrite(&data[off - 3..off])).flatten()
                     else {
                         bail!(
                             "{}: unexpected code for {} at offset {in_off:#x} in section {}",
@@ -239,7 +259,12 @@ impl ApplyCtx<'_> {
                         );
                     };
                     data[off - 3..off].copy_from_slice(&mov);
-                    let v = sv.wrapping_sub(tp);
+                    let v = if imported {
+                        let g = self.got_entry(obj, idx, GotKind::TpOff)?;
+                        g.wrapping_add(a).wrapping_sub(p)
+                    } else {
+                        sv.wrapping_sub(tp)
+                    };
                     put(&mut data[off..off + 4], v, x86::Check::Signed)?;
                     continue;
                 }

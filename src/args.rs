@@ -14,8 +14,17 @@ use std::path::PathBuf;
 pub enum OutputKind {
     /// `-r`: a relocatable object.
     Relocatable,
-    /// A statically linked executable.
+    /// An executable: static unless shared objects are linked in or
+    /// [`Args::pie`] asks for a position-independent one.
     StaticExe,
+}
+
+/// `--hash-style=`: which symbol hash tables a dynamic output gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashStyle {
+    Gnu,
+    Sysv,
+    Both,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,11 +74,18 @@ pub enum InputArg {
     Path {
         path: PathBuf,
         whole_archive: bool,
+        /// `--as-needed` was in force: a shared object gets a `DT_NEEDED`
+        /// only if it defines a symbol a regular object refers to.
+        as_needed: bool,
     },
     /// `-lNAME` (or `-l:FILE`), searched in the `-L` directories.
     Library {
         name: String,
         whole_archive: bool,
+        /// `-Bstatic` was in force: only `libNAME.a` is searched.
+        static_only: bool,
+        /// `--as-needed` was in force.
+        as_needed: bool,
     },
     GroupStart,
     GroupEnd,
@@ -80,6 +96,27 @@ pub struct Args {
     pub output: PathBuf,
     pub kind: OutputKind,
     pub inputs: Vec<InputArg>,
+    /// `-pie`/`--pic-executable`: a position-independent executable
+    /// (gcc's default here); `-no-pie` turns it off.
+    pub pie: bool,
+    /// `--dynamic-linker=PATH` (`-I PATH`): the program interpreter.
+    pub dynamic_linker: Option<String>,
+    /// `-rpath DIR`, each in order (joined with `:` in `DT_RUNPATH`).
+    pub rpath: Vec<String>,
+    /// `--enable-new-dtags` (the default, as in Debian's GNU ld): the run
+    /// path goes in `DT_RUNPATH`; `--disable-new-dtags`: in `DT_RPATH`.
+    pub new_dtags: bool,
+    /// `-z now`: bind every symbol at startup (`DF_BIND_NOW`).
+    pub bind_now: bool,
+    /// `-E`/`--export-dynamic`: every global of the executable goes into
+    /// `.dynsym`.
+    pub export_dynamic: bool,
+    pub hash_style: HashStyle,
+    /// `-z pack-relative-relocs`: relative relocations in `.relr.dyn`.
+    pub pack_relative_relocs: bool,
+    /// `-z text` (refuse text relocations) / `-z notext`; default: allow
+    /// with a warning, as GNU ld does in a PIE.
+    pub z_text: Option<bool>,
     pub library_paths: Vec<PathBuf>,
     pub entry: Option<String>,
     pub undefined: Vec<String>,
@@ -137,22 +174,14 @@ pub struct Args {
 /// is already rivet's, or that only matters for dynamic linking, LTO or
 /// diagnostics rivet does not have yet.
 pub const IGNORED_FLAGS: &[&str] = &[
-    "as-needed",
-    "no-as-needed",
     "no-undefined",
     "allow-shlib-undefined",
     "no-allow-shlib-undefined",
-    "export-dynamic",
-    "E",
-    "no-export-dynamic",
-    "no-pie",
     "no-relax",
     "relax",
     "sort-common",
     "warn-common",
     "nostdlib",
-    "disable-new-dtags",
-    "enable-new-dtags",
     "no-copy-dt-needed-entries",
     "copy-dt-needed-entries",
     "eh-frame-hdr-compat",
@@ -164,13 +193,8 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "no-warn-rwx-segments",
     // rivet never makes a writable and executable PT_LOAD to warn about.
     "warn-rwx-segments",
-    "push-state",
-    "pop-state",
     "Bsymbolic",
     "Bsymbolic-functions",
-    "Bdynamic",
-    "dy",
-    "call_shared",
     "p",
 ];
 
@@ -178,10 +202,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
 pub const IGNORED_WITH_VALUE: &[&str] = &[
     "plugin",
     "plugin-opt",
-    "hash-style",
-    "dynamic-linker",
-    "I",
-    "rpath",
     "rpath-link",
     "sysroot",
     "O",
@@ -195,12 +215,8 @@ pub const IGNORED_WITH_VALUE: &[&str] = &[
 
 /// `-z` keywords accepted and not acted on.
 pub const IGNORED_Z_KEYWORDS: &[&str] = &[
-    "now",
-    "lazy",
     "separate-code",
     "noseparate-code",
-    "text",
-    "notext",
     "defs",
     "nodefs",
     "origin",
@@ -262,6 +278,15 @@ impl Args {
             output: PathBuf::from("a.out"),
             kind: OutputKind::StaticExe,
             inputs: Vec::new(),
+            pie: false,
+            dynamic_linker: None,
+            rpath: Vec::new(),
+            new_dtags: true,
+            bind_now: false,
+            export_dynamic: false,
+            hash_style: HashStyle::Sysv,
+            pack_relative_relocs: false,
+            z_text: None,
             library_paths: Vec::new(),
             entry: None,
             undefined: Vec::new(),
@@ -290,6 +315,10 @@ impl Args {
             version_only: false,
         };
         let mut whole_archive = false;
+        let mut as_needed = false;
+        let mut static_only = false;
+        // `--push-state` saves these three; `--pop-state` restores them.
+        let mut saved: Vec<(bool, bool, bool)> = Vec::new();
         let mut group_depth = 0usize;
         let mut i = 0;
         while i < expanded.len() {
@@ -299,6 +328,7 @@ impl Args {
                 args.inputs.push(InputArg::Path {
                     path: PathBuf::from(arg),
                     whole_archive,
+                    as_needed,
                 });
                 continue;
             }
@@ -322,13 +352,43 @@ impl Args {
             match name {
                 "o" | "output" => args.output = PathBuf::from(value(&mut i)?),
                 "r" | "relocatable" | "i" => args.kind = OutputKind::Relocatable,
-                "static" | "Bstatic" | "dn" | "non_shared" => {}
+                "static" | "Bstatic" | "dn" | "non_shared" => static_only = true,
+                "Bdynamic" | "dy" | "call_shared" => static_only = false,
+                "as-needed" => as_needed = true,
+                "no-as-needed" => as_needed = false,
+                "push-state" => saved.push((whole_archive, as_needed, static_only)),
+                "pop-state" => {
+                    (whole_archive, as_needed, static_only) = saved
+                        .pop()
+                        .ok_or_else(|| err!("rivet: '{arg}' without a matching --push-state"))?;
+                }
+                "pie" | "pic-executable" => args.pie = true,
+                "no-pie" => args.pie = false,
+                "dynamic-linker" | "I" => args.dynamic_linker = Some(value(&mut i)?),
+                "rpath" | "R" => args.rpath.push(value(&mut i)?),
+                "enable-new-dtags" => args.new_dtags = true,
+                "disable-new-dtags" => args.new_dtags = false,
+                "E" | "export-dynamic" => args.export_dynamic = true,
+                "no-export-dynamic" => args.export_dynamic = false,
+                "hash-style" => {
+                    args.hash_style = match value(&mut i)?.as_str() {
+                        "gnu" => HashStyle::Gnu,
+                        "sysv" => HashStyle::Sysv,
+                        "both" => HashStyle::Both,
+                        other => bail!("rivet: --hash-style: unknown style '{other}'"),
+                    }
+                }
                 "e" | "entry" => args.entry = Some(value(&mut i)?),
                 "u" | "undefined" => args.undefined.push(value(&mut i)?),
                 "L" | "library-path" => args.library_paths.push(PathBuf::from(value(&mut i)?)),
                 "l" | "library" => {
                     let name = value(&mut i)?;
-                    args.inputs.push(InputArg::Library { name, whole_archive });
+                    args.inputs.push(InputArg::Library {
+                        name,
+                        whole_archive,
+                        static_only,
+                        as_needed,
+                    });
                 }
                 "whole-archive" => whole_archive = true,
                 "no-whole-archive" => whole_archive = false,
@@ -402,8 +462,8 @@ impl Args {
                         Some(other) => bail!("rivet: --build-id: unknown style '{other}'"),
                     }
                 }
-                "shared" | "Bshareable" | "pie" | "pic-executable" => {
-                    bail!("rivet: '{arg}': shared objects and PIE are not supported yet; link with -static")
+                "shared" | "Bshareable" => {
+                    bail!("rivet: '{arg}': shared objects are not supported yet")
                 }
                 "T" | "script" | "defsym" | "version-script" => {
                     bail!("rivet: '{arg}': linker scripts are not supported yet")
@@ -424,6 +484,12 @@ impl Args {
                         "relro" => args.relro = true,
                         "norelro" => args.relro = false,
                         "muldefs" => args.allow_multiple_definition = true,
+                        "now" => args.bind_now = true,
+                        "lazy" => args.bind_now = false,
+                        "text" => args.z_text = Some(true),
+                        "notext" | "textoff" => args.z_text = Some(false),
+                        "pack-relative-relocs" => args.pack_relative_relocs = true,
+                        "nopack-relative-relocs" => args.pack_relative_relocs = false,
                         k if parse_property_z(k, &mut args.gnu_property)? => {}
                         k if IGNORED_Z_KEYWORDS.contains(&k)
                             || k.starts_with("max-page-size=")
@@ -436,6 +502,8 @@ impl Args {
                     args.inputs.push(InputArg::Library {
                         name: arg[2..].to_string(),
                         whole_archive,
+                        static_only,
+                        as_needed,
                     });
                 }
                 _ if arg.starts_with("-L") && arg.len() > 2 && !arg.starts_with("--") => {

@@ -2,9 +2,11 @@
 
 use crate::apply::ApplyCtx;
 use crate::args::{Args, InputArg, OutputKind, Strip};
+use crate::dynamic::DynPlan;
 use crate::error::Result;
 use crate::layout::{Sections, Synthetic, EHDR_SIZE};
 use crate::mapped::OutputFile;
+use crate::mode::OutputMode;
 use crate::relocs::RecordCtx;
 use crate::resolve::{Definition, Stores};
 use crate::symtab::SymtabCtx;
@@ -148,6 +150,7 @@ fn run(
     let mut stores = Stores::default();
     stores.parse.keep_excluded = !exe; //                       -r keeps SHF_EXCLUDE sections
     let mut res = resolve::resolve(args, &inputs, &stores)?; // symbols, archive members, COMDAT
+    let mode = OutputMode::decide(args, &res); //               static, PIE, dynamic non-PIE or -r
     t.mark("resolve");
     if exe {
         refuse_lto_ir(&res)?; //                               no LTO plugin: IR-only objects
@@ -182,11 +185,19 @@ fn run(
     }
     let mut got_plan = got::GotPlan::default();
     let mut commons = symvals::Commons::default();
+    let mut dyn_plan = None;
     if exe {
         symvals::mark_synthetic(&mut res, &sections); //       __start_X, __init_array_start, ...
-        got_plan = got::scan(&res, &sections)?; //            GOT/IFUNC needs; undefined symbols
+        got_plan = got::scan(&res, &sections, mode)?; //      GOT, PLT, copies, dynamic records; undefined symbols
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
+        if mode.is_dynamic() {
+            dyn_plan = Some(DynPlan::new(args, &res, &sections, &got_plan, mode));
+            // .dynsym, .rela.dyn, ... counted
+        }
         add_synthetic_sections(args, &mut sections, &got_plan, &commons, &properties.note);
+        if let Some(plan) = &dyn_plan {
+            add_dynamic_sections(&mut sections, &got_plan, plan); // their sizes, from the counts
+        }
         symvals::add_script_sections(&res, &mut sections); // .preinit_array for __preinit_array_start, ...
         sections.sort_for_executable(); //                    section order and segments
     }
@@ -230,8 +241,17 @@ fn run(
     if exe {
         sections.index_omitted(); //                           their symbols' neighbour sections
     }
-    toc.finish(&sections, &mut relas, symtab_plan.as_ref(), &res, !exe, end); // file offsets
-    let values = symvals::SymbolValues::compute(&res, &sections, &commons); // symbol values
+    let verneed_count = dyn_plan.as_ref().map_or(0, |p| p.verneed_count);
+    toc.finish(
+        &sections,
+        &mut relas,
+        symtab_plan.as_ref(),
+        &res,
+        !exe,
+        end,
+        verneed_count,
+    ); // file offsets
+    let values = symvals::SymbolValues::compute(&res, &sections, &commons, &got_plan); // symbol values
     let entry = if exe {
         entry_address(args, &res, &sections, &values)?
     } else {
@@ -276,6 +296,8 @@ fn run(
         build_id: &args.build_id,
         gnu_property: &properties.note,
         ibt_plt: properties.ibt_plt,
+        mode,
+        dynamic: dyn_plan.as_ref(),
     };
     let mut file = OutputFile::create(&args.output, toc.file_size, exe) // map the output once
         .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
@@ -306,7 +328,7 @@ fn run(
         // and the heap at once: freeing them here first, one input file
         // and one vector at a time, took ~8 ms of the self-link.
         std::mem::forget((values, record_targets, symtab_plan, toc, relas));
-        std::mem::forget((phdrs, got_plan, commons, sections));
+        std::mem::forget((phdrs, got_plan, commons, sections, dyn_plan));
         std::mem::forget(res);
         std::mem::forget(stores);
         std::mem::forget(inputs);
@@ -403,7 +425,10 @@ fn add_synthetic_sections(
             4,
         );
     }
-    if !got.iplt.is_empty() {
+    if !got.iplt.is_empty()
+        && got.mode != Some(OutputMode::Pie)
+        && got.mode != Some(OutputMode::NonPie)
+    {
         s.add_synthetic(
             b".rela.plt",
             elf::SHT_RELA,
@@ -431,7 +456,7 @@ fn add_synthetic_sections(
             8,
         );
     }
-    if got.gotplt_needed() {
+    if got.gotplt_needed() || got.mode.is_some_and(|m| m.is_dynamic()) {
         s.add_synthetic(
             b".got.plt",
             elf::SHT_PROGBITS,
@@ -470,6 +495,167 @@ fn add_synthetic_sections(
             ehframe::hdr_size(fdes),
             4,
         );
+    }
+}
+
+/// The tables of a dynamic output, each sized from the plan's counts:
+/// `.rela.dyn` gets one chunk per unit, so its units are written in
+/// parallel like input sections.
+fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan) {
+    use crate::dynamic::plan::{DYNSYM_SIZE, RELA_SIZE};
+    let a = u64::from(elf::SHF_ALLOC);
+    let w = u64::from(elf::SHF_WRITE);
+    let x = u64::from(elf::SHF_EXECINSTR);
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        s: &mut Sections,
+        name: &[u8],
+        ty: u32,
+        flags: u64,
+        kind: Synthetic,
+        size: u64,
+        align: u64,
+        entsize: u64,
+    ) {
+        s.add_synthetic(name, ty, flags, kind, size, align);
+        if let Some(o) = s.out.iter_mut().find(|o| o.name == name) {
+            o.entsize = entsize;
+        }
+    }
+    let mut add = |name: &[u8], ty, flags, kind, size, align, entsize| {
+        put(s, name, ty, flags, kind, size, align, entsize)
+    };
+    add(
+        b".interp",
+        elf::SHT_PROGBITS,
+        a,
+        Synthetic::Interp,
+        plan.interp.len() as u64,
+        1,
+        0,
+    );
+    if plan.sysv_hash.is_some() {
+        add(
+            b".hash",
+            elf::SHT_HASH,
+            a,
+            Synthetic::SysvHash,
+            plan.sysv_hash_size(),
+            8,
+            4,
+        );
+    }
+    if let Some((shape, _)) = &plan.gnu_hash {
+        add(
+            b".gnu.hash",
+            elf::SHT_GNU_HASH,
+            a,
+            Synthetic::GnuHash,
+            shape.size(),
+            8,
+            0,
+        );
+    }
+    let nsyms = plan.dynsym_count() as u64;
+    add(
+        b".dynsym",
+        elf::SHT_DYNSYM,
+        a,
+        Synthetic::DynSym,
+        nsyms * DYNSYM_SIZE,
+        8,
+        DYNSYM_SIZE,
+    );
+    add(
+        b".dynstr",
+        elf::SHT_STRTAB,
+        a,
+        Synthetic::DynStr,
+        plan.dynstr.len() as u64,
+        1,
+        0,
+    );
+    if plan.verneed_count > 0 {
+        add(
+            b".gnu.version",
+            elf::SHT_GNU_VERSYM,
+            a,
+            Synthetic::VerSym,
+            2 * nsyms,
+            2,
+            2,
+        );
+        add(
+            b".gnu.version_r",
+            elf::SHT_GNU_VERNEED,
+            a,
+            Synthetic::VerNeed,
+            plan.verneed.len() as u64,
+            8,
+            0,
+        );
+    }
+    for (u, &(_, n)) in plan.rela_units.iter().enumerate() {
+        add(
+            b".rela.dyn",
+            elf::SHT_RELA,
+            a,
+            Synthetic::RelaDyn(u as u32),
+            n * RELA_SIZE,
+            8,
+            RELA_SIZE,
+        );
+    }
+    let plt_records = DynPlan::rela_plt_records(got);
+    if plt_records > 0 {
+        let flags = a | u64::from(elf::SHF_INFO_LINK);
+        add(
+            b".rela.plt",
+            elf::SHT_RELA,
+            flags,
+            Synthetic::RelaPlt,
+            plt_records * RELA_SIZE,
+            8,
+            RELA_SIZE,
+        );
+    }
+    if !got.plt.is_empty() {
+        let size = got::PLT_ENTRY * (1 + got.plt.len() as u64);
+        add(
+            b".plt",
+            elf::SHT_PROGBITS,
+            a | x,
+            Synthetic::Plt,
+            size,
+            16,
+            got::PLT_ENTRY,
+        );
+    }
+    let dynamic_size = 16 * plan.dynamic.len() as u64;
+    add(
+        b".dynamic",
+        elf::SHT_DYNAMIC,
+        a | w,
+        Synthetic::Dynamic,
+        dynamic_size,
+        8,
+        16,
+    );
+    if !got.copies.is_empty() {
+        add(
+            b".bss",
+            elf::SHT_NOBITS,
+            a | w,
+            Synthetic::Copies,
+            got.copy_size,
+            got.copy_align,
+            0,
+        );
+    }
+    // The IFUNC stubs come after the lazy entries in the same section.
+    if let Some(o) = s.out.iter_mut().find(|o| o.name == b".plt") {
+        o.chunks
+            .sort_by_key(|c| c.kind != crate::layout::ChunkKind::Synthetic(Synthetic::Plt));
     }
 }
 

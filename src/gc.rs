@@ -137,8 +137,21 @@ fn mark_live(args: &Args, res: &Resolution) -> Vec<Vec<bool>> {
     // CIE's relocations (personality routines).
     let mut frontier: Vec<(FileId, u32)> = Vec::new();
     let entry = args.entry.clone().unwrap_or_else(|| "_start".into());
-    for name in args.undefined.iter().chain(std::iter::once(&entry)) {
-        if let Some(id) = res.lookup(name.as_bytes()) {
+    // Symbols a dynamic output exports stay too: shared objects may
+    // reach them (`-E`, or a name a shared object defines or refers to).
+    let exported = res
+        .symbols
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.dso_ref || (args.export_dynamic && !res.dsos.is_empty()))
+        .map(|(id, _)| id as crate::resolve::SymId);
+    let named = args
+        .undefined
+        .iter()
+        .chain(std::iter::once(&entry))
+        .filter_map(|name| res.lookup(name.as_bytes()));
+    for id in named.chain(exported) {
+        {
             if let Definition::Object { file, sym, .. } = res.symbols[id as usize].def {
                 if let SymPlace::Section(s) = res.objects[file as usize].place_of(sym as usize) {
                     if mark(file, s) {

@@ -6,15 +6,18 @@
 //! id, then file and index), so every table's size and order is exact and
 //! independent of thread count.
 
-use crate::arch::x86_64::{got_relaxation, reloc_name, reloc_spec, GotRelax, Value};
+use crate::arch::x86_64::{
+    action, got_relaxation, reloc_name, reloc_spec, GotRelax, PlaceRecord, Refusal, SymClass, Value,
+};
 use crate::err;
 use crate::error::{Error, Result};
 use crate::layout::Sections;
+use crate::mode::OutputMode;
 use crate::object::{FileId, ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution, SymId};
 use object::elf;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SymRef {
@@ -30,16 +33,39 @@ pub fn sym_ref(obj: &ObjectFile, idx: usize) -> SymRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GotKind {
-    /// The symbol's address.
-    Address,
-    /// The symbol's offset from the thread pointer (initial exec).
-    TpOff,
+pub use crate::arch::x86_64::GotKind;
+
+/// The dynamic records an input section's own places need (absolute
+/// addresses in a PIE, references to shared objects' symbols), counted by
+/// the scan from the action table and written, in relocation order, by
+/// [`crate::dynamic::rela_dyn`] from the same table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SectionRecords {
+    pub file: FileId,
+    pub sec: u32,
+    pub relative: u32,
+    pub symbolic: u32,
 }
 
 #[derive(Default)]
 pub struct GotPlan {
+    pub mode: Option<OutputMode>,
+    /// Functions of shared objects called through (or, canonical, named
+    /// by) a lazy `.plt` entry, in symbol order.
+    pub plt: Vec<SymId>,
+    pub plt_index: FxHashMap<SymId, u32>,
+    /// PLT entries whose address stands for the function everywhere.
+    pub canonical: FxHashSet<SymId>,
+    /// Shared objects' variables copied into the executable (with every
+    /// alias at the same address), each with its offset in the copy area.
+    pub copies: Vec<CopyReloc>,
+    pub copy_of: FxHashMap<SymId, u32>,
+    /// Bytes and alignment of the copy area (`.bss`).
+    pub copy_size: u64,
+    pub copy_align: u64,
+    pub place_records: Vec<SectionRecords>,
+    /// A dynamic record lands in a read-only section: `DT_TEXTREL`.
+    pub textrel: bool,
     pub got: Vec<(SymRef, GotKind)>,
     pub got_index: FxHashMap<(SymRef, GotKind), u32>,
     pub iplt: Vec<SymRef>,
@@ -52,8 +78,21 @@ pub struct GotPlan {
     pub base_used: bool,
 }
 
+/// A variable of a shared object copied into the executable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyReloc {
+    /// The symbol the `R_X86_64_COPY` names; `aliases` are the others at
+    /// its address (its strong and weak names), defined at the copy too.
+    pub sym: SymId,
+    pub aliases: Vec<SymId>,
+    pub offset: u64,
+    pub size: u64,
+}
+
 /// Size of one `.iplt` stub: `jmp *slot(%rip)` padded to 16 bytes.
 pub const IPLT_ENTRY: u64 = 16;
+/// Bytes of one lazy `.plt` entry, and of PLT0 before them.
+pub const PLT_ENTRY: u64 = 16;
 /// `.got.plt` starts with three reserved words (GNU ld's layout).
 pub const GOTPLT_RESERVED: u64 = 3;
 
@@ -62,10 +101,15 @@ impl GotPlan {
         8 * self.got.len() as u64
     }
     pub fn gotplt_size(&self) -> u64 {
-        8 * (GOTPLT_RESERVED + self.iplt.len() as u64)
+        8 * (GOTPLT_RESERVED + self.plt.len() as u64 + self.iplt.len() as u64)
     }
     pub fn iplt_size(&self) -> u64 {
         IPLT_ENTRY * self.iplt.len() as u64
+    }
+    /// The `.got.plt` slot of IFUNC stub `slot`: after the reserved words
+    /// and the lazy `.plt`'s slots.
+    pub fn iplt_slot(&self, slot: u64) -> u64 {
+        8 * (GOTPLT_RESERVED + self.plt.len() as u64 + slot)
     }
     pub fn rela_iplt_size(&self) -> u64 {
         24 * self.iplt.len() as u64
@@ -75,7 +119,7 @@ impl GotPlan {
     /// slots and nothing refers to the GOT's base
     /// (`elf_x86_size_dynamic_sections`).
     pub fn gotplt_needed(&self) -> bool {
-        !self.got.is_empty() || !self.iplt.is_empty() || self.base_used
+        !self.got.is_empty() || !self.iplt.is_empty() || !self.plt.is_empty() || self.base_used
     }
 }
 
@@ -96,6 +140,50 @@ pub fn is_ifunc(res: &Resolution, r: SymRef) -> bool {
         obj.symbols[i as usize].st_type() == elf::STT_GNU_IFUNC
             && obj.place_of(i as usize) != SymPlace::Undefined
     })
+}
+
+/// What the target of a relocation is, for the action table.
+pub fn sym_class(res: &Resolution, r: SymRef) -> SymClass {
+    if let SymRef::Global(id) = r {
+        match res.symbols[id as usize].def {
+            Definition::Shared { dso, sym } => {
+                let t = res.dsos[dso as usize].so.symbols[sym as usize].st_type;
+                return match t {
+                    elf::STT_FUNC | elf::STT_GNU_IFUNC => SymClass::ImportedFunc,
+                    _ => SymClass::ImportedData,
+                };
+            }
+            Definition::Undefined => return SymClass::UndefWeak,
+            Definition::Synthetic => return SymClass::Defined,
+            Definition::Object { .. } => {}
+        }
+    }
+    if is_ifunc(res, r) {
+        SymClass::Ifunc
+    } else {
+        SymClass::Defined
+    }
+}
+
+/// The action for relocation `r` of allocated section `sec` of `obj`, and
+/// its target's class. Scan and write both decide through this.
+pub fn reloc_action(
+    res: &Resolution,
+    sections: &Sections,
+    mode: OutputMode,
+    obj: &ObjectFile,
+    sec: usize,
+    r: &crate::object::Rela64,
+    spec: &crate::arch::x86_64::RelocSpec,
+) -> (SymClass, crate::arch::x86_64::Action) {
+    let idx = r.r_sym(E, false) as usize;
+    let class = if idx == 0 {
+        SymClass::NoSymbol
+    } else {
+        sym_class(res, sym_ref(obj, idx))
+    };
+    let relaxed = spec.needs_got() && relaxed_got_load(res, sections, obj, sec, r).is_some();
+    (class, action(spec, mode, class, relaxed))
 }
 
 /// Whether relocation `r` of section `sec` in `obj` is a GOT load that
@@ -130,89 +218,31 @@ pub fn relaxed_got_load(
     (kept && def.symbols[i as usize].st_type() != elf::STT_GNU_IFUNC).then_some(relax)
 }
 
+/// What the scan of one file found.
+#[derive(Default)]
+struct FileScan {
+    got: Vec<(SymRef, GotKind)>,
+    iplt: Vec<SymRef>,
+    plt: Vec<SymId>,
+    canonical: Vec<SymId>,
+    copies: Vec<SymId>,
+    records: Vec<SectionRecords>,
+    errors: Vec<Error>,
+    base_used: bool,
+    textrel: bool,
+}
+
 /// Scans every relocation of every kept allocated section.
-pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
-    type FileScan = (Vec<(SymRef, GotKind)>, Vec<SymRef>, Vec<Error>, bool);
+pub fn scan(res: &Resolution, sections: &Sections, mode: OutputMode) -> Result<GotPlan> {
     let per_file: Vec<FileScan> = res
         .objects
         .par_iter()
-        .map(|obj| {
-            let mut got = Vec::new();
-            let mut iplt = Vec::new();
-            let mut errors = Vec::new();
-            let mut base_used = false;
-            for (si, s) in obj.sections.iter().enumerate() {
-                if s.relocs.is_empty() || !sections.placement[obj.id as usize][si].is_placed() {
-                    continue;
-                }
-                let alloc = s.is_alloc();
-                let mut consumed = false;
-                for r in s.relocs {
-                    // The call to __tls_get_addr in a relaxed TLS sequence is gone.
-                    if std::mem::take(&mut consumed) {
-                        continue;
-                    }
-                    let ty = r.r_type(E, false);
-                    let Some(spec) = reloc_spec(ty) else {
-                        errors.push(err!(
-                            "{}: unsupported relocation {} in section {}",
-                            obj.name,
-                            reloc_name(ty),
-                            String::from_utf8_lossy(s.name)
-                        ));
-                        continue;
-                    };
-                    consumed = spec.consumes_next();
-                    if !alloc {
-                        continue;
-                    }
-                    base_used |=
-                        matches!(spec.value, Value::GotPc | Value::GotOff | Value::GotEntry);
-                    let idx = r.r_sym(E, false) as usize;
-                    if idx == 0 {
-                        continue;
-                    }
-                    let target = sym_ref(obj, idx);
-                    if let SymRef::Global(id) = target {
-                        let g = &res.symbols[id as usize];
-                        base_used |= g.name == b"_GLOBAL_OFFSET_TABLE_";
-                        if g.def == Definition::Undefined
-                            && obj.symbols[idx].st_bind() != elf::STB_WEAK
-                        {
-                            let off = r.r_offset.get(E);
-                            let function = crate::warnings::enclosing_function(obj, si as u32, off)
-                                .map(|f| {
-                                    format!(" in function {}", crate::demangle::pretty(f, res.demangle))
-                                })
-                                .unwrap_or_default();
-                            errors.push(err!(
-                                "rivet: error: undefined symbol: {}\n>>> referenced by {}:({}+{off:#x}){function}",
-                                crate::demangle::pretty(g.name, res.demangle),
-                                obj.name,
-                                String::from_utf8_lossy(s.name)
-                            ));
-                            continue;
-                        }
-                    }
-                    if spec.needs_got() && relaxed_got_load(res, sections, obj, si, r).is_none() {
-                        got.push((target, GotKind::Address));
-                    }
-                    if spec.needs_got_tpoff() {
-                        got.push((target, GotKind::TpOff));
-                    }
-                    if spec.value != Value::None && !spec.is_tls() && is_ifunc(res, target) {
-                        iplt.push(target);
-                    }
-                }
-            }
-            got.sort_unstable();
-            got.dedup();
-            iplt.sort_unstable();
-            iplt.dedup();
-            (got, iplt, errors, base_used)
-        })
+        .map(|obj| scan_file(res, sections, mode, obj))
         .collect();
-    let mut errors: Vec<Error> = per_file.iter().flat_map(|f| f.2.iter().cloned()).collect();
+    let mut errors: Vec<Error> = per_file
+        .iter()
+        .flat_map(|f| f.errors.iter().cloned())
+        .collect();
     if !errors.is_empty() {
         errors.dedup();
         let n = errors.len();
@@ -222,28 +252,258 @@ pub fn scan(res: &Resolution, sections: &Sections) -> Result<GotPlan> {
         }
         return Err(Error(msg.join("\n")));
     }
-    let mut got: Vec<(SymRef, GotKind)> =
-        per_file.iter().flat_map(|f| f.0.iter().copied()).collect();
-    got.sort_unstable();
-    got.dedup();
-    let mut iplt: Vec<SymRef> = per_file.iter().flat_map(|f| f.1.iter().copied()).collect();
-    iplt.sort_unstable();
-    iplt.dedup();
-    let got_index = got
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| (k, i as u32))
-        .collect();
-    let iplt_index = iplt
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| (k, i as u32))
-        .collect();
+    fn merged<T: Ord + Copy>(per_file: &[FileScan], f: impl Fn(&FileScan) -> &[T]) -> Vec<T> {
+        let mut v: Vec<T> = per_file.iter().flat_map(|s| f(s).iter().copied()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+    let got = merged(&per_file, |f| &f.got);
+    let iplt = merged(&per_file, |f| &f.iplt);
+    let plt = merged(&per_file, |f| &f.plt);
+    let index = |v: &[SymId]| -> FxHashMap<SymId, u32> {
+        v.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect()
+    };
+    let (copies, copy_size, copy_align) = plan_copies(res, &merged(&per_file, |f| &f.copies));
+    let mut copy_of = FxHashMap::default();
+    for (i, c) in copies.iter().enumerate() {
+        for &id in std::iter::once(&c.sym).chain(&c.aliases) {
+            copy_of.insert(id, i as u32);
+        }
+    }
     Ok(GotPlan {
+        mode: Some(mode),
+        got_index: got
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect(),
         got,
-        got_index,
+        iplt_index: iplt
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect(),
         iplt,
-        iplt_index,
-        base_used: per_file.iter().any(|f| f.3),
+        plt_index: index(&plt),
+        plt,
+        canonical: per_file
+            .iter()
+            .flat_map(|f| f.canonical.iter().copied())
+            .collect(),
+        copies,
+        copy_of,
+        copy_size,
+        copy_align,
+        place_records: per_file
+            .iter()
+            .flat_map(|f| f.records.iter().copied())
+            .collect(),
+        textrel: per_file.iter().any(|f| f.textrel),
+        base_used: per_file.iter().any(|f| f.base_used),
     })
+}
+
+fn scan_file(
+    res: &Resolution,
+    sections: &Sections,
+    mode: OutputMode,
+    obj: &ObjectFile,
+) -> FileScan {
+    let mut out = FileScan::default();
+    for (si, s) in obj.sections.iter().enumerate() {
+        if s.relocs.is_empty() || !sections.placement[obj.id as usize][si].is_placed() {
+            continue;
+        }
+        let alloc = s.is_alloc();
+        let writable = s.flags & u64::from(elf::SHF_WRITE) != 0;
+        let mut counts = SectionRecords {
+            file: obj.id,
+            sec: si as u32,
+            relative: 0,
+            symbolic: 0,
+        };
+        let mut consumed = false;
+        for r in s.relocs {
+            // The call to __tls_get_addr in a relaxed TLS sequence is gone.
+            if std::mem::take(&mut consumed) {
+                continue;
+            }
+            let ty = r.r_type(E, false);
+            let Some(spec) = reloc_spec(ty) else {
+                out.errors.push(err!(
+                    "{}: unsupported relocation {} in section {}",
+                    obj.name,
+                    reloc_name(ty),
+                    String::from_utf8_lossy(s.name)
+                ));
+                continue;
+            };
+            consumed = spec.consumes_next();
+            if !alloc {
+                continue;
+            }
+            out.base_used |= matches!(spec.value, Value::GotPc | Value::GotOff | Value::GotEntry);
+            let idx = r.r_sym(E, false) as usize;
+            let target = sym_ref(obj, idx);
+            if idx != 0 {
+                if let SymRef::Global(id) = target {
+                    let g = &res.symbols[id as usize];
+                    out.base_used |= g.name == b"_GLOBAL_OFFSET_TABLE_";
+                    if g.def == Definition::Undefined && obj.symbols[idx].st_bind() != elf::STB_WEAK
+                    {
+                        out.errors
+                            .push(undefined_reference(res, obj, si, r, g.name));
+                        continue;
+                    }
+                }
+            }
+            let (_, act) = reloc_action(res, sections, mode, obj, si, r, spec);
+            if let Some(refusal) = act.refuse {
+                out.errors
+                    .push(refused(res, obj, si, idx, spec.name, refusal));
+                continue;
+            }
+            if idx == 0 {
+                continue;
+            }
+            if let Some(k) = act.got {
+                out.got.push((target, k));
+            }
+            if let SymRef::Global(id) = target {
+                if act.plt {
+                    out.plt.push(id);
+                }
+                if act.canonical {
+                    out.canonical.push(id);
+                }
+                if act.copy {
+                    out.copies.push(id);
+                }
+            }
+            match act.record {
+                PlaceRecord::None => {}
+                PlaceRecord::Relative => counts.relative += 1,
+                PlaceRecord::Symbolic => counts.symbolic += 1,
+            }
+            out.textrel |= act.record != PlaceRecord::None && !writable;
+            if spec.value != Value::None && !spec.is_tls() && is_ifunc(res, target) {
+                out.iplt.push(target);
+            }
+        }
+        if counts.relative + counts.symbolic > 0 {
+            out.records.push(counts);
+        }
+    }
+    for v in [&mut out.plt, &mut out.canonical, &mut out.copies] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    out.got.sort_unstable();
+    out.got.dedup();
+    out.iplt.sort_unstable();
+    out.iplt.dedup();
+    out
+}
+
+/// GNU ld's message for an undefined symbol, naming where it is referenced.
+fn undefined_reference(
+    res: &Resolution,
+    obj: &ObjectFile,
+    si: usize,
+    r: &crate::object::Rela64,
+    name: &[u8],
+) -> Error {
+    let off = r.r_offset.get(E);
+    let function = crate::warnings::enclosing_function(obj, si as u32, off)
+        .map(|f| format!(" in function {}", crate::demangle::pretty(f, res.demangle)))
+        .unwrap_or_default();
+    err!(
+        "rivet: error: undefined symbol: {}\n>>> referenced by {}:({}+{off:#x}){function}",
+        crate::demangle::pretty(name, res.demangle),
+        obj.name,
+        String::from_utf8_lossy(obj.sections[si].name)
+    )
+}
+
+/// GNU ld's message for a relocation the output kind cannot hold.
+fn refused(
+    res: &Resolution,
+    obj: &ObjectFile,
+    si: usize,
+    idx: usize,
+    rname: &str,
+    why: Refusal,
+) -> Error {
+    let target = if idx < obj.first_global && obj.symbols[idx].st_type() == elf::STT_SECTION {
+        match obj.place_of(idx) {
+            SymPlace::Section(t) => {
+                String::from_utf8_lossy(obj.sections[t as usize].name).into_owned()
+            }
+            _ => String::new(),
+        }
+    } else {
+        crate::demangle::pretty(obj.name_of(idx), res.demangle)
+    };
+    let sec = String::from_utf8_lossy(obj.sections[si].name);
+    match why {
+        Refusal::NeedsPic => err!(
+            "rivet: error: {}: relocation {rname} against `{target}' in section {sec} can not be used when making a PIE object; recompile with -fPIE",
+            obj.name
+        ),
+        Refusal::LocalExecImported => err!(
+            "rivet: error: {}: relocation {rname} against `{target}' in section {sec}: a local-exec TLS access cannot reach a shared object's variable; recompile with -fPIC",
+            obj.name
+        ),
+    }
+}
+
+/// Lays out the copy area: one copy per shared object's variable that
+/// executable code addresses directly, with its aliases (the other names
+/// the object exports at the same address: `environ` and `__environ`) so
+/// that the object's own references, which bind to any of them, reach the
+/// copy too.
+fn plan_copies(res: &Resolution, wanted: &[SymId]) -> (Vec<CopyReloc>, u64, u64) {
+    let mut by_place: FxHashMap<(u32, u64), usize> = FxHashMap::default();
+    let mut copies: Vec<CopyReloc> = Vec::new();
+    let mut size = 0u64;
+    let mut align = 1u64;
+    for &id in wanted {
+        let Definition::Shared { dso, sym } = res.symbols[id as usize].def else {
+            continue;
+        };
+        let so = &res.dsos[dso as usize].so;
+        let s = &so.symbols[sym as usize];
+        if by_place.contains_key(&(dso, s.value)) {
+            continue;
+        }
+        let a = so.copy_align(sym as usize).max(1);
+        align = align.max(a);
+        size = crate::layout::align_up(size, a);
+        let mut aliases = Vec::new();
+        for (k, other) in so.symbols.iter().enumerate() {
+            if k == sym as usize || other.value != s.value || !other.defined || other.hidden {
+                continue;
+            }
+            if !so.exports(k) || other.st_type == elf::STT_FUNC {
+                continue;
+            }
+            if let Some(aid) = res.lookup(other.name) {
+                if res.symbols[aid as usize].def == (Definition::Shared { dso, sym: k as u32 }) {
+                    aliases.push(aid);
+                }
+            }
+        }
+        aliases.sort_unstable();
+        aliases.dedup();
+        by_place.insert((dso, s.value), copies.len());
+        copies.push(CopyReloc {
+            sym: id,
+            aliases,
+            offset: size,
+            size: s.size,
+        });
+        size += s.size;
+    }
+    (copies, size, align)
 }

@@ -42,6 +42,11 @@ pub struct OpenedInput {
     pub path: PathBuf,
     pub bytes: Bytes,
     pub whole_archive: bool,
+    /// `--as-needed` (or `AS_NEEDED` in a script) was in force for it.
+    pub as_needed: bool,
+    /// Found by `-l`: a shared object without `DT_SONAME` is then needed by
+    /// its file name, not by the path.
+    pub from_library: bool,
     /// Index of the group this input belongs to, if any.
     pub group: Option<usize>,
     /// GNU ld scripts that were read just before this input and named it
@@ -52,7 +57,7 @@ pub struct OpenedInput {
 /// Finds every input named on the command line and maps it. Group
 /// boundaries are kept as a group index on each input.
 pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
-    let mut wanted: Vec<(PathBuf, bool, Option<usize>)> = Vec::new();
+    let mut wanted: Vec<Wanted> = Vec::new();
     let mut group = None;
     let mut groups = 0usize;
     for input in &args.inputs {
@@ -60,15 +65,26 @@ pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
             InputArg::Path {
                 path,
                 whole_archive,
-            } => wanted.push((path.clone(), *whole_archive, group)),
+                as_needed,
+            } => wanted.push(Wanted {
+                path: path.clone(),
+                whole_archive: *whole_archive,
+                as_needed: *as_needed,
+                from_library: false,
+                group,
+            }),
             InputArg::Library {
                 name,
                 whole_archive,
-            } => wanted.push((
-                find_library(name, &args.library_paths)?,
-                *whole_archive,
+                static_only,
+                as_needed,
+            } => wanted.push(Wanted {
+                path: find_library(name, &args.library_paths, !*static_only)?,
+                whole_archive: *whole_archive,
+                as_needed: *as_needed,
+                from_library: true,
                 group,
-            )),
+            }),
             InputArg::GroupStart => {
                 if group.is_none() {
                     group = Some(groups);
@@ -81,13 +97,15 @@ pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
     use rayon::prelude::*;
     let opened: Vec<OpenedInput> = wanted
         .into_par_iter()
-        .map(|(path, whole_archive, group)| {
-            let bytes = map_file(&path)?;
+        .map(|w| {
+            let bytes = map_file(&w.path)?;
             Ok(OpenedInput {
-                path,
+                path: w.path,
                 bytes,
-                whole_archive,
-                group,
+                whole_archive: w.whole_archive,
+                as_needed: w.as_needed,
+                from_library: w.from_library,
+                group: w.group,
                 scripts: Vec::new(),
             })
         })
@@ -99,6 +117,15 @@ pub fn open_inputs(args: &Args) -> Result<Vec<OpenedInput>> {
         expand_script(inp, args, &mut out, &mut groups, 0)?;
     }
     Ok(out)
+}
+
+/// An input named on the command line, before it is opened.
+struct Wanted {
+    path: PathBuf,
+    whole_archive: bool,
+    as_needed: bool,
+    from_library: bool,
+    group: Option<usize>,
 }
 
 fn looks_like_script(data: &[u8]) -> bool {
@@ -133,16 +160,21 @@ fn expand_script(
             "OUTPUT_FORMAT" | "OUTPUT_ARCH" | "SEARCH_DIR" | "TARGET" => continue,
             other => bail!("{name}: linker script command {other} is not supported yet"),
         };
-        for item in items {
-            let path = match item.strip_prefix("-l") {
-                Some(lib) => find_library(lib, &args.library_paths)?,
-                None => PathBuf::from(&item),
+        for (item, in_as_needed) in items {
+            let (path, from_library) = match item.strip_prefix("-l") {
+                Some(lib) => (find_library(lib, &args.library_paths, true)?, true),
+                None => (
+                    script_item_path(&item, &inp.path, &args.library_paths),
+                    false,
+                ),
             };
             let bytes = map_file(&path).map_err(|e| err!("{name}: {}", e.0))?;
             let child = OpenedInput {
                 path,
                 bytes,
                 whole_archive: inp.whole_archive,
+                as_needed: inp.as_needed || in_as_needed,
+                from_library,
                 group,
                 scripts: std::mem::take(&mut scripts),
             };
@@ -152,9 +184,29 @@ fn expand_script(
     Ok(())
 }
 
+/// Where a file a script names is: as written if it exists, else (a
+/// plain name such as `libgcc_s.so.1`) in the script's own directory, else
+/// in the `-L` directories, as GNU ld looks for it.
+fn script_item_path(item: &str, script: &Path, dirs: &[PathBuf]) -> PathBuf {
+    let given = PathBuf::from(item);
+    if given.exists() || given.is_absolute() {
+        return given;
+    }
+    script
+        .parent()
+        .into_iter()
+        .chain(dirs.iter().map(PathBuf::as_path))
+        .map(|d| d.join(item))
+        .find(|p| p.is_file())
+        .unwrap_or(given)
+}
+
 /// Reads the commands of a GNU ld script of the kind that stands in for a
 /// library: `GROUP(a b AS_NEEDED(c))`, `INPUT(...)`, `OUTPUT_FORMAT(...)`.
-fn parse_script(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>, String> {
+/// Each item comes with whether it was inside `AS_NEEDED(...)`.
+type ScriptCommand = (String, Vec<(String, bool)>);
+
+fn parse_script(text: &str) -> std::result::Result<Vec<ScriptCommand>, String> {
     // Strip /* comments */.
     let mut clean = String::with_capacity(text.len());
     let mut rest = text;
@@ -178,17 +230,28 @@ fn parse_script(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>, S
         }
         let mut items = Vec::new();
         let mut depth = 1;
+        // The depth at which an `AS_NEEDED(` opened, while inside it.
+        let mut as_needed_at: Option<usize> = None;
+        let mut after_as_needed = false;
         for t in tokens.by_ref() {
             match t {
-                "(" => depth += 1,
+                "(" => {
+                    depth += 1;
+                    if std::mem::take(&mut after_as_needed) {
+                        as_needed_at.get_or_insert(depth);
+                    }
+                }
                 ")" => {
+                    if as_needed_at == Some(depth) {
+                        as_needed_at = None;
+                    }
                     depth -= 1;
                     if depth == 0 {
                         break;
                     }
                 }
-                "AS_NEEDED" => {}
-                t => items.push(t.to_string()),
+                "AS_NEEDED" => after_as_needed = true,
+                t => items.push((t.to_string(), as_needed_at.is_some())),
             }
         }
         if depth != 0 {
@@ -199,20 +262,27 @@ fn parse_script(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>, S
     Ok(out)
 }
 
-/// Searches `-L` directories for `-lNAME` (lib NAME .a; static only, as
-/// rivet does not link shared objects yet) or `-l:FILE`.
-pub fn find_library(name: &str, dirs: &[PathBuf]) -> Result<PathBuf> {
-    let file = match name.strip_prefix(':') {
-        Some(exact) => exact.to_string(),
-        None => format!("lib{name}.a"),
+/// Searches the `-L` directories, in order, for `-lNAME` (`libNAME.so`
+/// before `libNAME.a` in each directory, unless `dynamic` is false:
+/// `-Bstatic`/`-static`) or `-l:FILE`, as GNU ld searches.
+pub fn find_library(name: &str, dirs: &[PathBuf], dynamic: bool) -> Result<PathBuf> {
+    let files: Vec<String> = match name.strip_prefix(':') {
+        Some(exact) => vec![exact.to_string()],
+        None if dynamic => vec![format!("lib{name}.so"), format!("lib{name}.a")],
+        None => vec![format!("lib{name}.a")],
     };
     for d in dirs {
-        let p = d.join(&file);
-        if p.is_file() {
-            return Ok(p);
+        for file in &files {
+            let p = d.join(file);
+            if p.is_file() {
+                return Ok(p);
+            }
         }
     }
-    bail!("rivet: cannot find -l{name} (looked for {file} in the -L directories)")
+    bail!(
+        "rivet: cannot find -l{name} (looked for {} in the -L directories)",
+        files.join(" and ")
+    )
 }
 
 /// One member of an archive.

@@ -42,6 +42,26 @@ pub enum Synthetic {
     GnuProperty,
     /// rivet's own line in `.comment`, so a binary tells which linker made it.
     Comment,
+    // The tables of a dynamic output ([`crate::dynamic`]).
+    /// `.interp`: the dynamic loader's path.
+    Interp,
+    /// `.dynsym`, `.dynstr`, `.gnu.hash`, `.hash`, `.gnu.version`,
+    /// `.gnu.version_r`, `.dynamic`.
+    DynSym,
+    DynStr,
+    GnuHash,
+    SysvHash,
+    VerSym,
+    VerNeed,
+    Dynamic,
+    /// One unit of `.rela.dyn` ([`crate::dynamic::RelaUnit`]).
+    RelaDyn(u32),
+    /// `.rela.plt` of a dynamic output: JUMP_SLOT records, then IRELATIVE.
+    RelaPlt,
+    /// The lazy `.plt`: PLT0 and one entry per imported function.
+    Plt,
+    /// Shared objects' variables copied into `.bss` (copy relocations).
+    Copies,
 }
 
 /// What [`Synthetic::Comment`] adds to `.comment`.
@@ -208,6 +228,8 @@ pub struct Sections {
     pub group_headers: FxHashMap<(FileId, u32), u32>,
     /// `--eh-frame-hdr` was given for an executable.
     pub eh_frame_hdr_asked: bool,
+    /// Address of the first segment (the ELF header): 0 for a PIE.
+    pub base: u64,
 }
 
 pub fn align_up(v: u64, a: u64) -> u64 {
@@ -330,6 +352,17 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     if tls {
         return if sh_type == elf::SHT_NOBITS { 51 } else { 50 };
     }
+    match name {
+        b".interp" => return 9,
+        b".hash" => return 11,
+        b".gnu.hash" => return 12,
+        b".dynsym" => return 13,
+        b".dynstr" => return 14,
+        b".gnu.version" => return 15,
+        b".gnu.version_r" => return 17,
+        b".rela.dyn" => return 18,
+        _ => {}
+    }
     if sh_type == elf::SHT_NOTE {
         // Their order among themselves is GNU ld's orphan placement
         // (`Sections::note_order`).
@@ -370,10 +403,11 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
         b".ctors" => 55,
         b".dtors" => 56,
         b".data.rel.ro" => 57,
-        b".got" => 58,
-        b".got.plt" => 59,
-        b".data" => 60,
-        _ => 61,
+        b".dynamic" => 58,
+        b".got" => 59,
+        b".got.plt" => 60,
+        b".data" => 61,
+        _ => 62,
     }
 }
 
@@ -542,6 +576,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
         placement,
         group_headers: FxHashMap::default(),
         eh_frame_hdr_asked: exe && args.eh_frame_hdr,
+        base: if args.pie { 0 } else { BASE_ADDR },
     };
     if exe {
         sort_sections(&mut sections, res);

@@ -287,6 +287,18 @@ fn synthetic_name(kind: Synthetic) -> &'static str {
         Synthetic::BuildIdNote => ".note.gnu.build-id",
         Synthetic::GnuProperty => ".note.gnu.property",
         Synthetic::Comment => ".comment",
+        Synthetic::Interp => ".interp",
+        Synthetic::DynSym => ".dynsym",
+        Synthetic::DynStr => ".dynstr",
+        Synthetic::GnuHash => ".gnu.hash",
+        Synthetic::SysvHash => ".hash",
+        Synthetic::VerSym => ".gnu.version",
+        Synthetic::VerNeed => ".gnu.version_r",
+        Synthetic::Dynamic => ".dynamic",
+        Synthetic::RelaDyn(_) => ".rela.dyn",
+        Synthetic::RelaPlt => ".rela.plt",
+        Synthetic::Plt => ".plt",
+        Synthetic::Copies => ".dynbss",
     }
 }
 

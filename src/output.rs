@@ -207,6 +207,7 @@ impl Toc {
     /// Fills in every header's fields and gives the tables after the
     /// sections their file offsets, starting at `end` (where the laid-out
     /// sections stop).
+    #[allow(clippy::too_many_arguments)]
     pub fn finish(
         &mut self,
         sections: &Sections,
@@ -215,6 +216,7 @@ impl Toc {
         res: &Resolution,
         relocatable: bool,
         end: u64,
+        verneed_count: u32,
     ) {
         let mut off = end;
         let symtab_index = self.symtab_index;
@@ -246,6 +248,9 @@ impl Toc {
                     // SHF_LINK_ORDER sections name the section they follow.
                     if o.flags & u64::from(elf::SHF_LINK_ORDER) != 0 {
                         h.link = link_order_target(res, sections, o);
+                    }
+                    if let Some((link, info)) = dynamic_links(sections, o, verneed_count) {
+                        (h.link, h.info) = (link, info);
                     }
                     continue;
                 }
@@ -311,6 +316,42 @@ impl Toc {
     }
 }
 
+/// The synthetic chunks [`crate::dynamic::write`] writes.
+fn is_dynamic_table(kind: Synthetic) -> bool {
+    matches!(
+        kind,
+        Synthetic::Interp
+            | Synthetic::DynSym
+            | Synthetic::DynStr
+            | Synthetic::GnuHash
+            | Synthetic::SysvHash
+            | Synthetic::VerSym
+            | Synthetic::VerNeed
+            | Synthetic::Dynamic
+            | Synthetic::RelaDyn(_)
+            | Synthetic::RelaPlt
+            | Synthetic::Plt
+            | Synthetic::Copies
+    )
+}
+
+/// `sh_link` and `sh_info` of a dynamic output's tables: the string or
+/// symbol table each refers to (`.rela.plt` also names `.got.plt`, which
+/// it relocates).
+fn dynamic_links(sections: &Sections, o: &OutputSection, verneed_count: u32) -> Option<(u32, u32)> {
+    let index = |name: &[u8]| sections.find(name).map_or(0, |s| s.index);
+    let dynsym = sections.find(b".dynsym")?.index;
+    Some(match o.sh_type {
+        elf::SHT_DYNSYM => (index(b".dynstr"), 1),
+        elf::SHT_GNU_HASH | elf::SHT_HASH | elf::SHT_GNU_VERSYM => (dynsym, 0),
+        elf::SHT_GNU_VERNEED => (index(b".dynstr"), verneed_count),
+        elf::SHT_DYNAMIC => (index(b".dynstr"), 0),
+        elf::SHT_RELA if o.name == b".rela.plt" => (dynsym, index(b".got.plt")),
+        elf::SHT_RELA if o.is_alloc() => (dynsym, 0),
+        _ => return None,
+    })
+}
+
 /// The output section index an SHF_LINK_ORDER section's inputs link to
 /// (that of its first chunk; 0 when that section was dropped).
 fn link_order_target(res: &Resolution, sections: &Sections, o: &OutputSection) -> u32 {
@@ -345,6 +386,9 @@ pub struct WriteCtx<'a> {
     pub gnu_property: &'a [u8],
     /// IFUNC stubs start with `endbr64` (IBT in the output's properties).
     pub ibt_plt: bool,
+    pub mode: crate::mode::OutputMode,
+    /// The dynamic tables' plan, in a dynamic output.
+    pub dynamic: Option<&'a crate::dynamic::DynPlan>,
 }
 
 /// A piece of the output file: a run of bytes written by one kind of writer.
@@ -569,13 +613,32 @@ impl WriteCtx<'_> {
             data.fill(0);
             return Ok(());
         };
+        if let Some(plan) = self.dynamic.filter(|_| is_dynamic_table(kind)) {
+            let w = crate::dynamic::write::DynWriter {
+                apply,
+                plan,
+                mode: self.mode,
+            };
+            return w.write(kind, addr, data);
+        }
         let values = apply.values;
         let len = data.len();
         let mut f = Filler::new(data);
         match kind {
             Synthetic::Got => {
                 let tp = apply.tls.tp();
+                let mode = got.mode.unwrap_or(crate::mode::OutputMode::Static);
                 for &(r, k) in &got.got {
+                    let class = crate::got::sym_class(self.res, r);
+                    if matches!(
+                        crate::arch::x86_64::got_record(mode, class, k),
+                        crate::arch::x86_64::GotRecord::GlobDat
+                            | crate::arch::x86_64::GotRecord::TpOff64
+                    ) {
+                        // The loader writes it.
+                        f.put(&0u64.to_le_bytes())?;
+                        continue;
+                    }
                     let v = match k {
                         GotKind::Address => match got.iplt_index.get(&r) {
                             Some(&slot) => {
@@ -591,13 +654,23 @@ impl WriteCtx<'_> {
                 }
             }
             Synthetic::GotPlt => {
-                // Reserved words stay zero: there is no dynamic section.
-                f.zeros(got.gotplt_size() as usize)?;
+                // The first reserved word is `.dynamic`'s address (the
+                // loader fills the other two); a static executable's
+                // stay zero. Each lazy slot first points back at its
+                // `.plt` entry's `push`.
+                let dynamic = self.sections.find(b".dynamic").map_or(0, |o| o.addr);
+                f.put(&dynamic.to_le_bytes())?;
+                f.zeros(16)?;
+                for i in 0..got.plt.len() as u64 {
+                    let entry = values.plt_addr + crate::got::PLT_ENTRY * (i + 1);
+                    f.put(&(entry + 6).to_le_bytes())?;
+                }
+                f.zeros(8 * got.iplt.len())?;
             }
             Synthetic::Iplt => {
                 for slot in 0..got.iplt.len() as u64 {
                     let stub = addr + crate::got::IPLT_ENTRY * slot;
-                    let target = values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot);
+                    let target = values.gotplt_addr + got.iplt_slot(slot);
                     // With IBT, GNU ld's stub: endbr64, then the jump
                     // (an indirect call to the stub must land on endbr64).
                     let jmp = if self.ibt_plt {
@@ -620,8 +693,7 @@ impl WriteCtx<'_> {
             }
             Synthetic::RelaIplt => {
                 for (slot, &r) in got.iplt.iter().enumerate() {
-                    let target =
-                        values.gotplt_addr + 8 * (crate::got::GOTPLT_RESERVED + slot as u64);
+                    let target = values.gotplt_addr + got.iplt_slot(slot as u64);
                     let resolver = values.raw_value(self.res, self.sections, r);
                     f.put(&target.to_le_bytes())?;
                     f.put(&u64::from(elf::R_X86_64_IRELATIVE).to_le_bytes())?;
@@ -633,6 +705,18 @@ impl WriteCtx<'_> {
             Synthetic::EhFrameHdr => f.zeros(len)?,
             Synthetic::Comment => f.put(crate::layout::COMMENT)?,
             Synthetic::GnuProperty => f.put(self.gnu_property)?,
+            Synthetic::Interp
+            | Synthetic::DynSym
+            | Synthetic::DynStr
+            | Synthetic::GnuHash
+            | Synthetic::SysvHash
+            | Synthetic::VerSym
+            | Synthetic::VerNeed
+            | Synthetic::Dynamic
+            | Synthetic::RelaDyn(_)
+            | Synthetic::RelaPlt
+            | Synthetic::Plt
+            | Synthetic::Copies => bail!("internal error: {kind:?} without a dynamic plan"),
             Synthetic::BuildIdNote => {
                 let desc = len - 16;
                 f.put(&4u32.to_le_bytes())?;
@@ -670,14 +754,12 @@ impl WriteCtx<'_> {
             ident[7] = elf::ELFOSABI_GNU;
         }
         f.put(&ident)?;
-        f.put(
-            &(if relocatable {
-                elf::ET_REL
-            } else {
-                elf::ET_EXEC
-            })
-            .to_le_bytes(),
-        )?;
+        let e_type = match self.mode {
+            crate::mode::OutputMode::Relocatable => elf::ET_REL,
+            crate::mode::OutputMode::Pie => elf::ET_DYN,
+            _ => elf::ET_EXEC,
+        };
+        f.put(&e_type.to_le_bytes())?;
         f.put(&elf::EM_X86_64.to_le_bytes())?;
         f.put(&u32::from(elf::EV_CURRENT).to_le_bytes())?;
         f.put(&self.entry.to_le_bytes())?;

@@ -339,6 +339,11 @@ impl<'a> Filler<'a> {
         self.pos
     }
 
+    /// Bytes still to be written.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
     /// Appends `bytes`; an overrun is reported, never written.
     pub fn put(&mut self, bytes: &[u8]) -> Result<(), FillError> {
         let end = self.pos + bytes.len();

@@ -45,6 +45,13 @@ pub enum Definition {
     /// Defined by the linker itself once the layout is known
     /// (`__init_array_start`, `__start_SECTION`, ...).
     Synthetic,
+    /// Defined by symbol `sym` (an index into `SharedObject::symbols`) of
+    /// shared object `dso`: imported at run time. Any definition in a
+    /// regular object takes its place.
+    Shared {
+        dso: u32,
+        sym: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -55,6 +62,20 @@ pub struct GlobalSymbol<'a> {
     pub strong_ref: bool,
     /// The first object that refers to it, for messages.
     pub first_ref: Option<FileId>,
+    /// A loaded shared object defines or refers to the name: an
+    /// executable's definition of it goes into `.dynsym`, so that the
+    /// shared object binds to it.
+    pub dso_ref: bool,
+    /// A loaded shared object refers to it with a non-weak undefined symbol.
+    pub dso_strong_ref: bool,
+}
+
+/// A shared object linked in, and whether it gets a `DT_NEEDED`.
+pub struct LoadedDso<'a> {
+    pub so: crate::dso::SharedObject<'a>,
+    /// Under `--as-needed`, loaded only because it defines a symbol that
+    /// was referenced then; otherwise always needed.
+    pub as_needed: bool,
 }
 
 /// Storage that outlives parsing: thin-archive member files, and names.
@@ -79,6 +100,10 @@ impl Stores {
 
 pub struct Resolution<'a> {
     pub objects: Vec<ObjectFile<'a>>,
+    /// Shared objects whose symbols were added, in command-line order:
+    /// each gets a `DT_NEEDED` (an `--as-needed` one that nothing needed
+    /// is not added at all, as in GNU ld).
+    pub dsos: Vec<LoadedDso<'a>>,
     pub symbols: Vec<GlobalSymbol<'a>>,
     pub by_name: crate::symmap::SymbolMap<'a>,
     /// `-x`/`-X`: the local symbols the output symbol table leaves out.
@@ -191,6 +216,7 @@ type Aliases = Vec<(Vec<u8>, u32)>;
 /// archive with its symbol index read.
 enum Opened<'a> {
     Object(Result<ObjectFile<'a>>),
+    Shared(Result<crate::dso::SharedObject<'a>>),
     Archive(Result<(ArchiveScan<'a>, Aliases)>),
 }
 
@@ -237,6 +263,7 @@ pub fn resolve<'a>(
     let mut r = Resolver {
         res: Resolution {
             objects: Vec::new(),
+            dsos: Vec::new(),
             symbols: Vec::new(),
             by_name: Default::default(),
             discard: args.discard,
@@ -285,6 +312,19 @@ pub fn resolve<'a>(
                     input::parse_archive(&inp.path, &inp.bytes)
                         .map(|ar| ArchiveScan::new(i, name, ar)),
                 )
+            } else if crate::dso::is_shared_object(&inp.bytes) {
+                let default_soname = match inp.from_library {
+                    true => inp
+                        .path
+                        .file_name()
+                        .map_or_else(Vec::new, |n| n.to_string_lossy().into_owned().into_bytes()),
+                    false => name.clone().into_bytes(),
+                };
+                Opened::Shared(crate::dso::SharedObject::parse(
+                    name,
+                    &default_soname,
+                    &inp.bytes,
+                ))
             } else if !inp.bytes.starts_with(b"\x7fELF") {
                 Opened::Object(Err(crate::object::unrecognized(&name, &inp.bytes)))
             } else {
@@ -312,6 +352,17 @@ pub fn resolve<'a>(
                     r.scan_archive(&mut scan)?;
                 }
                 archives.push(scan);
+            }
+            Opened::Shared(so) => {
+                let so = so?;
+                if !final_link {
+                    crate::bail!(
+                        "rivet: {}: a shared object cannot be linked into a relocatable output (-r)",
+                        so.path
+                    );
+                }
+                r.trace_line(&so.path);
+                r.add_shared(so, inp.as_needed);
             }
             Opened::Object(obj) => {
                 let mut obj = obj?;
@@ -365,6 +416,8 @@ impl<'a> Resolver<'a> {
             def: Definition::Undefined,
             strong_ref: false,
             first_ref: None,
+            dso_ref: false,
+            dso_strong_ref: false,
         });
         self.res.by_name.insert(name, hash, id);
         (id, true)
@@ -389,7 +442,7 @@ impl<'a> Resolver<'a> {
         match s.def {
             Definition::Undefined => s.strong_ref,
             Definition::Object { strength, .. } => strength == Strength::Common,
-            Definition::Synthetic => false,
+            Definition::Synthetic | Definition::Shared { .. } => false,
         }
     }
 
@@ -648,6 +701,66 @@ impl<'a> Resolver<'a> {
         self.res.objects.push(obj);
     }
 
+    /// Adds a shared object's dynamic symbols: each exported name it
+    /// defines that no regular object defined is now defined by it. Under
+    /// `--as-needed` the object is added only if it defines a symbol that
+    /// is referenced non-weakly now, by a regular object or by a shared
+    /// object that does not list it in its own `DT_NEEDED` (GNU ld's rule);
+    /// otherwise it is left out entirely, so a later reference cannot bind
+    /// to it (GNU ld removes its symbols too).
+    fn add_shared(&mut self, so: crate::dso::SharedObject<'a>, as_needed: bool) {
+        if as_needed && !self.shared_is_needed(&so) {
+            return;
+        }
+        let dso = self.res.dsos.len() as u32;
+        for (i, s) in so.symbols.iter().enumerate() {
+            if s.name.is_empty() {
+                continue;
+            }
+            if !so.exports(i) {
+                if !s.defined && s.version != 0 {
+                    let sid = self.intern(s.name);
+                    let g = &mut self.res.symbols[sid as usize];
+                    g.dso_ref = true;
+                    g.dso_strong_ref |= s.bind != elf::STB_WEAK;
+                }
+                continue;
+            }
+            // A non-default version (`foo@V`) is bound only by references
+            // naming that version, which regular objects rarely make.
+            if s.hidden {
+                continue;
+            }
+            let sid = self.intern(s.name);
+            let g = &mut self.res.symbols[sid as usize];
+            g.dso_ref = true;
+            if g.def == Definition::Undefined {
+                g.def = Definition::Shared { dso, sym: i as u32 };
+            }
+        }
+        self.res.dsos.push(LoadedDso { so, as_needed });
+    }
+
+    /// Whether an `--as-needed` shared object defines a symbol someone needs now.
+    fn shared_is_needed(&self, so: &crate::dso::SharedObject<'a>) -> bool {
+        let listed = self
+            .res
+            .dsos
+            .iter()
+            .any(|d| d.so.needed.contains(&so.soname.as_slice()));
+        so.symbols.iter().enumerate().any(|(i, s)| {
+            if s.hidden || !so.exports(i) {
+                return false;
+            }
+            let Some(id) = self.res.by_name.get(s.name) else {
+                return false;
+            };
+            let g = &self.res.symbols[id as usize];
+            !matches!(g.def, Definition::Object { .. })
+                && (g.strong_ref || (g.dso_strong_ref && !listed))
+        })
+    }
+
     /// `--wrap`: what an undefined reference to `name` refers to instead.
     fn wrapped(&self, name: &[u8], place: SymPlace) -> Option<&'a [u8]> {
         if self.wrap.is_empty() || place != SymPlace::Undefined {
@@ -677,7 +790,9 @@ impl<'a> Resolver<'a> {
         };
         let gs = &mut self.res.symbols[sid as usize];
         match gs.def {
-            Definition::Undefined | Definition::Synthetic => {
+            // A regular object's definition, even a weak one, takes the
+            // place of a shared object's (GNU ld's rule).
+            Definition::Undefined | Definition::Synthetic | Definition::Shared { .. } => {
                 gs.def = new;
                 if strength == Strength::Common {
                     self.wanted_log.push(sid);

@@ -4,7 +4,7 @@
 //! output. Runs once every size is known (`Sections::layout_chunks`).
 
 use crate::layout::{
-    align_up, OutputSection, Sections, Segment, TlsInfo, BASE_ADDR, EHDR_SIZE, PAGE, PHDR_SIZE,
+    align_up, OutputSection, Sections, Segment, TlsInfo, EHDR_SIZE, PAGE, PHDR_SIZE,
 };
 use object::elf;
 
@@ -12,10 +12,10 @@ use object::elf;
 const RW_CLASS: u32 = 3;
 
 /// Ranks inside the RELRO range: TLS, the init/fini arrays and `.ctors`/
-/// `.dtors`, `.data.rel.ro`, `.got` (GNU ld's script puts them all before
+/// `.dtors`, `.data.rel.ro`, `.dynamic`, `.got` (GNU ld's script puts them all before
 /// `DATA_SEGMENT_RELRO_END`).
 fn is_relro_rank(rank: u32) -> bool {
-    (50..=58).contains(&rank)
+    (50..=59).contains(&rank)
 }
 
 /// What decides where the RELRO range of an executable goes.
@@ -131,6 +131,10 @@ impl Sections {
             o.is_alloc() && o.sh_type == elf::SHT_NOTE && o.name == crate::gnu_property::SECTION
         });
         let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
+        // A dynamic executable's loader reads its own program headers
+        // (`PT_PHDR`), the interpreter's path and `.dynamic`.
+        let has_interp = has(&|o| o.is_alloc() && o.name == b".interp");
+        let has_dynamic = has(&|o| o.is_alloc() && o.sh_type == elf::SHT_DYNAMIC);
         // The TLS block starts aligned to its largest member, so that the
         // thread pointer offsets need no first-byte correction.
         let tls_align = self
@@ -146,6 +150,8 @@ impl Sections {
             None
         };
         let nphdr = loads.len()
+            + 2 * usize::from(has_interp)
+            + usize::from(has_dynamic)
             + usize::from(exec_stack.is_some())
             + usize::from(has_tls)
             + note_runs.len()
@@ -156,7 +162,7 @@ impl Sections {
         // Address minus file offset: constant inside a segment. A segment
         // after NOBITS sections (the large data after .bss) starts its file
         // bytes where the last ones ended rather than past the NOBITS.
-        let mut delta = BASE_ADDR;
+        let mut delta = self.base;
         let mut file_end = off;
         let mut class = 0u32;
         let mut tls = None::<TlsInfo>;
@@ -271,6 +277,28 @@ impl Sections {
         }
         // Program headers.
         let mut phdrs = Vec::new();
+        let table = |p_type: u32, o: &OutputSection, align: u64| Segment {
+            p_type,
+            flags: elf::PF_R,
+            offset: o.offset,
+            vaddr: o.addr,
+            filesz: o.size,
+            memsz: o.size,
+            align,
+        };
+        if let Some(interp) = self.find(b".interp").filter(|_| has_interp) {
+            let size = PHDR_SIZE * nphdr as u64;
+            phdrs.push(Segment {
+                p_type: elf::PT_PHDR,
+                flags: elf::PF_R,
+                offset: EHDR_SIZE,
+                vaddr: self.base + EHDR_SIZE,
+                filesz: size,
+                memsz: size,
+                align: 8,
+            });
+            phdrs.push(table(elf::PT_INTERP, interp, 1));
+        }
         for &c in &loads {
             let members: Vec<&OutputSection> = self
                 .out
@@ -278,7 +306,7 @@ impl Sections {
                 .filter(|o| o.is_alloc() && !o.omitted && segment_class(o.rank) == c)
                 .collect();
             let (start_off, start_addr) = if c == 0 {
-                (0u64, BASE_ADDR)
+                (0u64, self.base)
             } else {
                 (members[0].offset, members[0].addr)
             };
@@ -294,7 +322,7 @@ impl Sections {
             }
             if c == 0 {
                 fend = fend.max(EHDR_SIZE + PHDR_SIZE * nphdr as u64);
-                mend = mend.max(BASE_ADDR + fend);
+                mend = mend.max(self.base + fend);
             }
             let flags = match c {
                 1 => elf::PF_R | elf::PF_X,
@@ -310,6 +338,15 @@ impl Sections {
                 memsz: mend - start_addr,
                 align: PAGE,
             });
+        }
+        if let Some(d) = self
+            .out
+            .iter()
+            .find(|o| o.is_alloc() && o.sh_type == elf::SHT_DYNAMIC)
+        {
+            let mut seg = table(elf::PT_DYNAMIC, d, 8);
+            seg.flags = elf::PF_R | elf::PF_W;
+            phdrs.push(seg);
         }
         for &(start, end) in &note_runs {
             let (first, last) = (&self.out[start], &self.out[end - 1]);
@@ -328,7 +365,7 @@ impl Sections {
                 .out
                 .iter()
                 .find(|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.omitted && o.addr == t.start)
-                .map_or(t.start - BASE_ADDR, |o| o.offset);
+                .map_or(t.start - self.base, |o| o.offset);
             let tdata: u64 = self
                 .out
                 .iter()

@@ -192,7 +192,7 @@ fn omitted_globals(res: &Resolution, emit_relocs: bool) -> Vec<bool> {
                 matches!(obj.place_of(sym as usize),
                     SymPlace::Section(k) if !obj.sections[k as usize].kept)
             }
-            Definition::Undefined => !emit_relocs || f & 2 == 0,
+            Definition::Undefined | Definition::Shared { .. } => !emit_relocs || f & 2 == 0,
             Definition::Synthetic => false,
         })
         .collect()
@@ -206,7 +206,9 @@ fn owns(res: &Resolution, omitted: &[bool], obj: &ObjectFile, i: usize) -> bool 
     }
     match res.symbols[id as usize].def {
         Definition::Object { file, sym, .. } => file == obj.id && sym as usize == i,
-        Definition::Undefined => res.symbols[id as usize].first_ref == Some(obj.id),
+        Definition::Undefined | Definition::Shared { .. } => {
+            res.symbols[id as usize].first_ref == Some(obj.id)
+        }
         Definition::Synthetic => false,
     }
 }

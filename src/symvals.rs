@@ -1,8 +1,8 @@
 //! Symbol values once addresses are known: input symbols, COMMON symbols
 //! allocated in `.bss`, and the symbols the linker itself defines.
 
-use crate::got::{GotPlan, SymRef, IPLT_ENTRY};
-use crate::layout::{OutputSection, Sections, BASE_ADDR, RANK_BSS, RANK_NONALLOC, RANK_RODATA};
+use crate::got::{GotPlan, SymRef, IPLT_ENTRY, PLT_ENTRY};
+use crate::layout::{OutputSection, Sections, RANK_BSS, RANK_NONALLOC, RANK_RODATA};
 use crate::object::{ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution, Strength, SymId};
 use object::elf;
@@ -397,13 +397,23 @@ pub struct SymbolValues {
     /// The symbol's own value (for an IFUNC, its resolver).
     pub global: Vec<u64>,
     pub iplt_addr: u64,
+    /// The lazy `.plt` (PLT0, then an entry per imported function).
+    pub plt_addr: u64,
     pub got_addr: u64,
     pub gotplt_addr: u64,
 }
 
 impl SymbolValues {
-    pub fn compute(res: &Resolution, sections: &Sections, commons: &Commons) -> SymbolValues {
+    pub fn compute(
+        res: &Resolution,
+        sections: &Sections,
+        commons: &Commons,
+        got: &GotPlan,
+    ) -> SymbolValues {
         let addr_of = |name: &[u8]| sections.find(name).map(|o| o.addr);
+        let copies_addr =
+            synthetic_chunk_addr(sections, crate::layout::Synthetic::Copies).unwrap_or(0);
+        let plt_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Plt).unwrap_or(0);
         let commons_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Commons);
         let synthetic = synthetic_values(sections);
         let global = res
@@ -412,6 +422,18 @@ impl SymbolValues {
             .enumerate()
             .map(|(id, s)| match s.def {
                 Definition::Undefined => 0,
+                // A shared object's symbol has an address here only when
+                // copied, or when its `.plt` entry stands for it.
+                Definition::Shared { .. } => {
+                    let id = id as SymId;
+                    if let Some(&c) = got.copy_of.get(&id) {
+                        copies_addr + got.copies[c as usize].offset
+                    } else if got.canonical.contains(&id) {
+                        plt_addr + PLT_ENTRY * (1 + u64::from(got.plt_index[&id]))
+                    } else {
+                        0
+                    }
+                }
                 Definition::Synthetic => synthetic(s.name),
                 Definition::Object {
                     file,
@@ -429,6 +451,7 @@ impl SymbolValues {
         SymbolValues {
             global,
             iplt_addr: synthetic_chunk_addr(sections, crate::layout::Synthetic::Iplt).unwrap_or(0),
+            plt_addr,
             got_addr: addr_of(b".got").unwrap_or(0),
             gotplt_addr: addr_of(b".got.plt").unwrap_or(0),
         }
@@ -447,6 +470,12 @@ impl SymbolValues {
         let r = crate::got::sym_ref(obj, idx);
         if let Some(&slot) = got.iplt_index.get(&r) {
             return self.iplt_addr + IPLT_ENTRY * u64::from(slot);
+        }
+        // Calls to a shared object's function go through its `.plt` entry.
+        if let SymRef::Global(id) = r {
+            if let Some(&i) = got.plt_index.get(&id) {
+                return self.plt_addr + PLT_ENTRY * (1 + u64::from(i));
+            }
         }
         self.raw_value(res, sections, r)
     }
@@ -510,9 +539,9 @@ fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
             .max();
         // An array's start and end coincide when it is absent; place them
         // at the start of .data-ish space so comparisons still work.
-        let empty = data_end.unwrap_or(BASE_ADDR);
+        let empty = data_end.unwrap_or(sections.base);
         let v = match name {
-            b"__ehdr_start" | b"__executable_start" => Some(BASE_ADDR),
+            b"__ehdr_start" | b"__executable_start" => Some(sections.base),
             b"__init_array_start" => start(b".init_array"),
             b"__init_array_end" => end(b".init_array"),
             b"__fini_array_start" => start(b".fini_array"),

@@ -169,6 +169,209 @@ pub fn reloc_name(r_type: u32) -> String {
     }
 }
 
+/// What a relocation's target is, as far as the linker's action goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymClass {
+    /// Defined in the output and bound at link time: locals, the
+    /// executable's own globals, linker-defined symbols.
+    Defined,
+    /// An IFUNC defined in the output: its address is its `.plt` stub.
+    Ifunc,
+    /// A function (or IFUNC) a shared object defines.
+    ImportedFunc,
+    /// Data (or anything not a function) a shared object defines.
+    ImportedData,
+    /// Undefined and weak: 0, unless a dynamic output's loader finds it.
+    UndefWeak,
+    /// The relocation names no symbol.
+    NoSymbol,
+}
+
+impl SymClass {
+    pub fn is_imported(self) -> bool {
+        matches!(self, SymClass::ImportedFunc | SymClass::ImportedData)
+    }
+}
+
+/// A GOT entry a relocation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GotKind {
+    /// The symbol's address.
+    Address,
+    /// The symbol's offset from the thread pointer (initial exec).
+    TpOff,
+}
+
+/// A dynamic relocation record written for the relocated place itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceRecord {
+    None,
+    /// `R_X86_64_RELATIVE`: the load address plus the value.
+    Relative,
+    /// `R_X86_64_64` naming the symbol in `.dynsym`.
+    Symbolic,
+}
+
+/// A relocation an output kind cannot hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// An absolute address narrower than 64 bits in a PIE.
+    NeedsPic,
+    /// A local-exec TLS offset of a shared object's variable.
+    LocalExecImported,
+}
+
+/// What the linker does with one relocation in an allocated section,
+/// besides writing its field: the one answer that the scan (counting GOT,
+/// PLT, copies and dynamic records) and the write (values and records)
+/// both read, so their counts cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    pub got: Option<GotKind>,
+    /// Goes through (or takes the address of) the target's PLT entry.
+    pub plt: bool,
+    /// That PLT entry's address is the function's address in the whole
+    /// process (`.dynsym` gives it as the symbol's value): non-PIE code
+    /// took it as an absolute address.
+    pub canonical: bool,
+    /// The target is copied into the executable (`R_X86_64_COPY`).
+    pub copy: bool,
+    pub record: PlaceRecord,
+    /// A GD or TLSDESC sequence becomes initial exec (a GOT entry with the
+    /// offset the loader computes), not local exec.
+    pub tls_to_ie: bool,
+    pub refuse: Option<Refusal>,
+}
+
+const NOTHING: Action = Action {
+    got: Option::None,
+    plt: false,
+    canonical: false,
+    copy: false,
+    record: PlaceRecord::None,
+    tls_to_ie: false,
+    refuse: Option::None,
+};
+
+/// The action table: what relocation `spec` against a target of `class`
+/// needs in an output of kind `mode`. GOT loads that will be relaxed are
+/// the caller's to skip (`relaxed`); relocations in non-allocated
+/// sections need nothing.
+pub fn action(
+    spec: &RelocSpec,
+    mode: crate::mode::OutputMode,
+    class: SymClass,
+    relaxed: bool,
+) -> Action {
+    use crate::mode::OutputMode::{NonPie, Pie};
+    use SymClass::*;
+    let dynamic = mode.is_dynamic();
+    let got = |k| Action {
+        got: Some(k),
+        ..NOTHING
+    };
+    match spec.value {
+        Abs if spec.size == 8 => match (mode, class) {
+            (Pie, Defined | Ifunc) => Action {
+                record: PlaceRecord::Relative,
+                ..NOTHING
+            },
+            (_, ImportedFunc | ImportedData) => Action {
+                record: PlaceRecord::Symbolic,
+                ..NOTHING
+            },
+            _ => NOTHING,
+        },
+        Abs => match (mode, class) {
+            (Pie, Defined | Ifunc | ImportedFunc | ImportedData) => Action {
+                refuse: Some(Refusal::NeedsPic),
+                ..NOTHING
+            },
+            (NonPie, ImportedFunc) => Action {
+                plt: true,
+                canonical: true,
+                ..NOTHING
+            },
+            (NonPie, ImportedData) => Action {
+                copy: true,
+                ..NOTHING
+            },
+            _ => NOTHING,
+        },
+        Pc | Plt => match class {
+            ImportedFunc => Action {
+                plt: true,
+                canonical: spec.value == Pc && mode == NonPie,
+                ..NOTHING
+            },
+            ImportedData => Action {
+                copy: true,
+                ..NOTHING
+            },
+            _ => NOTHING,
+        },
+        GotPcRel | GotEntry if relaxed => NOTHING,
+        GotPcRel | GotEntry => got(GotKind::Address),
+        GotTpOff => got(GotKind::TpOff),
+        TpOff if class.is_imported() => Action {
+            refuse: Some(Refusal::LocalExecImported),
+            ..NOTHING
+        },
+        TlsGdToLe | TlsDescToLe if dynamic && class.is_imported() => Action {
+            got: Some(GotKind::TpOff),
+            tls_to_ie: true,
+            ..NOTHING
+        },
+        _ => NOTHING,
+    }
+}
+
+/// The dynamic record a GOT entry of `kind` for a target of `class` needs.
+pub fn got_record(mode: crate::mode::OutputMode, class: SymClass, kind: GotKind) -> GotRecord {
+    match (kind, class) {
+        (GotKind::Address, SymClass::Defined | SymClass::Ifunc)
+            if mode == crate::mode::OutputMode::Pie =>
+        {
+            GotRecord::Relative
+        }
+        (GotKind::Address, SymClass::ImportedFunc | SymClass::ImportedData) => GotRecord::GlobDat,
+        (GotKind::Address, SymClass::UndefWeak) if mode.is_dynamic() => GotRecord::GlobDat,
+        (GotKind::TpOff, SymClass::ImportedFunc | SymClass::ImportedData) => GotRecord::TpOff64,
+        _ => GotRecord::None,
+    }
+}
+
+/// The dynamic record of one GOT entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GotRecord {
+    None,
+    Relative,
+    /// `R_X86_64_GLOB_DAT`: the loader writes the symbol's address.
+    GlobDat,
+    /// `R_X86_64_TPOFF64`: the loader writes the symbol's TP offset.
+    TpOff64,
+}
+
+/// Bytes of the initial-exec sequence replacing a general-dynamic one
+/// against a shared object's variable, written from r_offset - 4:
+/// `mov %fs:0,%rax; add x@gottpoff(%rip),%rax`. The GOT offset goes at +12.
+pub const GD_TO_IE: [u8; 16] = [
+    0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x03, 0x05, 0, 0, 0, 0,
+];
+
+/// The 3 bytes before a R_X86_64_GOTPC32_TLSDESC field, `lea
+/// x@tlsdesc(%rip), %reg`, turned into `mov x@gottpoff(%rip), %reg` (the
+/// same REX and ModRM, opcode 0x8b), as GNU ld relaxes TLSDESC to IE.
+pub fn tlsdesc_to_ie(lea: &[u8]) -> Option<[u8; 3]> {
+    let &[rex, op, modrm] = lea else {
+        return Option::None;
+    };
+    if rex & 0xfb != 0x48 || op != 0x8d || modrm & 0xc7 != 0x05 {
+        return Option::None;
+    }
+    Some([rex, 0x8b, modrm])
+}
+
 /// One record `--emit-relocs` writes for an applied relocation: the type
 /// that describes what was written, at `offset_delta` from the original
 /// r_offset. Relaxed sequences change the type (GD→LE becomes TPOFF32 on

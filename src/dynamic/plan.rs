@@ -1,0 +1,453 @@
+//! What a dynamic output's tables hold, counted exactly before anything is
+//! laid out: which symbols `.dynsym` lists and in what order, the strings
+//! of `.dynstr`, the version tables, the units of `.rela.dyn` and their
+//! record counts, and the tags of `.dynamic`. The layout gives each table
+//! its size from here; [`super::write`] fills them from the same plan.
+
+use super::gnu_hash::{gnu_hash, sysv_hash, sysv_hash_size, GnuHashShape};
+use crate::arch::x86_64::{got_record, GotRecord};
+use crate::args::{Args, HashStyle};
+use crate::got::{sym_class, GotPlan, SymRef};
+use crate::layout::Sections;
+use crate::mode::OutputMode;
+use crate::object::SymPlace;
+use crate::resolve::{Definition, Resolution, SymId};
+use object::elf;
+use rustc_hash::FxHashMap;
+
+/// Bytes of one `Elf64_Rela`.
+pub const RELA_SIZE: u64 = 24;
+/// Bytes of one `Elf64_Sym`.
+pub const DYNSYM_SIZE: u64 = 24;
+
+/// One slice of `.rela.dyn`, written by one task. The relative records of
+/// every unit come before all symbolic ones, so that `DT_RELACOUNT` counts
+/// a prefix, as glibc's loader expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelaUnit {
+    /// `R_X86_64_RELATIVE` for GOT entries, in GOT order.
+    GotRelative,
+    /// `R_X86_64_RELATIVE` for the places of input section
+    /// `got.place_records[i]`, in relocation order.
+    SectionRelative(u32),
+    /// `GLOB_DAT` and `TPOFF64` for GOT entries, in GOT order.
+    GotSymbolic,
+    /// `R_X86_64_64` for the places of `got.place_records[i]`.
+    SectionSymbolic(u32),
+    /// `R_X86_64_COPY`, one per copied variable.
+    Copies,
+}
+
+/// Where a `.dynamic` entry's value comes from, once addresses are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DynValue {
+    Num(u64),
+    /// An offset in `.dynstr`.
+    Str(u32),
+    /// The address or size of the output section of that name.
+    Addr(&'static [u8]),
+    Size(&'static [u8]),
+    /// The value of the global symbol of that name (`_init`, `_fini`).
+    Sym(SymId),
+}
+
+pub struct DynPlan {
+    /// `.interp`'s bytes, NUL included.
+    pub interp: Vec<u8>,
+    /// `.dynsym` after the null entry, in order: symbols resolved to shared
+    /// objects (imports) first, then the hashed ones (defined here), in
+    /// `.gnu.hash` bucket order.
+    pub symbols: Vec<SymId>,
+    /// `.dynsym` index of every symbol listed.
+    pub index: FxHashMap<SymId, u32>,
+    /// Index of the first hashed symbol.
+    pub symoffset: u32,
+    /// `.gnu.hash`'s shape and the hashes of the hashed symbols, in order.
+    pub gnu_hash: Option<(GnuHashShape, Vec<u32>)>,
+    /// `.hash`: the SysV hash of every entry (the null one's included).
+    pub sysv_hash: Option<Vec<u32>>,
+    pub dynstr: Vec<u8>,
+    /// `.dynstr` offset of each listed symbol's name.
+    pub name_off: Vec<u32>,
+    /// `.gnu.version`, one entry per `.dynsym` entry.
+    pub versym: Vec<u16>,
+    /// `.gnu.version_r`'s bytes and entry count (0: no section).
+    pub verneed: Vec<u8>,
+    pub verneed_count: u32,
+    /// `.rela.dyn`'s units and their record counts.
+    pub rela_units: Vec<(RelaUnit, u64)>,
+    pub relative_count: u64,
+    /// `.dynamic`'s entries, `DT_NULL` included.
+    pub dynamic: Vec<(i64, DynValue)>,
+}
+
+impl DynPlan {
+    pub fn dynsym_count(&self) -> usize {
+        self.symbols.len() + 1
+    }
+    pub fn rela_dyn_records(&self) -> u64 {
+        self.rela_units.iter().map(|u| u.1).sum()
+    }
+    pub fn rela_plt_records(got: &GotPlan) -> u64 {
+        (got.plt.len() + got.iplt.len()) as u64
+    }
+}
+
+/// The dynamic loader glibc installs on x86-64, GNU ld's default.
+const DEFAULT_INTERP: &[u8] = b"/lib64/ld-linux-x86-64.so.2";
+
+/// Whether an executable's global `id` is in `.dynsym` as a definition:
+/// asked for by `-E`, or named by a shared object (which then binds to
+/// it), with default or protected visibility, in a kept section.
+fn exported(args: &Args, res: &Resolution, id: SymId) -> bool {
+    let g = &res.symbols[id as usize];
+    let Definition::Object { file, sym, .. } = g.def else {
+        return false;
+    };
+    if !(args.export_dynamic || g.dso_ref) {
+        return false;
+    }
+    let obj = &res.objects[file as usize];
+    let s = &obj.symbols[sym as usize];
+    if !matches!(s.st_other & 3, elf::STV_DEFAULT | elf::STV_PROTECTED) {
+        return false;
+    }
+    match obj.place_of(sym as usize) {
+        SymPlace::Section(k) => obj.sections[k as usize].kept,
+        SymPlace::Undefined => false,
+        _ => true,
+    }
+}
+
+/// Strings of `.dynstr`, each stored once.
+#[derive(Default)]
+struct StrTab {
+    bytes: Vec<u8>,
+    at: FxHashMap<Vec<u8>, u32>,
+}
+
+impl StrTab {
+    fn add(&mut self, s: &[u8]) -> u32 {
+        if self.bytes.is_empty() {
+            self.bytes.push(0);
+        }
+        if let Some(&o) = self.at.get(s) {
+            return o;
+        }
+        let o = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s);
+        self.bytes.push(0);
+        self.at.insert(s.to_vec(), o);
+        o
+    }
+}
+
+impl DynPlan {
+    pub fn new(
+        args: &Args,
+        res: &Resolution,
+        sections: &Sections,
+        got: &GotPlan,
+        mode: OutputMode,
+    ) -> DynPlan {
+        // Imports: names regular objects refer to that shared objects
+        // define, and undefined weak names the loader may yet find (those
+        // with a GOT entry, as GNU ld lists them).
+        let weak_in_got: rustc_hash::FxHashSet<SymId> = got
+            .got
+            .iter()
+            .filter_map(|(r, _)| match r {
+                SymRef::Global(id) => Some(*id),
+                SymRef::Local(..) => None,
+            })
+            .filter(|&id| res.symbols[id as usize].def == Definition::Undefined)
+            .collect();
+        let mut imports: Vec<SymId> = Vec::new();
+        let mut hashed: Vec<SymId> = Vec::new();
+        for (id, g) in res.symbols.iter().enumerate() {
+            let id = id as SymId;
+            match g.def {
+                Definition::Shared { .. } if got.copy_of.contains_key(&id) => hashed.push(id),
+                Definition::Shared { .. } if g.first_ref.is_some() => imports.push(id),
+                Definition::Undefined if weak_in_got.contains(&id) => imports.push(id),
+                Definition::Object { .. } if exported(args, res, id) => hashed.push(id),
+                _ => {}
+            }
+        }
+        let symoffset = 1 + imports.len() as u32;
+        let shape = GnuHashShape::new(symoffset, hashed.len());
+        let with_gnu = matches!(args.hash_style, HashStyle::Gnu | HashStyle::Both);
+        let with_sysv = matches!(args.hash_style, HashStyle::Sysv | HashStyle::Both);
+        let mut keyed: Vec<(u32, SymId, u32)> = hashed
+            .iter()
+            .map(|&id| {
+                let h = gnu_hash(res.symbols[id as usize].name);
+                (if with_gnu { shape.bucket(h) } else { 0 }, id, h)
+            })
+            .collect();
+        keyed.sort_unstable();
+        let mut symbols = imports;
+        symbols.extend(keyed.iter().map(|k| k.1));
+        let index: FxHashMap<SymId, u32> = symbols
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| (id, i as u32 + 1))
+            .collect();
+
+        // .dynstr: needed names, the run path, version names, symbol names.
+        let mut strs = StrTab::default();
+        strs.add(b"");
+        let needed: Vec<u32> = res.dsos.iter().map(|d| strs.add(&d.so.soname)).collect();
+        let runpath = (!args.rpath.is_empty()).then(|| strs.add(args.rpath.join(":").as_bytes()));
+        let name_off: Vec<u32> = symbols
+            .iter()
+            .map(|&id| strs.add(res.symbols[id as usize].name))
+            .collect();
+
+        // Versions: each (shared object, version name) an imported or
+        // copied symbol is bound to gets an index from 2 up.
+        let mut version_index: FxHashMap<(u32, &[u8]), u16> = FxHashMap::default();
+        let mut by_dso: Vec<Vec<(&[u8], u16)>> = vec![Vec::new(); res.dsos.len()];
+        let mut versym = vec![0u16];
+        for &id in &symbols {
+            let v = match res.symbols[id as usize].def {
+                Definition::Shared { dso, sym } => {
+                    let so = &res.dsos[dso as usize].so;
+                    let s = &so.symbols[sym as usize];
+                    match (s.version >= 2)
+                        .then(|| so.version_name(s.version))
+                        .flatten()
+                    {
+                        Some(name) => {
+                            let next = 2 + version_index.len() as u16;
+                            *version_index.entry((dso, name)).or_insert_with(|| {
+                                by_dso[dso as usize].push((name, next));
+                                next
+                            })
+                        }
+                        None => 1,
+                    }
+                }
+                _ => 1,
+            };
+            versym.push(v);
+        }
+        let mut verneed = Vec::new();
+        let files: Vec<usize> = (0..by_dso.len())
+            .filter(|&d| !by_dso[d].is_empty())
+            .collect();
+        for (k, &d) in files.iter().enumerate() {
+            let vers = &by_dso[d];
+            let put16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+            let put32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+            put16(&mut verneed, 1); // vn_version
+            put16(&mut verneed, vers.len() as u16);
+            put32(&mut verneed, needed[d]); // vn_file
+            put32(&mut verneed, 16); // vn_aux
+            let next = if k + 1 == files.len() {
+                0
+            } else {
+                16 + 16 * vers.len() as u32
+            };
+            put32(&mut verneed, next);
+            for (j, &(name, idx)) in vers.iter().enumerate() {
+                put32(&mut verneed, sysv_hash(name));
+                put16(&mut verneed, 0); // vna_flags
+                put16(&mut verneed, idx);
+                put32(&mut verneed, strs.add(name));
+                put32(&mut verneed, if j + 1 == vers.len() { 0 } else { 16 });
+            }
+        }
+
+        // .rela.dyn: relative records first (GOT, then sections), then
+        // symbolic ones, then copies.
+        let mut got_relative = 0u64;
+        let mut got_symbolic = 0u64;
+        for &(r, kind) in &got.got {
+            let class = sym_class(res, r);
+            match got_record(mode, class, kind) {
+                GotRecord::None => {}
+                GotRecord::Relative => got_relative += 1,
+                GotRecord::GlobDat | GotRecord::TpOff64 => got_symbolic += 1,
+            }
+        }
+        let mut rela_units = Vec::new();
+        let mut push = |u: RelaUnit, n: u64| {
+            if n > 0 {
+                rela_units.push((u, n));
+            }
+        };
+        push(RelaUnit::GotRelative, got_relative);
+        for (i, r) in got.place_records.iter().enumerate() {
+            push(RelaUnit::SectionRelative(i as u32), u64::from(r.relative));
+        }
+        push(RelaUnit::GotSymbolic, got_symbolic);
+        for (i, r) in got.place_records.iter().enumerate() {
+            push(RelaUnit::SectionSymbolic(i as u32), u64::from(r.symbolic));
+        }
+        push(RelaUnit::Copies, got.copies.len() as u64);
+        let relative_count = got_relative
+            + got
+                .place_records
+                .iter()
+                .map(|r| u64::from(r.relative))
+                .sum::<u64>();
+
+        let interp = match &args.dynamic_linker {
+            Some(p) => p.as_bytes().to_vec(),
+            None => DEFAULT_INTERP.to_vec(),
+        };
+        let mut interp = interp;
+        interp.push(0);
+
+        let sysv_hash = with_sysv.then(|| {
+            std::iter::once(0)
+                .chain(
+                    symbols
+                        .iter()
+                        .map(|&id| sysv_hash(res.symbols[id as usize].name)),
+                )
+                .collect()
+        });
+        let gnu = with_gnu.then(|| (shape, keyed.iter().map(|k| k.2).collect()));
+
+        let mut plan = DynPlan {
+            interp,
+            symbols,
+            index,
+            symoffset,
+            gnu_hash: gnu,
+            sysv_hash,
+            dynstr: Vec::new(),
+            name_off,
+            versym,
+            verneed_count: files.len() as u32,
+            verneed,
+            rela_units,
+            relative_count,
+            dynamic: Vec::new(),
+        };
+        plan.dynamic = dynamic_entries(args, res, sections, got, mode, &plan, &needed, runpath);
+        plan.dynstr = strs.bytes;
+        plan
+    }
+
+    pub fn sysv_hash_size(&self) -> u64 {
+        sysv_hash_size(self.dynsym_count())
+    }
+}
+
+/// The `.dynamic` entries, in GNU ld's order.
+#[allow(clippy::too_many_arguments)]
+fn dynamic_entries(
+    args: &Args,
+    res: &Resolution,
+    sections: &Sections,
+    got: &GotPlan,
+    mode: OutputMode,
+    plan: &DynPlan,
+    needed: &[u32],
+    runpath: Option<u32>,
+) -> Vec<(i64, DynValue)> {
+    use DynValue::*;
+    let mut d: Vec<(i64, DynValue)> = Vec::new();
+    for &n in needed {
+        d.push((i64::from(elf::DT_NEEDED), Str(n)));
+    }
+    if let Some(r) = runpath {
+        let tag = if args.new_dtags {
+            elf::DT_RUNPATH
+        } else {
+            elf::DT_RPATH
+        };
+        d.push((i64::from(tag), Str(r)));
+    }
+    let defined = |name: &[u8]| {
+        res.lookup(name)
+            .filter(|&id| matches!(res.symbols[id as usize].def, Definition::Object { .. }))
+    };
+    if let Some(id) = defined(b"_init") {
+        d.push((i64::from(elf::DT_INIT), Sym(id)));
+    }
+    if let Some(id) = defined(b"_fini") {
+        d.push((i64::from(elf::DT_FINI), Sym(id)));
+    }
+    for (name, at, size) in [
+        (
+            &b".preinit_array"[..],
+            elf::DT_PREINIT_ARRAY,
+            elf::DT_PREINIT_ARRAYSZ,
+        ),
+        (b".init_array", elf::DT_INIT_ARRAY, elf::DT_INIT_ARRAYSZ),
+        (b".fini_array", elf::DT_FINI_ARRAY, elf::DT_FINI_ARRAYSZ),
+    ] {
+        let has_bytes = sections
+            .find(name)
+            .is_some_and(|o| o.chunks.iter().any(|c| c.size > 0));
+        if !has_bytes {
+            continue;
+        }
+        d.push((i64::from(at), Addr(name)));
+        d.push((i64::from(size), Size(name)));
+    }
+    if plan.sysv_hash.is_some() {
+        d.push((i64::from(elf::DT_HASH), Addr(b".hash")));
+    }
+    if plan.gnu_hash.is_some() {
+        d.push((i64::from(elf::DT_GNU_HASH), Addr(b".gnu.hash")));
+    }
+    d.push((i64::from(elf::DT_STRTAB), Addr(b".dynstr")));
+    d.push((i64::from(elf::DT_SYMTAB), Addr(b".dynsym")));
+    d.push((i64::from(elf::DT_STRSZ), Size(b".dynstr")));
+    d.push((i64::from(elf::DT_SYMENT), Num(DYNSYM_SIZE)));
+    d.push((i64::from(elf::DT_DEBUG), Num(0)));
+    if DynPlan::rela_plt_records(got) > 0 {
+        d.push((i64::from(elf::DT_PLTGOT), Addr(b".got.plt")));
+        d.push((i64::from(elf::DT_PLTRELSZ), Size(b".rela.plt")));
+        d.push((i64::from(elf::DT_PLTREL), Num(u64::from(elf::DT_RELA))));
+        d.push((i64::from(elf::DT_JMPREL), Addr(b".rela.plt")));
+    }
+    if plan.rela_dyn_records() > 0 {
+        d.push((i64::from(elf::DT_RELA), Addr(b".rela.dyn")));
+        d.push((i64::from(elf::DT_RELASZ), Size(b".rela.dyn")));
+        d.push((i64::from(elf::DT_RELAENT), Num(RELA_SIZE)));
+    }
+    if got.textrel {
+        d.push((i64::from(elf::DT_TEXTREL), Num(0)));
+    }
+    let mut flags = 0u64;
+    if args.bind_now {
+        flags |= u64::from(elf::DF_BIND_NOW);
+    }
+    if got.textrel {
+        flags |= u64::from(elf::DF_TEXTREL);
+    }
+    if flags != 0 {
+        d.push((i64::from(elf::DT_FLAGS), Num(flags)));
+    }
+    let mut flags_1 = 0u64;
+    if args.bind_now {
+        flags_1 |= u64::from(elf::DF_1_NOW);
+    }
+    if mode == OutputMode::Pie {
+        flags_1 |= u64::from(elf::DF_1_PIE);
+    }
+    if flags_1 != 0 {
+        d.push((i64::from(elf::DT_FLAGS_1), Num(flags_1)));
+    }
+    if plan.verneed_count > 0 {
+        d.push((i64::from(elf::DT_VERNEED), Addr(b".gnu.version_r")));
+        d.push((
+            i64::from(elf::DT_VERNEEDNUM),
+            Num(u64::from(plan.verneed_count)),
+        ));
+    }
+    if plan.verneed_count > 0 {
+        d.push((i64::from(elf::DT_VERSYM), Addr(b".gnu.version")));
+    }
+    if plan.relative_count > 0 {
+        d.push((i64::from(elf::DT_RELACOUNT), Num(plan.relative_count)));
+    }
+    d.push((i64::from(elf::DT_NULL), Num(0)));
+    d
+}

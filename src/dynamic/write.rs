@@ -1,0 +1,339 @@
+//! Writing the tables of a dynamic output from its [`DynPlan`]: each
+//! function fills exactly the slice the layout gave its table (or its
+//! unit of `.rela.dyn`), reading only the plan and final addresses.
+
+use super::plan::{DynPlan, DynValue, RelaUnit, DYNSYM_SIZE};
+use crate::apply::ApplyCtx;
+use crate::arch::x86_64::{got_record, reloc_spec, GotRecord, PlaceRecord, SymClass};
+use crate::err;
+use crate::error::Result;
+use crate::got::{reloc_action, sym_class, sym_ref, GotKind, SymRef, GOTPLT_RESERVED, PLT_ENTRY};
+use crate::layout::{ChunkKind, Sections, Synthetic};
+use crate::mode::OutputMode;
+use crate::object::{SymPlace, E};
+use crate::partition::Filler;
+use crate::resolve::{Definition, SymId};
+use object::elf;
+
+/// What the dynamic writers read.
+pub struct DynWriter<'a> {
+    pub apply: &'a ApplyCtx<'a>,
+    pub plan: &'a DynPlan,
+    pub mode: OutputMode,
+}
+
+fn rela(f: &mut Filler, offset: u64, sym: u32, r_type: u32, addend: u64) -> Result<()> {
+    f.put(&offset.to_le_bytes())?;
+    f.put(&((u64::from(sym) << 32) | u64::from(r_type)).to_le_bytes())?;
+    f.put(&addend.to_le_bytes())?;
+    Ok(())
+}
+
+/// The output address of input offset `off` of section `sec` of `file`,
+/// as relocations reach it (`.ctors` entries mirrored, `.eh_frame` records
+/// moved); None when the place was dropped.
+pub fn place_address(sections: &Sections, file: u32, sec: u32, off: u64) -> Option<u64> {
+    let p = *sections.placement.get(file as usize)?.get(sec as usize)?;
+    if !p.is_placed() {
+        return None;
+    }
+    let c = &sections.out[p.out as usize].chunks[p.chunk as usize];
+    sections.input_address(file, sec, c.reversed_offset(off))
+}
+
+/// The address of the first synthetic chunk of `kind`, and the header
+/// index of its section.
+pub fn synthetic_place(sections: &Sections, kind: Synthetic) -> Option<(u64, u32)> {
+    sections.out.iter().find_map(|o| {
+        o.chunks
+            .iter()
+            .find(|c| c.kind == ChunkKind::Synthetic(kind))
+            .map(|c| (o.addr + c.offset, o.index))
+    })
+}
+
+impl DynWriter<'_> {
+    fn sections(&self) -> &Sections {
+        self.apply.sections
+    }
+
+    fn section_addr(&self, name: &[u8]) -> u64 {
+        self.sections().find(name).map_or(0, |o| o.addr)
+    }
+
+    /// Writes synthetic chunk `kind` at `addr` into `data`.
+    pub fn write(&self, kind: Synthetic, addr: u64, data: &mut [u8]) -> Result<()> {
+        let mut f = Filler::new(data);
+        match kind {
+            Synthetic::Interp => f.put(&self.plan.interp)?,
+            Synthetic::DynStr => f.put(&self.plan.dynstr)?,
+            Synthetic::DynSym => self.write_dynsym(&mut f)?,
+            Synthetic::GnuHash => {
+                if let Some((shape, hashes)) = &self.plan.gnu_hash {
+                    let out = f.take(shape.size() as usize)?;
+                    super::gnu_hash::write_gnu_hash(shape, hashes, out);
+                }
+            }
+            Synthetic::SysvHash => {
+                if let Some(hashes) = &self.plan.sysv_hash {
+                    let out = f.take(self.plan.sysv_hash_size() as usize)?;
+                    super::gnu_hash::write_sysv_hash(hashes, out);
+                }
+            }
+            Synthetic::VerSym => {
+                for v in &self.plan.versym {
+                    f.put(&v.to_le_bytes())?;
+                }
+            }
+            Synthetic::VerNeed => f.put(&self.plan.verneed)?,
+            Synthetic::Dynamic => self.write_dynamic(&mut f)?,
+            Synthetic::RelaDyn(u) => self.write_rela_unit(u, &mut f)?,
+            Synthetic::RelaPlt => self.write_rela_plt(&mut f)?,
+            Synthetic::Plt => self.write_plt(addr, &mut f)?,
+            Synthetic::Copies => {
+                let n = f.remaining();
+                f.zeros(n)?
+            }
+            _ => return Err(err!("internal error: {kind:?} is not a dynamic table")),
+        }
+        Ok(f.finish()?)
+    }
+
+    fn write_dynsym(&self, f: &mut Filler) -> Result<()> {
+        let res = self.apply.res;
+        let values = self.apply.values;
+        f.zeros(DYNSYM_SIZE as usize)?;
+        let copies = synthetic_place(self.sections(), Synthetic::Copies).map_or(0, |p| p.1);
+        for (k, &id) in self.plan.symbols.iter().enumerate() {
+            let g = &res.symbols[id as usize];
+            let (bind, ty, other, shndx, size) = match g.def {
+                Definition::Shared { dso, sym } => {
+                    let s = &res.dsos[dso as usize].so.symbols[sym as usize];
+                    let ty = match s.st_type {
+                        elf::STT_GNU_IFUNC => elf::STT_FUNC,
+                        t => t,
+                    };
+                    if self.apply.got.copy_of.contains_key(&id) {
+                        (s.bind, ty, 0, copies, s.size)
+                    } else {
+                        let bind = if g.strong_ref {
+                            elf::STB_GLOBAL
+                        } else {
+                            elf::STB_WEAK
+                        };
+                        (bind, ty, 0, 0, 0)
+                    }
+                }
+                Definition::Object { file, sym, .. } => {
+                    let obj = &res.objects[file as usize];
+                    let s = &obj.symbols[sym as usize];
+                    let shndx = match obj.place_of(sym as usize) {
+                        SymPlace::Section(t) => {
+                            let p = self.sections().placement[file as usize][t as usize];
+                            self.sections().out[p.out as usize].index
+                        }
+                        SymPlace::Common => {
+                            synthetic_place(self.sections(), Synthetic::Commons).map_or(0, |p| p.1)
+                        }
+                        _ => u32::from(elf::SHN_ABS),
+                    };
+                    let ty = s.st_type();
+                    (s.st_bind(), ty, s.st_other & 3, shndx, s.st_size.get(E))
+                }
+                _ => (elf::STB_WEAK, elf::STT_NOTYPE, 0, 0, 0),
+            };
+            let value = values.global[id as usize];
+            f.put(&self.plan.name_off[k].to_le_bytes())?;
+            f.put(&[(bind << 4) | ty, other])?;
+            f.put(&(shndx.min(u32::from(elf::SHN_ABS)) as u16).to_le_bytes())?;
+            f.put(&value.to_le_bytes())?;
+            f.put(&size.to_le_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn write_dynamic(&self, f: &mut Filler) -> Result<()> {
+        for &(tag, v) in &self.plan.dynamic {
+            let value = match v {
+                DynValue::Num(n) => n,
+                DynValue::Str(s) => u64::from(s),
+                DynValue::Addr(name) => self.section_addr(name),
+                DynValue::Size(name) => self.sections().find(name).map_or(0, |o| o.size),
+                DynValue::Sym(id) => self.apply.values.global[id as usize],
+            };
+            f.put(&tag.to_le_bytes())?;
+            f.put(&value.to_le_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The `.dynsym` index of global `id`, which the plan must list.
+    fn dynsym_index(&self, id: SymId) -> Result<u32> {
+        self.plan.index.get(&id).copied().ok_or_else(|| {
+            err!(
+                "internal error: '{}' needs a dynamic record but is not in .dynsym",
+                String::from_utf8_lossy(self.apply.res.symbols[id as usize].name)
+            )
+        })
+    }
+
+    fn write_rela_unit(&self, unit: u32, f: &mut Filler) -> Result<()> {
+        let (unit, _) = self.plan.rela_units[unit as usize];
+        let got = self.apply.got;
+        let res = self.apply.res;
+        let values = self.apply.values;
+        match unit {
+            RelaUnit::GotRelative | RelaUnit::GotSymbolic => {
+                for (i, &(r, kind)) in got.got.iter().enumerate() {
+                    let at = values.got_addr + 8 * i as u64;
+                    match (unit, got_record(self.mode, sym_class(res, r), kind)) {
+                        (RelaUnit::GotRelative, GotRecord::Relative) => {
+                            let v = self.got_value(r, kind);
+                            rela(f, at, 0, elf::R_X86_64_RELATIVE, v)?;
+                        }
+                        (RelaUnit::GotSymbolic, GotRecord::GlobDat | GotRecord::TpOff64) => {
+                            let SymRef::Global(id) = r else {
+                                return Err(err!("internal error: local symbol imported"));
+                            };
+                            let ty = if kind == GotKind::TpOff {
+                                elf::R_X86_64_TPOFF64
+                            } else {
+                                elf::R_X86_64_GLOB_DAT
+                            };
+                            rela(f, at, self.dynsym_index(id)?, ty, 0)?;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            RelaUnit::SectionRelative(i) | RelaUnit::SectionSymbolic(i) => {
+                let want = match unit {
+                    RelaUnit::SectionRelative(_) => PlaceRecord::Relative,
+                    _ => PlaceRecord::Symbolic,
+                };
+                self.write_place_records(i, want, f)?;
+            }
+            RelaUnit::Copies => {
+                for c in &got.copies {
+                    let at = values.global[c.sym as usize];
+                    rela(f, at, self.dynsym_index(c.sym)?, elf::R_X86_64_COPY, 0)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A GOT entry's link-time value: an address or a TP offset.
+    fn got_value(&self, r: SymRef, kind: GotKind) -> u64 {
+        let a = self.apply;
+        match kind {
+            GotKind::Address => match a.got.iplt_index.get(&r) {
+                Some(&slot) => a.values.iplt_addr + crate::got::IPLT_ENTRY * u64::from(slot),
+                None => a.values.raw_value(a.res, a.sections, r),
+            },
+            GotKind::TpOff => a
+                .values
+                .raw_value(a.res, a.sections, r)
+                .wrapping_sub(a.tls.tp()),
+        }
+    }
+
+    /// The records of kind `want` for the places of input section
+    /// `got.place_records[i]`, in relocation order: the scan counted them
+    /// with the same action table ([`reloc_action`]).
+    fn write_place_records(&self, i: u32, want: PlaceRecord, f: &mut Filler) -> Result<()> {
+        let a = self.apply;
+        let rec = a.got.place_records[i as usize];
+        let obj = &a.res.objects[rec.file as usize];
+        let s = &obj.sections[rec.sec as usize];
+        let mut consumed = false;
+        for r in s.relocs {
+            if std::mem::take(&mut consumed) {
+                continue;
+            }
+            let Some(spec) = reloc_spec(r.r_type(E, false)) else {
+                continue;
+            };
+            consumed = spec.consumes_next();
+            let (class, act) =
+                reloc_action(a.res, a.sections, self.mode, obj, rec.sec as usize, r, spec);
+            if act.record != want || act.refuse.is_some() || class == SymClass::NoSymbol {
+                continue;
+            }
+            let off = r.r_offset.get(E);
+            let at = place_address(a.sections, rec.file, rec.sec, off)
+                .ok_or_else(|| err!("internal error: dynamic record at a dropped place"))?;
+            let idx = r.r_sym(E, false) as usize;
+            let addend = r.r_addend.get(E) as u64;
+            match want {
+                PlaceRecord::Relative => {
+                    let v = match a.sections.merged_section_target(obj, idx, addend as i64) {
+                        Some((o, at)) => a.sections.out[o as usize].addr + at,
+                        None => a
+                            .values
+                            .reloc_value(a.res, a.sections, a.got, obj, idx)
+                            .wrapping_add(addend),
+                    };
+                    rela(f, at, 0, elf::R_X86_64_RELATIVE, v)?;
+                }
+                PlaceRecord::Symbolic => {
+                    let SymRef::Global(id) = sym_ref(obj, idx) else {
+                        return Err(err!("internal error: local symbol imported"));
+                    };
+                    rela(f, at, self.dynsym_index(id)?, elf::R_X86_64_64, addend)?;
+                }
+                PlaceRecord::None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `.rela.plt`: a JUMP_SLOT per `.plt` entry, then an IRELATIVE per
+    /// IFUNC slot, in `.got.plt` order.
+    fn write_rela_plt(&self, f: &mut Filler) -> Result<()> {
+        let a = self.apply;
+        let slot = |i: usize| a.values.gotplt_addr + 8 * (GOTPLT_RESERVED + i as u64);
+        for (i, &id) in a.got.plt.iter().enumerate() {
+            rela(
+                f,
+                slot(i),
+                self.dynsym_index(id)?,
+                elf::R_X86_64_JUMP_SLOT,
+                0,
+            )?;
+        }
+        let nplt = a.got.plt.len();
+        for (k, &r) in a.got.iplt.iter().enumerate() {
+            let resolver = a.values.raw_value(a.res, a.sections, r);
+            rela(f, slot(nplt + k), 0, elf::R_X86_64_IRELATIVE, resolver)?;
+        }
+        Ok(())
+    }
+
+    /// The lazy `.plt`: PLT0 pushes the link map (`.got.plt[1]`) and jumps
+    /// to the loader's resolver (`.got.plt[2]`); entry i jumps through its
+    /// slot, which first points back at its `push i; jmp PLT0`.
+    fn write_plt(&self, addr: u64, f: &mut Filler) -> Result<()> {
+        let gotplt = self.apply.values.gotplt_addr;
+        let rel = |target: u64, next: u64| -> Result<[u8; 4]> {
+            i32::try_from(target.wrapping_sub(next) as i64)
+                .map(i32::to_le_bytes)
+                .map_err(|_| err!("rivet: .plt is out of range of .got.plt"))
+        };
+        f.put(&[0xff, 0x35])?;
+        f.put(&rel(gotplt + 8, addr + 6)?)?;
+        f.put(&[0xff, 0x25])?;
+        f.put(&rel(gotplt + 16, addr + 12)?)?;
+        f.put(&[0x0f, 0x1f, 0x40, 0x00])?;
+        for i in 0..self.apply.got.plt.len() as u64 {
+            let entry = addr + PLT_ENTRY * (i + 1);
+            f.put(&[0xff, 0x25])?;
+            f.put(&rel(gotplt + 8 * (GOTPLT_RESERVED + i), entry + 6)?)?;
+            f.put(&[0x68])?;
+            f.put(&(i as u32).to_le_bytes())?;
+            f.put(&[0xe9])?;
+            f.put(&rel(addr, entry + 16)?)?;
+        }
+        Ok(())
+    }
+}
