@@ -374,11 +374,23 @@ impl Workspace {
         flags: &[&str],
         out: &str,
     ) -> PathBuf {
+        self.link_as(LinkKind::Static, lang, linker_flags, objs, flags, out)
+    }
+
+    fn link_as(
+        &self,
+        kind: LinkKind,
+        lang: Lang,
+        linker_flags: &[&str],
+        objs: &[PathBuf],
+        flags: &[&str],
+        out: &str,
+    ) -> PathBuf {
         let exe = self.join(out);
         run_tool(
             Command::new(lang.driver())
                 .current_dir(&self.path)
-                .arg("-static")
+                .args(kind.driver_flags())
                 .args(linker_flags)
                 .args(objs)
                 .args(flags)
@@ -392,6 +404,41 @@ impl Workspace {
     pub fn link_tested(&self, lang: Lang, objs: &[PathBuf], flags: &[&str], out: &str) -> PathBuf {
         let b = format!("-B{}/", self.ld_dir().display());
         self.link_with(lang, &[&b], objs, flags, out)
+    }
+
+    /// Links as `kind` (the compiler driver's default PIE, or `-no-pie`)
+    /// with the linker under test, and with GNU ld; runs both and asserts
+    /// they behave alike. Returns (reference, tested).
+    pub fn build_and_compare_as(
+        &self,
+        kind: LinkKind,
+        p: &Program,
+        objs: &[PathBuf],
+        flags: &[&str],
+    ) -> (PathBuf, PathBuf) {
+        let tag = kind.tag();
+        let reference = self.link_as(
+            kind,
+            p.lang,
+            &["-fuse-ld=bfd"],
+            objs,
+            flags,
+            &format!("{}.{tag}.ref", p.name),
+        );
+        let b = format!("-B{}/", self.ld_dir().display());
+        let tested = self.link_as(
+            kind,
+            p.lang,
+            &[&b],
+            objs,
+            flags,
+            &format!("{}.{tag}.test", p.name),
+        );
+        let r = run_exe(&reference);
+        assert_reference_ok(p, &r);
+        let t = run_exe(&tested);
+        assert_same_run(&r, &t, p.name);
+        (reference, tested)
     }
 
     /// Links with `gcc/g++ -static` and GNU ld (ld.bfd), the reference.
@@ -431,6 +478,34 @@ impl Drop for Workspace {
             if let Some(dir) = self.dir.take() {
                 eprintln!("test failed; files kept in {}", dir.keep().display());
             }
+        }
+    }
+}
+
+/// How a test program is linked by the compiler driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// `-static`.
+    Static,
+    /// The driver's default on this system: a PIE against `libc.so.6`.
+    Pie,
+    /// `-no-pie`: a dynamic executable at a fixed address.
+    NoPie,
+}
+
+impl LinkKind {
+    pub fn driver_flags(self) -> &'static [&'static str] {
+        match self {
+            LinkKind::Static => &["-static"],
+            LinkKind::Pie => &["-pie"],
+            LinkKind::NoPie => &["-no-pie"],
+        }
+    }
+    pub fn tag(self) -> &'static str {
+        match self {
+            LinkKind::Static => "static",
+            LinkKind::Pie => "pie",
+            LinkKind::NoPie => "nopie",
         }
     }
 }

@@ -1,0 +1,408 @@
+//! Dynamic executables: what gcc and g++ link by default on this system (a
+//! PIE against `libc.so.6`) and `-no-pie`, built with the linker under test
+//! and with GNU ld, run and compared; shared objects made by GNU ld whose
+//! functions, variables (copy relocations), TLS and IFUNCs the program
+//! uses; symbols the program exports to a `dlopen`ed object; the
+//! dynamic tables read back with readelf; the errors GNU ld gives.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Every test program, as a PIE and as `-no-pie`, behaves as with GNU ld.
+fn every_program(kind: LinkKind) {
+    let ws = Workspace::new(&format!("dyn-programs-{}", kind.tag()));
+    let extra: &[&str] = match kind {
+        LinkKind::NoPie => &["-fno-pie"],
+        _ => &[],
+    };
+    for p in PROGRAMS {
+        // Its hand-written assembly takes absolute addresses (R_X86_64_32),
+        // which no PIE can hold (GNU ld refuses it too).
+        if kind == LinkKind::Pie && p.name == "asm" {
+            continue;
+        }
+        let objs = ws.compile_program(p, extra);
+        let (_, tested) = ws.build_and_compare_as(kind, p, &objs, &[]);
+        let header = readelf(&["-h"], &tested);
+        let want = if kind == LinkKind::Pie { "DYN" } else { "EXEC" };
+        assert!(
+            header.contains(&format!("Type:                              {want}")),
+            "{}: not an ET_{want} file:\n{header}",
+            p.name
+        );
+    }
+}
+
+linker_test! {
+    fn programs_as_pie() {
+        every_program(LinkKind::Pie);
+    }
+}
+
+linker_test! {
+    fn programs_as_no_pie() {
+        every_program(LinkKind::NoPie);
+    }
+}
+
+/// A shared object built by gcc and GNU ld, which the tests link against.
+const LIB_C: &str = r#"
+#include <stdlib.h>
+int lib_counter = 40;
+int lib_table[4] = {1, 2, 3, 4};
+__thread int lib_tls = 7;
+__thread int lib_tls_big[64] = {5};
+int lib_add(int a, int b) { return a + b + lib_counter; }
+const char *lib_name(void) { return "libdemo"; }
+static int impl_one(void) { return 1; }
+static int impl_two(void) { return 2; }
+int lib_ifunc(void) __attribute__((ifunc("resolve_lib_ifunc")));
+static void *resolve_lib_ifunc(void) { return getenv("NO_SUCH_VAR_XYZ") ? (void*)impl_one : (void*)impl_two; }
+int *lib_counter_address(void) { return &lib_counter; }
+int (*lib_add_address(void))(int, int) { return lib_add; }
+"#;
+
+/// Uses everything the library offers: calls through the PLT, a variable
+/// read PC-relatively (a copy relocation), its address compared with the
+/// library's view of it, TLS in the GD, IE and TLSDESC models, an IFUNC,
+/// and a function pointer compared across the boundary (canonical PLT
+/// in non-PIE code).
+const MAIN_C: &str = r#"
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <stdlib.h>
+extern int lib_counter;
+extern int lib_table[4];
+extern __thread int lib_tls;
+extern __thread int lib_tls_big[64];
+int lib_add(int, int);
+const char *lib_name(void);
+int lib_ifunc(void);
+int *lib_counter_address(void);
+int (*lib_add_address(void))(int, int);
+extern char **environ;
+static int (*volatile fp)(int, int) = lib_add;
+int main(void) {
+    int bad = 0;
+    if (lib_add(1, 2) != 43) bad |= 1;
+    lib_counter = 50;
+    if (lib_add(0, 0) != 50) bad |= 2;
+    if (&lib_counter != lib_counter_address()) bad |= 4;
+    if (fp != lib_add_address()) bad |= 8;
+    if (lib_table[3] != 4) bad |= 16;
+    lib_tls += 1;
+    if (lib_tls != 8 || lib_tls_big[0] != 5) bad |= 32;
+    if (lib_ifunc() != 2) bad |= 64;
+    if (!environ || !environ[0]) bad |= 128;
+    errno = 0;
+    printf("%s %d %d %d %zu\n", lib_name(), lib_add(2, 3), lib_tls, bad, strlen(lib_name()));
+    return bad;
+}
+"#;
+
+/// Builds `libdemo.so` with GNU ld into `ws`, compiled with `-fPIC` and
+/// the given TLS dialect.
+fn build_lib(ws: &Workspace, tls_dialect: &str) -> PathBuf {
+    let src = ws.join("demo.c");
+    std::fs::write(&src, LIB_C).unwrap();
+    let lib = ws.join("libdemo.so");
+    run_tool(
+        Command::new("gcc")
+            .current_dir(ws.path())
+            .args(["-shared", "-fPIC", "-O1", "-fuse-ld=bfd", tls_dialect])
+            .arg(&src)
+            .arg("-o")
+            .arg(&lib),
+    );
+    lib
+}
+
+/// Links `objs` against `-ldemo` from `ws` as `kind`, with the linker
+/// under test (`tested`) or GNU ld.
+fn link_against_lib(
+    ws: &Workspace,
+    kind: LinkKind,
+    objs: &[PathBuf],
+    out: &str,
+    tested: bool,
+    extra: &[&str],
+) -> PathBuf {
+    let exe = ws.join(out);
+    let mut cmd = Command::new("gcc");
+    cmd.current_dir(ws.path()).args(kind.driver_flags());
+    if tested {
+        cmd.arg(format!("-B{}/", ws.ld_dir().display()));
+    } else {
+        cmd.arg("-fuse-ld=bfd");
+    }
+    cmd.args(objs)
+        .arg(format!("-L{}", ws.path().display()))
+        .arg("-ldemo")
+        .args(extra)
+        .arg("-o")
+        .arg(&exe);
+    run_tool(&mut cmd);
+    exe
+}
+
+fn run_with_lib(exe: &Path, dir: &Path) -> Outcome {
+    run_with_timeout(
+        Command::new(exe).env("LD_LIBRARY_PATH", dir),
+        std::time::Duration::from_secs(60),
+    )
+}
+
+/// `pic` compiles the program with `-fPIC`, as code meant for a shared
+/// object: its TLS accesses are then general dynamic (or TLSDESC), which
+/// the link turns into initial exec.
+fn against_shared_lib(kind: LinkKind, pic: bool, tls_dialect: &str, extra: &[&str]) {
+    let ws = Workspace::new(&format!("dyn-lib-{}", kind.tag()));
+    build_lib(&ws, tls_dialect);
+    let model = match (kind, pic) {
+        (_, true) => "-fPIC",
+        (LinkKind::NoPie, false) => "-fno-pie",
+        _ => "-fPIE",
+    };
+    let flags = vec![model, "-O1", tls_dialect];
+    let obj = ws.compile_text("main.c", MAIN_C, &flags);
+    let reference = link_against_lib(&ws, kind, &[obj.clone()], "main.ref", false, extra);
+    let tested = link_against_lib(&ws, kind, &[obj], "main.test", true, extra);
+    let r = run_with_lib(&reference, ws.path());
+    assert_eq!(
+        r.code(),
+        0,
+        "GNU ld's build failed its checks: {}",
+        r.stdout
+    );
+    let t = run_with_lib(&tested, ws.path());
+    assert_same_run(&r, &t, "main");
+    assert_eq!(t.stdout, "libdemo 55 8 0 7\n");
+    // The libraries it needs, by DT_SONAME or file name, as GNU ld names them.
+    let needed = |exe: &Path| {
+        readelf(&["-d"], exe)
+            .lines()
+            .filter(|l| l.contains("(NEEDED)"))
+            .map(|l| l.split_whitespace().last().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(needed(&tested), needed(&reference));
+}
+
+linker_test! {
+    fn shared_lib_from_pie() {
+        against_shared_lib(LinkKind::Pie, false, "-mtls-dialect=gnu", &[]);
+    }
+}
+
+linker_test! {
+    fn shared_lib_from_no_pie() {
+        against_shared_lib(LinkKind::NoPie, false, "-mtls-dialect=gnu", &[]);
+    }
+}
+
+linker_test! {
+    fn shared_lib_tlsdesc_bind_now() {
+        against_shared_lib(LinkKind::Pie, true, "-mtls-dialect=gnu2", &["-Wl,-z,now"]);
+    }
+}
+
+linker_test! {
+    fn shared_lib_general_dynamic_tls() {
+        against_shared_lib(LinkKind::Pie, true, "-mtls-dialect=gnu", &[]);
+    }
+}
+
+linker_test! {
+    fn shared_lib_sysv_hash() {
+        against_shared_lib(LinkKind::NoPie, false, "-mtls-dialect=gnu", &["-Wl,--hash-style=sysv"]);
+    }
+}
+
+/// A plugin loaded with `dlopen` calls back into the executable, which
+/// exports its symbols with `-rdynamic` (`-E`); without `-E` only what a
+/// linked shared object refers to is exported.
+const PLUGIN_C: &str = r#"
+int host_value(void);
+int plugin_entry(int x) { return host_value() * x; }
+"#;
+
+const HOST_C: &str = r#"
+#include <dlfcn.h>
+#include <stdio.h>
+int host_value(void) { return 6; }
+int main(int argc, char **argv) {
+    void *h = dlopen(argv[1], RTLD_NOW);
+    if (!h) { printf("dlopen: %s\n", dlerror()); return 1; }
+    int (*entry)(int) = (int (*)(int))dlsym(h, "plugin_entry");
+    if (!entry) { printf("dlsym: %s\n", dlerror()); return 2; }
+    printf("plugin says %d\n", entry(7));
+    return 0;
+}
+"#;
+
+linker_test! {
+    fn exports_for_dlopen() {
+        let ws = Workspace::new("dyn-dlopen");
+        let plugin_src = ws.join("plugin.c");
+        std::fs::write(&plugin_src, PLUGIN_C).unwrap();
+        let plugin = ws.join("plugin.so");
+        run_tool(
+            Command::new("gcc")
+                .args(["-shared", "-fPIC", "-fuse-ld=bfd"])
+                .arg(&plugin_src)
+                .arg("-o")
+                .arg(&plugin),
+        );
+        let obj = ws.compile_text("host.c", HOST_C, &[]);
+        let link = |out: &str, export: bool| {
+            let exe = ws.join(out);
+            let mut cmd = Command::new("gcc");
+            cmd.arg(format!("-B{}/", ws.ld_dir().display())).arg(&obj);
+            if export {
+                cmd.arg("-rdynamic");
+            }
+            run_tool(cmd.arg("-o").arg(&exe));
+            exe
+        };
+        let exported = link("host.e", true);
+        let o = run_with_timeout(
+            Command::new(&exported).arg(&plugin),
+            std::time::Duration::from_secs(60),
+        );
+        assert_eq!((o.code(), o.stdout.as_str()), (0, "plugin says 42\n"));
+        let dynsym = readelf(&["--dyn-syms", "-W"], &exported);
+        assert!(dynsym.contains(" host_value"), "-E left host_value out:\n{dynsym}");
+        // Without -E the plugin cannot find host_value.
+        let plain = link("host.plain", false);
+        let o = run_with_timeout(
+            Command::new(&plain).arg(&plugin),
+            std::time::Duration::from_secs(60),
+        );
+        assert_eq!(o.code(), 1, "without -E dlopen should fail: {}", o.stdout);
+    }
+}
+
+/// The dynamic tables, as readelf reads them back: one `DT_NEEDED` per
+/// library actually needed (`--as-needed` drops libm when nothing uses
+/// it), `DT_RELACOUNT` equal to the leading RELATIVE records, the
+/// interpreter, `DF_1_PIE`, and `-z now`.
+linker_test! {
+    fn dynamic_section_contents() {
+        let ws = Workspace::new("dyn-tables");
+        let obj = ws.compile_text(
+            "m.c",
+            "#include <stdio.h>\nint main(void){ puts(\"hi\"); return 0; }\n",
+            &[],
+        );
+        let b = format!("-B{}/", ws.ld_dir().display());
+        let link = |out: &str, flags: &[&str]| {
+            let exe = ws.join(out);
+            run_tool(Command::new("gcc").arg(&b).arg(&obj).args(flags).arg("-o").arg(&exe));
+            let o = run_exe(&exe);
+            assert_eq!((o.code(), o.stdout.as_str()), (0, "hi\n"), "{out}");
+            (exe.clone(), readelf(&["-d", "-l", "-r", "-W"], &exe))
+        };
+        let (_, as_needed) = link("as-needed", &["-Wl,--as-needed", "-lm"]);
+        assert!(!as_needed.contains("libm.so"), "{as_needed}");
+        let (_, no_as_needed) = link("no-as-needed", &["-Wl,--no-as-needed", "-lm", "-Wl,-z,now"]);
+        assert!(no_as_needed.contains("Shared library: [libm.so.6]"), "{no_as_needed}");
+        assert!(no_as_needed.contains("Shared library: [libc.so.6]"), "{no_as_needed}");
+        assert!(no_as_needed.contains("BIND_NOW"), "{no_as_needed}");
+        assert!(no_as_needed.contains("Flags: NOW PIE"), "{no_as_needed}");
+        assert!(
+            no_as_needed.contains("[Requesting program interpreter: /lib64/ld-linux-x86-64.so.2]"),
+            "{no_as_needed}"
+        );
+        // DT_RELACOUNT: the RELATIVE records lead .rela.dyn.
+        let count: usize = no_as_needed
+            .lines()
+            .find(|l| l.contains("(RELACOUNT)"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .expect("DT_RELACOUNT");
+        let rela_dyn: Vec<&str> = no_as_needed
+            .lines()
+            .skip_while(|l| !l.starts_with("Relocation section '.rela.dyn'"))
+            .skip(2)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        let leading = rela_dyn.iter().take_while(|l| l.contains("R_X86_64_RELATIVE")).count();
+        let total = rela_dyn.iter().filter(|l| l.contains("R_X86_64_RELATIVE")).count();
+        assert!(count > 0 && count == leading && count == total, "RELACOUNT {count}, leading {leading}, total {total}");
+    }
+}
+
+/// The same PIE link gives the same bytes with 1, 2 and 8 threads.
+linker_test! {
+    fn pie_is_deterministic() {
+        if linker_is_gnu_ld() {
+            return;
+        }
+        let ws = Workspace::new("dyn-determinism");
+        let p = program("exceptions");
+        let objs = ws.compile_program(p, &[]);
+        let outputs: Vec<PathBuf> = [1usize, 2, 8]
+            .iter()
+            .map(|&n| {
+                let exe = ws.join(format!("exc.{n}"));
+                let t = format!("-Wl,--threads={n}");
+                run_tool(
+                    Command::new("g++")
+                        .arg(format!("-B{}/", ws.ld_dir().display()))
+                        .args(&objs)
+                        .arg(&t)
+                        .arg("-o")
+                        .arg(&exe),
+                );
+                exe
+            })
+            .collect();
+        let first = read(&outputs[0]);
+        for o in &outputs[1..] {
+            assert!(read(o) == first, "{} differs from {}", o.display(), outputs[0].display());
+        }
+    }
+}
+
+/// Errors: an undefined symbol with shared objects present names the
+/// object referring to it; code that is not position-independent cannot
+/// go into a PIE. Both exit 1 and leave no output.
+linker_test! {
+    fn dynamic_link_errors() {
+        let ws = Workspace::new("dyn-errors");
+        let b = format!("-B{}/", ws.ld_dir().display());
+        let undef = ws.compile_text(
+            "u.c",
+            "int missing_fn(void);\nint main(void){ return missing_fn(); }\n",
+            &[],
+        );
+        let out = ws.join("u.out");
+        let o = run_with_timeout(
+            Command::new("gcc").arg(&b).arg(&undef).arg("-o").arg(&out),
+            std::time::Duration::from_secs(60),
+        );
+        assert_ne!(o.code(), 0);
+        assert!(o.stderr.contains("missing_fn"), "{}", o.stderr);
+        assert!(o.stderr.contains("u.o"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left {}", out.display());
+
+        let abs32 = ws.assemble(
+            "abs32",
+            ".globl main\nmain:\n  movl $main, %eax\n  xorl %eax, %eax\n  ret\n",
+        );
+        let out = ws.join("abs.out");
+        let o = run_with_timeout(
+            Command::new("gcc").arg(&b).arg("-pie").arg(&abs32).arg("-o").arg(&out),
+            std::time::Duration::from_secs(60),
+        );
+        assert_ne!(o.code(), 0);
+        assert!(o.stderr.contains("recompile with -fPIE"), "{}", o.stderr);
+        assert!(o.stderr.contains("abs32.o"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left {}", out.display());
+    }
+}
