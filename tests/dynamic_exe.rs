@@ -287,11 +287,11 @@ linker_test! {
     }
 }
 
-/// The dynamic tables, as readelf reads them back: one `DT_NEEDED` per
-/// library actually needed (`--as-needed` drops libm when nothing uses
-/// it), `DT_RELACOUNT` equal to the leading RELATIVE records, the
-/// interpreter, `DF_1_PIE`, and `-z now`.
 linker_test! {
+    /// The dynamic tables, as readelf reads them back: one `DT_NEEDED` per
+    /// library actually needed (`--as-needed` drops libm when nothing uses
+    /// it), `DT_RELACOUNT` equal to the leading RELATIVE records, the
+    /// interpreter, `DF_1_PIE`, and `-z now`.
     fn dynamic_section_contents() {
         let ws = Workspace::new("dyn-tables");
         let obj = ws.compile_text(
@@ -337,8 +337,8 @@ linker_test! {
     }
 }
 
-/// The same PIE link gives the same bytes with 1, 2 and 8 threads.
 linker_test! {
+    /// The same PIE link gives the same bytes with 1, 2 and 8 threads.
     fn pie_is_deterministic() {
         if linker_is_gnu_ld() {
             return;
@@ -369,10 +369,10 @@ linker_test! {
     }
 }
 
-/// Errors: an undefined symbol with shared objects present names the
-/// object referring to it; code that is not position-independent cannot
-/// go into a PIE. Both exit 1 and leave no output.
 linker_test! {
+    /// Errors: an undefined symbol with shared objects present names the
+    /// object referring to it; code that is not position-independent cannot
+    /// go into a PIE. Both exit 1 and leave no output.
     fn dynamic_link_errors() {
         let ws = Workspace::new("dyn-errors");
         let b = format!("-B{}/", ws.ld_dir().display());
