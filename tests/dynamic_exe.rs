@@ -170,7 +170,14 @@ fn against_shared_lib(kind: LinkKind, pic: bool, tls_dialect: &str, extra: &[&st
     };
     let flags = vec![model, "-O1", tls_dialect];
     let obj = ws.compile_text("main.c", MAIN_C, &flags);
-    let reference = link_against_lib(&ws, kind, &[obj.clone()], "main.ref", false, extra);
+    let reference = link_against_lib(
+        &ws,
+        kind,
+        std::slice::from_ref(&obj),
+        "main.ref",
+        false,
+        extra,
+    );
     let tested = link_against_lib(&ws, kind, &[obj], "main.test", true, extra);
     let r = run_with_lib(&reference, ws.path());
     assert_eq!(
