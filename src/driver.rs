@@ -2,6 +2,7 @@
 
 use crate::apply::ApplyCtx;
 use crate::args::{Args, InputArg, OutputKind, Strip};
+use crate::dynamic::write::{relr_addresses, RelrTable};
 use crate::dynamic::DynPlan;
 use crate::error::Result;
 use crate::layout::{Sections, Synthetic, EHDR_SIZE};
@@ -188,7 +189,7 @@ fn run(
     let mut dyn_plan = None;
     if exe {
         symvals::mark_synthetic(&mut res, &sections); //       __start_X, __init_array_start, ...
-        got_plan = got::scan(&res, &sections, mode)?; //      GOT, PLT, copies, dynamic records; undefined symbols
+        got_plan = got::scan(&res, &sections, mode, args.pack_relative_relocs)?; //      GOT, PLT, copies, dynamic records; undefined symbols
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
         if mode.is_dynamic() {
             dyn_plan = Some(DynPlan::new(args, &res, &sections, &got_plan, mode));
@@ -231,12 +232,30 @@ fn run(
         symtab::plan(&res, &sections, emit_relocs, exe, linker) // count symbols
     });
     t.mark("count symbols");
-    let (phdrs, tls, end) = if exe {
-        sections.place_executable(stack.segment, args.gnu_property.stack_size, args.relro)
-    // addresses, segments
+    let (phdrs, tls, end, relr) = if exe {
+        let place = |s: &mut Sections| {
+            s.place_executable(stack.segment, args.gnu_property.stack_size, args.relro)
+        };
+        let (mut phdrs, mut tls, mut end) = place(&mut sections); // addresses, segments
+        let mut relr = None;
+        if dyn_plan.as_ref().is_some_and(|p| p.relr_count > 0) {
+            // .relr.dyn's size depends on the addresses it encodes, which
+            // move with it: lay out again until it stays the same (the
+            // encoding is the same under a shift, so once or twice).
+            for _ in 0..8 {
+                let table = RelrTable::new(relr_addresses(&res, &sections, &got_plan, mode));
+                let resized = sections.resize_synthetic(Synthetic::Relr, table.size());
+                relr = Some(table);
+                if !resized {
+                    break;
+                }
+                (phdrs, tls, end) = place(&mut sections);
+            }
+        }
+        (phdrs, tls, end, relr)
     } else {
         let end = sections.place_relocatable(EHDR_SIZE);
-        (Vec::new(), None, end)
+        (Vec::new(), None, end, None)
     };
     if exe {
         sections.index_omitted(); //                           their symbols' neighbour sections
@@ -298,6 +317,7 @@ fn run(
         ibt_plt: properties.ibt_plt,
         mode,
         dynamic: dyn_plan.as_ref(),
+        relr: relr.as_ref(),
     };
     let mut file = OutputFile::create(&args.output, toc.file_size, exe) // map the output once
         .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
@@ -328,7 +348,7 @@ fn run(
         // and the heap at once: freeing them here first, one input file
         // and one vector at a time, took ~8 ms of the self-link.
         std::mem::forget((values, record_targets, symtab_plan, toc, relas));
-        std::mem::forget((phdrs, got_plan, commons, sections, dyn_plan));
+        std::mem::forget((phdrs, got_plan, commons, sections, dyn_plan, relr));
         std::mem::forget(res);
         std::mem::forget(stores);
         std::mem::forget(inputs);
@@ -605,6 +625,10 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan) {
             8,
             RELA_SIZE,
         );
+    }
+    if plan.relr_count > 0 {
+        // Sized once the addresses are known (`Sections::resize_synthetic`).
+        add(b".relr.dyn", elf::SHT_RELR, a, Synthetic::Relr, 8, 8, 8);
     }
     let plt_records = DynPlan::rela_plt_records(got);
     if plt_records > 0 {

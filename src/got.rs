@@ -44,12 +44,27 @@ pub struct SectionRecords {
     pub file: FileId,
     pub sec: u32,
     pub relative: u32,
+    /// Of the relative records, those `.relr.dyn` takes
+    /// (`-z pack-relative-relocs`, [`packs_relative`]).
+    pub relr: u32,
     pub symbolic: u32,
+}
+
+/// Whether a RELATIVE record for the place at `r_offset` of input section
+/// `s` goes to `.relr.dyn`: with `-z pack-relative-relocs`, when the place
+/// is certain to be 8-aligned in the output (its offset is, and so is its
+/// section). Scan, `.relr.dyn`'s address list and the `.rela.dyn` writer
+/// all decide through this.
+pub fn packs_relative(pack: bool, s: &crate::object::InputSection, r_offset: u64) -> bool {
+    pack && r_offset.is_multiple_of(8) && s.align >= 8
 }
 
 #[derive(Default)]
 pub struct GotPlan {
     pub mode: Option<OutputMode>,
+    /// `-z pack-relative-relocs`: RELATIVE records go to `.relr.dyn`
+    /// where they can ([`packs_relative`]).
+    pub pack_relative: bool,
     /// Functions of shared objects called through (or, canonical, named
     /// by) a lazy `.plt` entry, in symbol order.
     pub plt: Vec<SymId>,
@@ -233,11 +248,17 @@ struct FileScan {
 }
 
 /// Scans every relocation of every kept allocated section.
-pub fn scan(res: &Resolution, sections: &Sections, mode: OutputMode) -> Result<GotPlan> {
+pub fn scan(
+    res: &Resolution,
+    sections: &Sections,
+    mode: OutputMode,
+    pack_relative: bool,
+) -> Result<GotPlan> {
+    let pack_relative = pack_relative && mode.is_dynamic();
     let per_file: Vec<FileScan> = res
         .objects
         .par_iter()
-        .map(|obj| scan_file(res, sections, mode, obj))
+        .map(|obj| scan_file(res, sections, mode, pack_relative, obj))
         .collect();
     let mut errors: Vec<Error> = per_file
         .iter()
@@ -273,6 +294,7 @@ pub fn scan(res: &Resolution, sections: &Sections, mode: OutputMode) -> Result<G
     }
     Ok(GotPlan {
         mode: Some(mode),
+        pack_relative,
         got_index: got
             .iter()
             .enumerate()
@@ -308,6 +330,7 @@ fn scan_file(
     res: &Resolution,
     sections: &Sections,
     mode: OutputMode,
+    pack_relative: bool,
     obj: &ObjectFile,
 ) -> FileScan {
     let mut out = FileScan::default();
@@ -321,6 +344,7 @@ fn scan_file(
             file: obj.id,
             sec: si as u32,
             relative: 0,
+            relr: 0,
             symbolic: 0,
         };
         let mut consumed = false;
@@ -383,7 +407,12 @@ fn scan_file(
             }
             match act.record {
                 PlaceRecord::None => {}
-                PlaceRecord::Relative => counts.relative += 1,
+                PlaceRecord::Relative => {
+                    counts.relative += 1;
+                    if packs_relative(pack_relative, s, r.r_offset.get(E)) {
+                        counts.relr += 1;
+                    }
+                }
                 PlaceRecord::Symbolic => counts.symbolic += 1,
             }
             out.textrel |= act.record != PlaceRecord::None && !writable;

@@ -60,6 +60,8 @@ pub enum Synthetic {
     RelaPlt,
     /// The lazy `.plt`: PLT0 and one entry per imported function.
     Plt,
+    /// `.relr.dyn`: the packed RELATIVE records.
+    Relr,
     /// Shared objects' variables copied into `.bss` (copy relocations).
     Copies,
 }
@@ -361,6 +363,7 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
         b".gnu.version" => return 15,
         b".gnu.version_r" => return 17,
         b".rela.dyn" => return 18,
+        b".relr.dyn" => return 21,
         _ => {}
     }
     if sh_type == elf::SHT_NOTE {
@@ -409,6 +412,21 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
         b".data" => 61,
         _ => 62,
     }
+}
+
+/// Lays out the chunks inside one section: offsets with alignment, its
+/// size, and the partition the writers split it by.
+fn layout_section(o: &mut OutputSection) {
+    let mut at = 0u64;
+    let mut counts = Vec::with_capacity(o.chunks.len());
+    for c in &mut o.chunks {
+        let start = align_up(at, c.align);
+        c.offset = start;
+        counts.push(start - at + c.size);
+        at = start + c.size;
+    }
+    o.size = at;
+    o.partition = Partition::from_counts(&counts);
 }
 
 /// Assigns every kept input section to an output section, in input order.
@@ -842,18 +860,28 @@ impl Sections {
     /// Lays out chunks inside each section: offsets with alignment, sizes,
     /// and the partition the writers split the section by.
     pub fn layout_chunks(&mut self) {
-        self.out.par_iter_mut().for_each(|o| {
-            let mut at = 0u64;
-            let mut counts = Vec::with_capacity(o.chunks.len());
-            for c in &mut o.chunks {
-                let start = align_up(at, c.align);
-                c.offset = start;
-                counts.push(start - at + c.size);
-                at = start + c.size;
+        self.out.par_iter_mut().for_each(layout_section);
+    }
+
+    /// Gives synthetic chunk `kind` a new size and lays its section out
+    /// again (`.relr.dyn`, whose size is known only from addresses).
+    /// Returns whether the size changed.
+    pub fn resize_synthetic(&mut self, kind: Synthetic, size: u64) -> bool {
+        for o in &mut self.out {
+            if let Some(c) = o
+                .chunks
+                .iter_mut()
+                .find(|c| c.kind == ChunkKind::Synthetic(kind))
+            {
+                if c.size == size {
+                    return false;
+                }
+                c.size = size;
+                layout_section(o);
+                return true;
             }
-            o.size = at;
-            o.partition = Partition::from_counts(&counts);
-        });
+        }
+        false
     }
 
     /// Orders the output sections of an executable (stable by rank) and

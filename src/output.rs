@@ -331,6 +331,7 @@ fn is_dynamic_table(kind: Synthetic) -> bool {
             | Synthetic::RelaDyn(_)
             | Synthetic::RelaPlt
             | Synthetic::Plt
+            | Synthetic::Relr
             | Synthetic::Copies
     )
 }
@@ -389,6 +390,8 @@ pub struct WriteCtx<'a> {
     pub mode: crate::mode::OutputMode,
     /// The dynamic tables' plan, in a dynamic output.
     pub dynamic: Option<&'a crate::dynamic::DynPlan>,
+    /// `.relr.dyn`'s addresses, sorted, and how its writers split them.
+    pub relr: Option<&'a crate::dynamic::write::RelrTable>,
 }
 
 /// A piece of the output file: a run of bytes written by one kind of writer.
@@ -618,6 +621,7 @@ impl WriteCtx<'_> {
                 apply,
                 plan,
                 mode: self.mode,
+                relr: self.relr,
             };
             return w.write(kind, addr, data);
         }
@@ -716,6 +720,7 @@ impl WriteCtx<'_> {
             | Synthetic::RelaDyn(_)
             | Synthetic::RelaPlt
             | Synthetic::Plt
+            | Synthetic::Relr
             | Synthetic::Copies => bail!("internal error: {kind:?} without a dynamic plan"),
             Synthetic::BuildIdNote => {
                 let desc = len - 16;

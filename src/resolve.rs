@@ -709,6 +709,11 @@ impl<'a> Resolver<'a> {
     /// otherwise it is left out entirely, so a later reference cannot bind
     /// to it (GNU ld removes its symbols too).
     fn add_shared(&mut self, so: crate::dso::SharedObject<'a>, as_needed: bool) {
+        // The same library named twice (gcc passes `-lgcc_s` twice) is
+        // loaded once, as GNU ld loads it.
+        if self.res.dsos.iter().any(|d| d.so.soname == so.soname) {
+            return;
+        }
         if as_needed && !self.shared_is_needed(&so) {
             return;
         }

@@ -160,7 +160,12 @@ fn run_with_lib(exe: &Path, dir: &Path) -> Outcome {
 /// `pic` compiles the program with `-fPIC`, as code meant for a shared
 /// object: its TLS accesses are then general dynamic (or TLSDESC), which
 /// the link turns into initial exec.
-fn against_shared_lib(kind: LinkKind, pic: bool, tls_dialect: &str, extra: &[&str]) {
+fn against_shared_lib(
+    kind: LinkKind,
+    pic: bool,
+    tls_dialect: &str,
+    extra: &[&str],
+) -> (Workspace, PathBuf, PathBuf) {
     let ws = Workspace::new(&format!("dyn-lib-{}", kind.tag()));
     build_lib(&ws, tls_dialect);
     let model = match (kind, pic) {
@@ -198,6 +203,7 @@ fn against_shared_lib(kind: LinkKind, pic: bool, tls_dialect: &str, extra: &[&st
             .collect::<Vec<_>>()
     };
     assert_eq!(needed(&tested), needed(&reference));
+    (ws, reference, tested)
 }
 
 linker_test! {
@@ -221,6 +227,30 @@ linker_test! {
 linker_test! {
     fn shared_lib_general_dynamic_tls() {
         against_shared_lib(LinkKind::Pie, true, "-mtls-dialect=gnu", &[]);
+    }
+}
+
+linker_test! {
+    /// `-z pack-relative-relocs`: the RELATIVE records go to `.relr.dyn`
+    /// (glibc applies them, so the program runs), with the
+    /// `GLIBC_ABI_DT_RELR` version need GNU ld adds; the addresses it
+    /// encodes are GNU ld's count of them.
+    fn shared_lib_packed_relative_relocs() {
+        let (_ws, reference, tested) =
+            against_shared_lib(LinkKind::Pie, false, "-mtls-dialect=gnu", &["-Wl,-z,pack-relative-relocs"]);
+        let offsets = |exe: &Path| -> String {
+            let r = readelf(&["-r"], exe);
+            r.lines()
+                .find(|l| l.trim().ends_with(" offsets"))
+                .unwrap_or_else(|| panic!("no .relr.dyn in {}:\n{r}", exe.display()))
+                .trim()
+                .to_string()
+        };
+        assert_eq!(offsets(&tested), offsets(&reference));
+        let versions = readelf(&["-V"], &tested);
+        assert!(versions.contains("Name: GLIBC_ABI_DT_RELR"), "{versions}");
+        let dynamic = readelf(&["-d"], &tested);
+        assert!(dynamic.contains("(RELR)"), "{dynamic}");
     }
 }
 

@@ -15,6 +15,11 @@ use crate::resolve::{Definition, Resolution, SymId};
 use object::elf;
 use rustc_hash::FxHashMap;
 
+/// `.relr.dyn`'s tags (not in the `object` crate's list).
+pub const DT_RELRSZ: i64 = 35;
+pub const DT_RELR: i64 = 36;
+pub const DT_RELRENT: i64 = 37;
+
 /// Bytes of one `Elf64_Rela`.
 pub const RELA_SIZE: u64 = 24;
 /// Bytes of one `Elf64_Sym`.
@@ -76,7 +81,11 @@ pub struct DynPlan {
     pub verneed_count: u32,
     /// `.rela.dyn`'s units and their record counts.
     pub rela_units: Vec<(RelaUnit, u64)>,
+    /// RELATIVE records left in `.rela.dyn` (`DT_RELACOUNT`).
     pub relative_count: u64,
+    /// Places `.relr.dyn` relocates (`-z pack-relative-relocs`); its size
+    /// depends on their addresses ([`super::write::relr_addresses`]).
+    pub relr_count: u64,
     /// `.dynamic`'s entries, `DT_NULL` included.
     pub dynamic: Vec<(i64, DynValue)>,
 }
@@ -232,6 +241,65 @@ impl DynPlan {
             };
             versym.push(v);
         }
+        // .rela.dyn: relative records first (GOT, then sections), then
+        // symbolic ones, then copies.
+        let mut got_relative = 0u64;
+        let mut got_relr = 0u64;
+        let mut got_symbolic = 0u64;
+        for &(r, kind) in &got.got {
+            let class = sym_class(res, r);
+            match got_record(mode, class, kind) {
+                GotRecord::None => {}
+                GotRecord::Relative if got.pack_relative => got_relr += 1,
+                GotRecord::Relative => got_relative += 1,
+                GotRecord::GlobDat | GotRecord::TpOff64 => got_symbolic += 1,
+            }
+        }
+        let mut rela_units = Vec::new();
+        let mut push = |u: RelaUnit, n: u64| {
+            if n > 0 {
+                rela_units.push((u, n));
+            }
+        };
+        push(RelaUnit::GotRelative, got_relative);
+        for (i, r) in got.place_records.iter().enumerate() {
+            push(
+                RelaUnit::SectionRelative(i as u32),
+                u64::from(r.relative - r.relr),
+            );
+        }
+        push(RelaUnit::GotSymbolic, got_symbolic);
+        for (i, r) in got.place_records.iter().enumerate() {
+            push(RelaUnit::SectionSymbolic(i as u32), u64::from(r.symbolic));
+        }
+        push(RelaUnit::Copies, got.copies.len() as u64);
+        let relative_count = got_relative
+            + got
+                .place_records
+                .iter()
+                .map(|r| u64::from(r.relative - r.relr))
+                .sum::<u64>();
+        let relr_count = got_relr
+            + got
+                .place_records
+                .iter()
+                .map(|r| u64::from(r.relr))
+                .sum::<u64>();
+        // A `.relr.dyn` needs a loader that reads it: GNU ld adds a need
+        // of glibc's `GLIBC_ABI_DT_RELR` version, which older glibc lacks.
+        if relr_count > 0 {
+            let relr_version: &[u8] = b"GLIBC_ABI_DT_RELR";
+            let provider = res
+                .dsos
+                .iter()
+                .position(|d| d.so.versions.contains(&Some(relr_version)));
+            if let Some(dso) = provider {
+                let next = 2 + version_index.len() as u16;
+                version_index.insert((dso as u32, relr_version), next);
+                by_dso[dso].push((relr_version, next));
+            }
+        }
+
         let mut verneed = Vec::new();
         let files: Vec<usize> = (0..by_dso.len())
             .filter(|&d| !by_dso[d].is_empty())
@@ -258,40 +326,6 @@ impl DynPlan {
                 put32(&mut verneed, if j + 1 == vers.len() { 0 } else { 16 });
             }
         }
-
-        // .rela.dyn: relative records first (GOT, then sections), then
-        // symbolic ones, then copies.
-        let mut got_relative = 0u64;
-        let mut got_symbolic = 0u64;
-        for &(r, kind) in &got.got {
-            let class = sym_class(res, r);
-            match got_record(mode, class, kind) {
-                GotRecord::None => {}
-                GotRecord::Relative => got_relative += 1,
-                GotRecord::GlobDat | GotRecord::TpOff64 => got_symbolic += 1,
-            }
-        }
-        let mut rela_units = Vec::new();
-        let mut push = |u: RelaUnit, n: u64| {
-            if n > 0 {
-                rela_units.push((u, n));
-            }
-        };
-        push(RelaUnit::GotRelative, got_relative);
-        for (i, r) in got.place_records.iter().enumerate() {
-            push(RelaUnit::SectionRelative(i as u32), u64::from(r.relative));
-        }
-        push(RelaUnit::GotSymbolic, got_symbolic);
-        for (i, r) in got.place_records.iter().enumerate() {
-            push(RelaUnit::SectionSymbolic(i as u32), u64::from(r.symbolic));
-        }
-        push(RelaUnit::Copies, got.copies.len() as u64);
-        let relative_count = got_relative
-            + got
-                .place_records
-                .iter()
-                .map(|r| u64::from(r.relative))
-                .sum::<u64>();
 
         let interp = match &args.dynamic_linker {
             Some(p) => p.as_bytes().to_vec(),
@@ -325,6 +359,7 @@ impl DynPlan {
             verneed,
             rela_units,
             relative_count,
+            relr_count,
             dynamic: Vec::new(),
         };
         plan.dynamic = dynamic_entries(args, res, sections, got, mode, &plan, &needed, runpath);
@@ -411,6 +446,11 @@ fn dynamic_entries(
         d.push((i64::from(elf::DT_RELA), Addr(b".rela.dyn")));
         d.push((i64::from(elf::DT_RELASZ), Size(b".rela.dyn")));
         d.push((i64::from(elf::DT_RELAENT), Num(RELA_SIZE)));
+    }
+    if plan.relr_count > 0 {
+        d.push((DT_RELRSZ, Size(b".relr.dyn")));
+        d.push((DT_RELR, Addr(b".relr.dyn")));
+        d.push((DT_RELRENT, Num(8)));
     }
     if got.textrel {
         d.push((i64::from(elf::DT_TEXTREL), Num(0)));

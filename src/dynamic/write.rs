@@ -3,23 +3,118 @@
 //! unit of `.rela.dyn`), reading only the plan and final addresses.
 
 use super::plan::{DynPlan, DynValue, RelaUnit, DYNSYM_SIZE};
+use super::relr::{write_relr, RelrPlan};
 use crate::apply::ApplyCtx;
-use crate::arch::x86_64::{got_record, reloc_spec, GotRecord, PlaceRecord, SymClass};
+use crate::arch::x86_64::{got_record, reloc_spec, Action, GotRecord, PlaceRecord, SymClass};
 use crate::err;
 use crate::error::Result;
-use crate::got::{reloc_action, sym_class, sym_ref, GotKind, SymRef, GOTPLT_RESERVED, PLT_ENTRY};
+use crate::got::{
+    packs_relative, reloc_action, sym_class, sym_ref, GotKind, GotPlan, SectionRecords, SymRef,
+    GOTPLT_RESERVED, PLT_ENTRY,
+};
 use crate::layout::{ChunkKind, Sections, Synthetic};
 use crate::mode::OutputMode;
+use crate::object::Rela64;
 use crate::object::{SymPlace, E};
 use crate::partition::Filler;
-use crate::resolve::{Definition, SymId};
+use crate::resolve::{Definition, Resolution, SymId};
 use object::elf;
+use rayon::prelude::*;
 
 /// What the dynamic writers read.
 pub struct DynWriter<'a> {
     pub apply: &'a ApplyCtx<'a>,
     pub plan: &'a DynPlan,
     pub mode: OutputMode,
+    pub relr: Option<&'a RelrTable>,
+}
+
+/// The places `.relr.dyn` relocates, sorted, with the plan that splits
+/// their encoding into parallel chunks.
+pub struct RelrTable {
+    pub addrs: Vec<u64>,
+    pub plan: RelrPlan,
+}
+
+impl RelrTable {
+    pub fn new(addrs: Vec<u64>) -> RelrTable {
+        let plan = RelrPlan::new(&addrs);
+        RelrTable { addrs, plan }
+    }
+    pub fn size(&self) -> u64 {
+        8 * self.plan.words() as u64
+    }
+}
+
+/// The addresses of every place `.relr.dyn` relocates, sorted: GOT
+/// entries holding a link-time address, and the input sections' places
+/// that [`packs_relative`] chose, found with the same action table that
+/// counted them. Valid for the addresses of the current layout.
+pub fn relr_addresses(
+    res: &Resolution,
+    sections: &Sections,
+    got: &GotPlan,
+    mode: OutputMode,
+) -> Vec<u64> {
+    let got_addr = sections.find(b".got").map_or(0, |o| o.addr);
+    let mut addrs: Vec<u64> = got
+        .got
+        .iter()
+        .enumerate()
+        .filter(|(_, &(r, kind))| got_record(mode, sym_class(res, r), kind) == GotRecord::Relative)
+        .map(|(i, _)| got_addr + 8 * i as u64)
+        .collect();
+    let per_section: Vec<Vec<u64>> = got
+        .place_records
+        .par_iter()
+        .filter(|rec| rec.relr > 0)
+        .map(|rec| {
+            let obj = &res.objects[rec.file as usize];
+            let s = &obj.sections[rec.sec as usize];
+            let mut out = Vec::with_capacity(rec.relr as usize);
+            for_each_record(res, sections, mode, rec, |r, act| {
+                let off = r.r_offset.get(E);
+                if act.record == PlaceRecord::Relative && packs_relative(true, s, off) {
+                    if let Some(a) = place_address(sections, rec.file, rec.sec, off) {
+                        out.push(a);
+                    }
+                }
+            });
+            out
+        })
+        .collect();
+    addrs.extend(per_section.into_iter().flatten());
+    addrs.par_sort_unstable();
+    addrs
+}
+
+/// Calls `f` with every relocation of `rec`'s section that yields a
+/// dynamic record, and its action, in relocation order: the relocations
+/// the scan counted, skipped the way the scan skips them.
+fn for_each_record(
+    res: &Resolution,
+    sections: &Sections,
+    mode: OutputMode,
+    rec: &SectionRecords,
+    mut f: impl FnMut(&Rela64, Action),
+) {
+    let obj = &res.objects[rec.file as usize];
+    let s = &obj.sections[rec.sec as usize];
+    let mut consumed = false;
+    for r in s.relocs {
+        if std::mem::take(&mut consumed) {
+            continue;
+        }
+        let Some(spec) = reloc_spec(r.r_type(E, false)) else {
+            continue;
+        };
+        consumed = spec.consumes_next();
+        let (class, act) = reloc_action(res, sections, mode, obj, rec.sec as usize, r, spec);
+        if act.record == PlaceRecord::None || act.refuse.is_some() || class == SymClass::NoSymbol {
+            continue;
+        }
+        f(r, act);
+    }
 }
 
 fn rela(f: &mut Filler, offset: u64, sym: u32, r_type: u32, addend: u64) -> Result<()> {
@@ -90,6 +185,12 @@ impl DynWriter<'_> {
             Synthetic::RelaDyn(u) => self.write_rela_unit(u, &mut f)?,
             Synthetic::RelaPlt => self.write_rela_plt(&mut f)?,
             Synthetic::Plt => self.write_plt(addr, &mut f)?,
+            Synthetic::Relr => {
+                let t = self
+                    .relr
+                    .ok_or_else(|| err!("internal error: .relr.dyn without its addresses"))?;
+                write_relr(&t.plan, &t.addrs, f.take(t.size() as usize)?);
+            }
             Synthetic::Copies => {
                 let n = f.remaining();
                 f.zeros(n)?
@@ -187,7 +288,7 @@ impl DynWriter<'_> {
                 for (i, &(r, kind)) in got.got.iter().enumerate() {
                     let at = values.got_addr + 8 * i as u64;
                     match (unit, got_record(self.mode, sym_class(res, r), kind)) {
-                        (RelaUnit::GotRelative, GotRecord::Relative) => {
+                        (RelaUnit::GotRelative, GotRecord::Relative) if !got.pack_relative => {
                             let v = self.got_value(r, kind);
                             rela(f, at, 0, elf::R_X86_64_RELATIVE, v)?;
                         }
@@ -246,46 +347,53 @@ impl DynWriter<'_> {
         let rec = a.got.place_records[i as usize];
         let obj = &a.res.objects[rec.file as usize];
         let s = &obj.sections[rec.sec as usize];
-        let mut consumed = false;
-        for r in s.relocs {
-            if std::mem::take(&mut consumed) {
-                continue;
-            }
-            let Some(spec) = reloc_spec(r.r_type(E, false)) else {
-                continue;
-            };
-            consumed = spec.consumes_next();
-            let (class, act) =
-                reloc_action(a.res, a.sections, self.mode, obj, rec.sec as usize, r, spec);
-            if act.record != want || act.refuse.is_some() || class == SymClass::NoSymbol {
-                continue;
-            }
+        let mut result = Ok(());
+        for_each_record(a.res, a.sections, self.mode, &rec, |r, act| {
             let off = r.r_offset.get(E);
-            let at = place_address(a.sections, rec.file, rec.sec, off)
-                .ok_or_else(|| err!("internal error: dynamic record at a dropped place"))?;
-            let idx = r.r_sym(E, false) as usize;
-            let addend = r.r_addend.get(E) as u64;
-            match want {
-                PlaceRecord::Relative => {
-                    let v = match a.sections.merged_section_target(obj, idx, addend as i64) {
-                        Some((o, at)) => a.sections.out[o as usize].addr + at,
-                        None => a
-                            .values
-                            .reloc_value(a.res, a.sections, a.got, obj, idx)
-                            .wrapping_add(addend),
-                    };
-                    rela(f, at, 0, elf::R_X86_64_RELATIVE, v)?;
-                }
-                PlaceRecord::Symbolic => {
-                    let SymRef::Global(id) = sym_ref(obj, idx) else {
-                        return Err(err!("internal error: local symbol imported"));
-                    };
-                    rela(f, at, self.dynsym_index(id)?, elf::R_X86_64_64, addend)?;
-                }
-                PlaceRecord::None => {}
+            if act.record != want
+                || result.is_err()
+                || (want == PlaceRecord::Relative && packs_relative(a.got.pack_relative, s, off))
+            {
+                return;
             }
+            result = self.write_place_record(obj, &rec, r, want, f);
+        });
+        result
+    }
+
+    fn write_place_record(
+        &self,
+        obj: &crate::object::ObjectFile,
+        rec: &SectionRecords,
+        r: &Rela64,
+        want: PlaceRecord,
+        f: &mut Filler,
+    ) -> Result<()> {
+        let a = self.apply;
+        let off = r.r_offset.get(E);
+        let at = place_address(a.sections, rec.file, rec.sec, off)
+            .ok_or_else(|| err!("internal error: dynamic record at a dropped place"))?;
+        let idx = r.r_sym(E, false) as usize;
+        let addend = r.r_addend.get(E) as u64;
+        match want {
+            PlaceRecord::Relative => {
+                let v = match a.sections.merged_section_target(obj, idx, addend as i64) {
+                    Some((o, at)) => a.sections.out[o as usize].addr + at,
+                    None => a
+                        .values
+                        .reloc_value(a.res, a.sections, a.got, obj, idx)
+                        .wrapping_add(addend),
+                };
+                rela(f, at, 0, elf::R_X86_64_RELATIVE, v)
+            }
+            PlaceRecord::Symbolic => {
+                let SymRef::Global(id) = sym_ref(obj, idx) else {
+                    return Err(err!("internal error: local symbol imported"));
+                };
+                rela(f, at, self.dynsym_index(id)?, elf::R_X86_64_64, addend)
+            }
+            PlaceRecord::None => Ok(()),
         }
-        Ok(())
     }
 
     /// `.rela.plt`: a JUMP_SLOT per `.plt` entry, then an IRELATIVE per
