@@ -101,6 +101,9 @@ pub struct Args {
     pub pie: bool,
     /// `--dynamic-linker=PATH` (`-I PATH`): the program interpreter.
     pub dynamic_linker: Option<String>,
+    /// `--no-dynamic-linker` (gcc `-static-pie`): no `.interp`; the
+    /// program relocates itself.
+    pub no_dynamic_linker: bool,
     /// `-rpath DIR`, each in order (joined with `:` in `DT_RUNPATH`).
     pub rpath: Vec<String>,
     /// `--enable-new-dtags` (the default, as in Debian's GNU ld): the run
@@ -280,6 +283,7 @@ impl Args {
             inputs: Vec::new(),
             pie: false,
             dynamic_linker: None,
+            no_dynamic_linker: false,
             rpath: Vec::new(),
             new_dtags: true,
             bind_now: false,
@@ -365,6 +369,7 @@ impl Args {
                 "pie" | "pic-executable" => args.pie = true,
                 "no-pie" => args.pie = false,
                 "dynamic-linker" | "I" => args.dynamic_linker = Some(value(&mut i)?),
+                "no-dynamic-linker" => args.no_dynamic_linker = true,
                 "rpath" | "R" => args.rpath.push(value(&mut i)?),
                 "enable-new-dtags" => args.new_dtags = true,
                 "disable-new-dtags" => args.new_dtags = false,

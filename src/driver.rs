@@ -188,7 +188,7 @@ fn run(
     let mut commons = symvals::Commons::default();
     let mut dyn_plan = None;
     if exe {
-        symvals::mark_synthetic(&mut res, &sections); //       __start_X, __init_array_start, ...
+        symvals::mark_synthetic(&mut res, &sections, mode.is_dynamic()); //       __start_X, __init_array_start, ...
         got_plan = got::scan(&res, &sections, mode, args.pack_relative_relocs)?; //      GOT, PLT, copies, dynamic records; undefined symbols
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
         if mode.is_dynamic() {
@@ -445,18 +445,19 @@ fn add_synthetic_sections(
             4,
         );
     }
-    if !got.iplt.is_empty()
-        && got.mode != Some(OutputMode::Pie)
-        && got.mode != Some(OutputMode::NonPie)
-    {
-        s.add_synthetic(
-            b".rela.plt",
-            elf::SHT_RELA,
-            a | u64::from(elf::SHF_INFO_LINK),
-            Synthetic::RelaIplt,
-            got.rela_iplt_size(),
-            8,
-        );
+    if !got.iplt.is_empty() {
+        // A dynamic output's IRELATIVE records go with its JUMP_SLOTs
+        // (`add_dynamic_sections`).
+        if !got.mode.is_some_and(|m| m.is_dynamic()) {
+            s.add_synthetic(
+                b".rela.plt",
+                elf::SHT_RELA,
+                a | u64::from(elf::SHF_INFO_LINK),
+                Synthetic::RelaIplt,
+                got.rela_iplt_size(),
+                8,
+            );
+        }
         s.add_synthetic(
             b".plt",
             elf::SHT_PROGBITS,

@@ -19,12 +19,19 @@ pub enum OutputMode {
     /// A dynamically linked executable at a fixed address (`-no-pie` with
     /// shared objects).
     NonPie,
+    /// A PIE without a dynamic loader (`-static-pie`,
+    /// `--no-dynamic-linker`): it applies its own `.rela.dyn` at startup,
+    /// and no symbol is looked up at run time.
+    StaticPie,
 }
 
 impl OutputMode {
     pub fn decide(args: &Args, res: &Resolution) -> OutputMode {
         match args.kind {
             OutputKind::Relocatable => OutputMode::Relocatable,
+            OutputKind::StaticExe if args.pie && args.no_dynamic_linker && res.dsos.is_empty() => {
+                OutputMode::StaticPie
+            }
             OutputKind::StaticExe if args.pie => OutputMode::Pie,
             OutputKind::StaticExe if !res.dsos.is_empty() => OutputMode::NonPie,
             OutputKind::StaticExe => OutputMode::Static,
@@ -32,6 +39,19 @@ impl OutputMode {
     }
     /// The output has `.dynamic`, `.dynsym` and an interpreter.
     pub fn is_dynamic(self) -> bool {
+        matches!(
+            self,
+            OutputMode::Pie | OutputMode::NonPie | OutputMode::StaticPie
+        )
+    }
+    /// Loaded at an address chosen at run time: absolute addresses need
+    /// RELATIVE records.
+    pub fn is_pie(self) -> bool {
+        matches!(self, OutputMode::Pie | OutputMode::StaticPie)
+    }
+    /// A dynamic loader binds symbols at run time (there are shared
+    /// objects, or may be): an undefined weak symbol is left to it.
+    pub fn has_loader(self) -> bool {
         matches!(self, OutputMode::Pie | OutputMode::NonPie)
     }
     pub fn is_exe(self) -> bool {
@@ -40,7 +60,7 @@ impl OutputMode {
     /// Where the first segment starts: a PIE is linked at 0.
     pub fn base_addr(self) -> u64 {
         match self {
-            OutputMode::Pie => 0,
+            OutputMode::Pie | OutputMode::StaticPie => 0,
             _ => crate::layout::BASE_ADDR,
         }
     }

@@ -761,7 +761,7 @@ impl WriteCtx<'_> {
         f.put(&ident)?;
         let e_type = match self.mode {
             crate::mode::OutputMode::Relocatable => elf::ET_REL,
-            crate::mode::OutputMode::Pie => elf::ET_DYN,
+            crate::mode::OutputMode::Pie | crate::mode::OutputMode::StaticPie => elf::ET_DYN,
             _ => elf::ET_EXEC,
         };
         f.put(&e_type.to_le_bytes())?;

@@ -133,8 +133,8 @@ impl Sections {
         let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
         // A dynamic executable's loader reads its own program headers
         // (`PT_PHDR`), the interpreter's path and `.dynamic`.
-        let has_interp = has(&|o| o.is_alloc() && o.name == b".interp");
-        let has_dynamic = has(&|o| o.is_alloc() && o.sh_type == elf::SHT_DYNAMIC);
+        let has_interp = has(&|o| o.is_alloc() && !o.omitted && o.name == b".interp");
+        let has_dynamic = has(&|o| o.is_alloc() && !o.omitted && o.sh_type == elf::SHT_DYNAMIC);
         // The TLS block starts aligned to its largest member, so that the
         // thread pointer offsets need no first-byte correction.
         let tls_align = self
@@ -286,7 +286,11 @@ impl Sections {
             memsz: o.size,
             align,
         };
-        if let Some(interp) = self.find(b".interp").filter(|_| has_interp) {
+        if let Some(interp) = self
+            .out
+            .iter()
+            .find(|o| o.is_alloc() && !o.omitted && o.name == b".interp")
+        {
             let size = PHDR_SIZE * nphdr as u64;
             phdrs.push(Segment {
                 p_type: elf::PT_PHDR,
@@ -342,7 +346,7 @@ impl Sections {
         if let Some(d) = self
             .out
             .iter()
-            .find(|o| o.is_alloc() && o.sh_type == elf::SHT_DYNAMIC)
+            .find(|o| o.is_alloc() && !o.omitted && o.sh_type == elf::SHT_DYNAMIC)
         {
             let mut seg = table(elf::PT_DYNAMIC, d, 8);
             seg.flags = elf::PF_R | elf::PF_W;

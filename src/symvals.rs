@@ -47,7 +47,7 @@ fn is_c_identifier(s: &[u8]) -> bool {
 /// `_TLS_MODULE_BASE_` with a TLS segment and a TLS-typed reference (GNU
 /// ld's x86 backend checks both). Otherwise the reference stays undefined:
 /// 0 when weak, an error when not.
-pub fn mark_synthetic(res: &mut Resolution, sections: &Sections) {
+pub fn mark_synthetic(res: &mut Resolution, sections: &Sections, dynamic: bool) {
     let has_tls = sections
         .out
         .iter()
@@ -72,6 +72,14 @@ pub fn mark_synthetic(res: &mut Resolution, sections: &Sections) {
         let known = match name {
             b"__GNU_EH_FRAME_HDR" => sections.will_have_eh_frame_hdr(),
             b"_TLS_MODULE_BASE_" => has_tls && tls_typed_ref(id, res),
+            // `.dynamic`'s address, which a static PIE reads to relocate
+            // itself (glibc's `_dl_relocate_static_pie`).
+            b"_DYNAMIC" => dynamic,
+            // GNU ld's scripts for dynamic outputs do not define them: the
+            // loader (or a static PIE's own startup) applies IRELATIVE
+            // through `.rela.plt`, and glibc's static startup must not
+            // apply them a second time.
+            b"__rela_iplt_start" | b"__rela_iplt_end" => !dynamic,
             _ => {
                 LINKER_DEFINED.iter().any(|n| n.as_bytes() == name)
                     || [&b"__start_"[..], &b"__stop_"[..]].iter().any(|p| {
@@ -551,6 +559,7 @@ fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
             b"__rela_iplt_start" => start(b".rela.plt"),
             b"__rela_iplt_end" => end(b".rela.plt"),
             b"_GLOBAL_OFFSET_TABLE_" => start(b".got.plt"),
+            b"_DYNAMIC" => start(b".dynamic"),
             b"_etext" | b"etext" | b"__etext" => last_exec_end,
             b"_edata" | b"edata" => data_end,
             // `. = ALIGN(64 / 8); _end = .; PROVIDE (end = .);`

@@ -263,7 +263,8 @@ pub fn action(
     class: SymClass,
     relaxed: bool,
 ) -> Action {
-    use crate::mode::OutputMode::{NonPie, Pie};
+    use crate::mode::OutputMode::NonPie;
+    let pie = mode.is_pie();
     use SymClass::*;
     let dynamic = mode.is_dynamic();
     let got = |k| Action {
@@ -272,7 +273,7 @@ pub fn action(
     };
     match spec.value {
         Abs if spec.size == 8 => match (mode, class) {
-            (Pie, Defined | Ifunc) => Action {
+            (_, Defined | Ifunc) if pie => Action {
                 record: PlaceRecord::Relative,
                 ..NOTHING
             },
@@ -283,7 +284,7 @@ pub fn action(
             _ => NOTHING,
         },
         Abs => match (mode, class) {
-            (Pie, Defined | Ifunc | ImportedFunc | ImportedData) => Action {
+            (_, Defined | Ifunc | ImportedFunc | ImportedData) if pie => Action {
                 refuse: Some(Refusal::NeedsPic),
                 ..NOTHING
             },
@@ -329,13 +330,11 @@ pub fn action(
 /// The dynamic record a GOT entry of `kind` for a target of `class` needs.
 pub fn got_record(mode: crate::mode::OutputMode, class: SymClass, kind: GotKind) -> GotRecord {
     match (kind, class) {
-        (GotKind::Address, SymClass::Defined | SymClass::Ifunc)
-            if mode == crate::mode::OutputMode::Pie =>
-        {
+        (GotKind::Address, SymClass::Defined | SymClass::Ifunc) if mode.is_pie() => {
             GotRecord::Relative
         }
         (GotKind::Address, SymClass::ImportedFunc | SymClass::ImportedData) => GotRecord::GlobDat,
-        (GotKind::Address, SymClass::UndefWeak) if mode.is_dynamic() => GotRecord::GlobDat,
+        (GotKind::Address, SymClass::UndefWeak) if mode.has_loader() => GotRecord::GlobDat,
         (GotKind::TpOff, SymClass::ImportedFunc | SymClass::ImportedData) => GotRecord::TpOff64,
         _ => GotRecord::None,
     }

@@ -57,7 +57,8 @@ pub enum DynValue {
 }
 
 pub struct DynPlan {
-    /// `.interp`'s bytes, NUL included.
+    /// `.interp`'s bytes, NUL included; empty for a program that
+    /// relocates itself (`--no-dynamic-linker`).
     pub interp: Vec<u8>,
     /// `.dynsym` after the null entry, in order: symbols resolved to shared
     /// objects (imports) first, then the hashed ones (defined here), in
@@ -169,7 +170,9 @@ impl DynPlan {
                 SymRef::Global(id) => Some(*id),
                 SymRef::Local(..) => None,
             })
-            .filter(|&id| res.symbols[id as usize].def == Definition::Undefined)
+            .filter(|&id| {
+                res.symbols[id as usize].def == Definition::Undefined && mode.has_loader()
+            })
             .collect();
         let mut imports: Vec<SymId> = Vec::new();
         let mut hashed: Vec<SymId> = Vec::new();
@@ -328,11 +331,10 @@ impl DynPlan {
         }
 
         let interp = match &args.dynamic_linker {
-            Some(p) => p.as_bytes().to_vec(),
-            None => DEFAULT_INTERP.to_vec(),
+            _ if args.no_dynamic_linker => Vec::new(),
+            Some(p) => [p.as_bytes(), b"\0"].concat(),
+            None => [DEFAULT_INTERP, b"\0"].concat(),
         };
-        let mut interp = interp;
-        interp.push(0);
 
         let sysv_hash = with_sysv.then(|| {
             std::iter::once(0)
@@ -469,7 +471,7 @@ fn dynamic_entries(
     if args.bind_now {
         flags_1 |= u64::from(elf::DF_1_NOW);
     }
-    if mode == OutputMode::Pie {
+    if mode.is_pie() {
         flags_1 |= u64::from(elf::DF_1_PIE);
     }
     if flags_1 != 0 {

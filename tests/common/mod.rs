@@ -491,6 +491,8 @@ pub enum LinkKind {
     Pie,
     /// `-no-pie`: a dynamic executable at a fixed address.
     NoPie,
+    /// `-static-pie`: a PIE that relocates itself, without a loader.
+    StaticPie,
 }
 
 impl LinkKind {
@@ -499,6 +501,7 @@ impl LinkKind {
             LinkKind::Static => &["-static"],
             LinkKind::Pie => &["-pie"],
             LinkKind::NoPie => &["-no-pie"],
+            LinkKind::StaticPie => &["-static-pie"],
         }
     }
     pub fn tag(self) -> &'static str {
@@ -506,6 +509,7 @@ impl LinkKind {
             LinkKind::Static => "static",
             LinkKind::Pie => "pie",
             LinkKind::NoPie => "nopie",
+            LinkKind::StaticPie => "static-pie",
         }
     }
 }
