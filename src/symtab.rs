@@ -192,7 +192,11 @@ fn omitted_globals(res: &Resolution, emit_relocs: bool) -> Vec<bool> {
                 matches!(obj.place_of(sym as usize),
                     SymPlace::Section(k) if !obj.sections[k as usize].kept)
             }
-            Definition::Undefined | Definition::Shared { .. } => !emit_relocs || f & 2 == 0,
+            // A dynamic executable lists what it imports, and the weak
+            // names the loader may yet bind, as GNU ld does.
+            Definition::Shared { .. } => f & 2 == 0,
+            Definition::Undefined if !res.dsos.is_empty() => f & 2 == 0,
+            Definition::Undefined => !emit_relocs || f & 2 == 0,
             Definition::Synthetic => false,
         })
         .collect()
@@ -225,7 +229,8 @@ fn linker_owned<'r>(res: &'r Resolution<'_>) -> impl Iterator<Item = SymId> + 'r
         .iter()
         .enumerate()
         .filter_map(|(id, s)| match s.def {
-            Definition::Undefined if s.first_ref.is_none() => Some(id as SymId),
+            // Names only shared objects refer to are theirs, not the output's.
+            Definition::Undefined if s.first_ref.is_none() && !s.dso_ref => Some(id as SymId),
             _ => None,
         })
 }
@@ -492,6 +497,17 @@ fn put_sym(syms: &mut Filler, shndx_out: &mut Option<Filler>, e: Entry) -> Resul
 }
 
 impl SymtabCtx<'_> {
+    /// A shared object's variable copied into the executable's `.bss`
+    /// (it has an address there; a function's canonical `.plt` entry
+    /// leaves it undefined).
+    fn copied(&self, id: SymId) -> bool {
+        let Definition::Shared { dso, sym } = self.res.symbols[id as usize].def else {
+            return false;
+        };
+        let t = self.res.dsos[dso as usize].so.symbols[sym as usize].st_type;
+        self.global_values[id as usize] != 0 && !matches!(t, elf::STT_FUNC | elf::STT_GNU_IFUNC)
+    }
+
     fn section_index(&self, obj: &ObjectFile, i: usize) -> u32 {
         match obj.place_of(i) {
             SymPlace::Section(s) => {
@@ -630,7 +646,8 @@ impl SymtabCtx<'_> {
                         ..
                     }
                 );
-                let (shndx, value) = if common && self.plan.exe {
+                let copied = self.plan.exe && self.copied(id);
+                let (shndx, value) = if (common || copied) && self.plan.exe {
                     let bss = self.sections.find(b".bss").map(|o| o.index).unwrap_or(0);
                     (bss, self.global_values[id as usize])
                 } else if self.plan.exe {
@@ -642,7 +659,7 @@ impl SymtabCtx<'_> {
                     )
                 };
                 let mut info = sym.st_info;
-                if common && self.plan.exe {
+                if (common || copied) && self.plan.exe {
                     info = (sym.st_bind() << 4) | elf::STT_OBJECT;
                 }
                 put_sym(

@@ -1,5 +1,6 @@
 //! A Rust program (std, threads, panics caught by unwinding, formatting)
-//! linked statically by rivet through rustc's gcc driver runs as the GNU ld
+//! linked by rivet through rustc's gcc driver, statically and as rustc's
+//! default (a PIE against libc.so.6 and libgcc_s.so.1), runs as the GNU ld
 //! build does.
 
 mod common;
@@ -22,17 +23,23 @@ fn main() {
 }
 "#;
 
-fn rustc(ws: &Workspace, out: &str, extra: &[String]) -> std::path::PathBuf {
+fn rustc(ws: &Workspace, out: &str, static_: bool, extra: &[String]) -> std::path::PathBuf {
     let exe = ws.join(out);
+    let kind: &[&str] = if static_ {
+        &[
+            "-C",
+            "target-feature=+crt-static",
+            "-C",
+            "relocation-model=static",
+        ]
+    } else {
+        &[]
+    };
     run_tool(
         Command::new("rustc")
-            .args(["-O", "--edition=2021", "-C", "target-feature=+crt-static"])
-            .args([
-                "-C",
-                "relocation-model=static",
-                "-C",
-                "linker-features=-lld",
-            ])
+            .args(["-O", "--edition=2021"])
+            .args(kind)
+            .args(["-C", "linker-features=-lld"])
             .args(extra)
             .arg("-o")
             .arg(&exe)
@@ -43,16 +50,26 @@ fn rustc(ws: &Workspace, out: &str, extra: &[String]) -> std::path::PathBuf {
 
 #[test]
 fn rust_static_program_runs_like_gnu_ld_build() {
+    rust_program(true);
+}
+
+#[test]
+fn rust_default_program_runs_like_gnu_ld_build() {
+    rust_program(false);
+}
+
+fn rust_program(static_: bool) {
     if Command::new("rustc").arg("--version").output().is_err() {
         eprintln!("rustc is not installed; skipping");
         return;
     }
     let ws = Workspace::new("rust_program");
     std::fs::write(ws.join("main.rs"), PROGRAM).unwrap();
-    let reference = rustc(&ws, "ref", &[]);
+    let reference = rustc(&ws, "ref", static_, &["-Clink-arg=-fuse-ld=bfd".into()]);
     let tested = rustc(
         &ws,
         "tested",
+        static_,
         &[format!("-Clink-arg=-B{}", ws.ld_dir().display())],
     );
     let comment = run_tool(
