@@ -190,6 +190,7 @@ fn run(
     if exe {
         symvals::mark_synthetic(&mut res, &sections, mode.is_dynamic()); //       __start_X, __init_array_start, ...
         got_plan = got::scan(&res, &sections, mode, args.pack_relative_relocs)?; //      GOT, PLT, copies, dynamic records; undefined symbols
+        report_text_relocations(args, mode, &got_plan)?; //     -z text: an error; else GNU ld's warnings
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
         if mode.is_dynamic() {
             dyn_plan = Some(DynPlan::new(args, &res, &sections, &got_plan, mode));
@@ -387,6 +388,35 @@ fn refuse_output_among_inputs(args: &Args, inputs: &[input::OpenedInput]) -> Res
         }
     }
     Ok(())
+}
+
+/// Dynamic records in read-only sections (text relocations): an error
+/// under `-z text`, else GNU ld's warnings, naming the first such
+/// relocation of each file.
+fn report_text_relocations(args: &Args, mode: OutputMode, got: &got::GotPlan) -> Result<()> {
+    if !got.textrel {
+        return Ok(());
+    }
+    if args.z_text == Some(true) {
+        let lines: Vec<String> = got
+            .textrel_places
+            .iter()
+            .map(|p| format!("rivet: error: {p}; recompile with -fPIC"))
+            .chain(std::iter::once(
+                "rivet: error: read-only segment has dynamic relocations (-z text)".to_string(),
+            ))
+            .collect();
+        crate::bail!("{}", lines.join("\n"));
+    }
+    let mut warnings: Vec<String> = got
+        .textrel_places
+        .iter()
+        .map(|p| format!("rivet: warning: {p}"))
+        .collect();
+    if mode.is_pie() {
+        warnings.push("rivet: warning: creating DT_TEXTREL in a PIE".to_string());
+    }
+    warnings::report(args, &warnings)
 }
 
 /// GCC `-flto` objects without `-ffat-lto-objects` hold IR and no code:

@@ -81,6 +81,9 @@ pub struct GotPlan {
     pub place_records: Vec<SectionRecords>,
     /// A dynamic record lands in a read-only section: `DT_TEXTREL`.
     pub textrel: bool,
+    /// The first such relocation of each file that has one, described
+    /// for messages (`-z text` makes them errors).
+    pub textrel_places: Vec<String>,
     pub got: Vec<(SymRef, GotKind)>,
     pub got_index: FxHashMap<(SymRef, GotKind), u32>,
     pub iplt: Vec<SymRef>,
@@ -245,6 +248,7 @@ struct FileScan {
     errors: Vec<Error>,
     base_used: bool,
     textrel: bool,
+    textrel_place: Option<String>,
 }
 
 /// Scans every relocation of every kept allocated section.
@@ -322,6 +326,10 @@ pub fn scan(
             .flat_map(|f| f.records.iter().copied())
             .collect(),
         textrel: per_file.iter().any(|f| f.textrel),
+        textrel_places: per_file
+            .iter()
+            .filter_map(|f| f.textrel_place.clone())
+            .collect(),
         base_used: per_file.iter().any(|f| f.base_used),
     })
 }
@@ -415,7 +423,18 @@ fn scan_file(
                 }
                 PlaceRecord::Symbolic => counts.symbolic += 1,
             }
-            out.textrel |= act.record != PlaceRecord::None && !writable;
+            if act.record != PlaceRecord::None && !writable {
+                out.textrel = true;
+                if out.textrel_place.is_none() {
+                    out.textrel_place = Some(format!(
+                        "{}: relocation {} against `{}' in read-only section `{}'",
+                        obj.name,
+                        spec.name,
+                        crate::demangle::pretty(obj.name_of(idx), res.demangle),
+                        String::from_utf8_lossy(s.name)
+                    ));
+                }
+            }
             if spec.value != Value::None && !spec.is_tls() && is_ifunc(res, target) {
                 out.iplt.push(target);
             }

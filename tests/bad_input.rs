@@ -931,3 +931,124 @@ linker_test! {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Shared objects: a copy of a GNU-ld-built libb.so (from b.c), corrupted,
+// linked into a PIE that calls its `foo`. Each must fail naming the file
+// and the table that is wrong.
+
+/// Builds libb.so with GNU ld in a workspace that also holds a.o: with a
+/// `DT_SONAME` and its symbols in a version (`.gnu.version`,
+/// `.gnu.version_d`).
+fn setup_dso(name: &str) -> Workspace {
+    let ws = setup(name);
+    std::fs::write(
+        ws.join("b.map"),
+        "B_1 { global: foo; counter; local: *; };\n",
+    )
+    .unwrap();
+    run_tool(Command::new("gcc").current_dir(ws.path()).args([
+        "-shared",
+        "-fPIC",
+        "-fuse-ld=bfd",
+        "-Wl,-soname,libb.so",
+        "-Wl,--version-script=b.map",
+        "b.c",
+        "-o",
+        "libb.so",
+    ]));
+    ws
+}
+
+/// Writes `bad.so`, libb.so changed by `edit`, and expects
+/// `-pie -e main a.o bad.so` to fail naming bad.so and each of `needles`.
+fn corrupt_dso(name: &str, needles: &[&str], edit: impl FnOnce(&mut Elf)) {
+    let ws = setup_dso(name);
+    let mut elf = Elf::read(&ws.join("libb.so"));
+    edit(&mut elf);
+    elf.write(&ws, "bad.so");
+    let out = ws.join(Mode::Static.output());
+    let _ = std::fs::remove_file(&out);
+    let o = run_linker(
+        ws.path(),
+        [
+            "-pie",
+            "-e",
+            "main",
+            "-o",
+            Mode::Static.output(),
+            "a.o",
+            "bad.so",
+        ],
+    );
+    let mut all = vec!["bad.so"];
+    all.extend_from_slice(needles);
+    assert_failed(&ws, Mode::Static, name, &o, &all);
+}
+
+linker_test! {
+    fn shared_object_truncated() {
+        corrupt_dso("so_truncated", &[], |elf| {
+            let keep = elf.bytes.len() / 3;
+            elf.bytes.truncate(keep);
+        });
+    }
+}
+
+linker_test! {
+    fn shared_object_dynsym_outside_file() {
+        corrupt_dso("so_dynsym_outside", &[".dynsym"], |elf| {
+            let i = elf.first_section_of_type(11); // SHT_DYNSYM
+            let at = elf.shdr(i) + 24; // sh_offset
+            elf.set_u64(at, 0x7fff_0000);
+        });
+    }
+}
+
+linker_test! {
+    fn shared_object_versym_wrong_size() {
+        corrupt_dso("so_versym_size", &[".gnu.version"], |elf| {
+            let i = elf.first_section_of_type(0x6fff_ffff); // SHT_GNU_VERSYM
+            let at = elf.shdr(i) + 32; // sh_size
+            let size = elf.u64(at);
+            elf.set_u64(at, size - 2);
+        });
+    }
+}
+
+linker_test! {
+    fn shared_object_soname_outside_strings() {
+        corrupt_dso("so_soname_outside", &[".dynamic"], |elf| {
+            // Point every DT_NEEDED/DT_SONAME string far past .dynstr.
+            let i = elf.first_section_of_type(6); // SHT_DYNAMIC
+            let (off, size) = (elf.sh_offset(i), elf.sh_size(i));
+            let mut hit = false;
+            for e in (off..off + size).step_by(16) {
+                if matches!(elf.u64(e), 1 | 14) {
+                    elf.set_u64(e + 8, 0x00ff_ffff);
+                    hit = true;
+                }
+            }
+            assert!(hit, "libb.so has no DT_NEEDED or DT_SONAME");
+        });
+    }
+}
+
+linker_test! {
+    /// A text relocation under `-z text` is an error naming the file,
+    /// the symbol and the section; without it, a warning.
+    fn text_relocation_under_z_text() {
+        let ws = setup("z_text");
+        std::fs::write(
+            ws.join("tr.s"),
+            ".text\n.globl main\nmain:\n  xorl %eax, %eax\n  ret\nptr: .quad main\n.section .note.GNU-stack,\"\",@progbits\n",
+        )
+        .unwrap();
+        ws.compile(&ws.join("tr.s"), &[], "");
+        let o = run_linker(ws.path(), ["-pie", "-e", "main", "-z", "text", "-o", "out", "tr.o"]);
+        assert_failed(&ws, Mode::Static, "-z text", &o, &["tr.o", "main", ".text"]);
+        let o = run_linker(ws.path(), ["-pie", "-e", "main", "-o", "out", "tr.o"]);
+        assert_eq!(o.code(), 0, "{}", o.stderr);
+        assert!(o.stderr.contains("read-only section"), "{}", o.stderr);
+    }
+}
