@@ -166,7 +166,7 @@ pub struct Args {
     pub print_gc_sections: bool,
     /// `-z ibt`, `-z shstk`, `-z cet-report=`, `-z x86-64-*`,
     /// `-z stack-size=`, ...: what shapes `.note.gnu.property`.
-    pub gnu_property: crate::gnu_property::Options,
+    pub gnu_property: crate::resolve::gnu_property::Options,
     pub print_version: bool,
     pub print_help: bool,
     /// `-v`/`--version` with no inputs prints the version and exits.
@@ -546,8 +546,8 @@ impl Args {
 
 /// The `-z` keywords of `.note.gnu.property` (GNU ld's x86 emulation
 /// options); false if `kw` is not one of them.
-fn parse_property_z(kw: &str, o: &mut crate::gnu_property::Options) -> Result<bool> {
-    use crate::gnu_property::Report;
+fn parse_property_z(kw: &str, o: &mut crate::resolve::gnu_property::Options) -> Result<bool> {
+    use crate::resolve::gnu_property::Report;
     let report = |which: &str, v: &str| {
         Report::parse(v).ok_or_else(|| err!("rivet: invalid option for -z {which}=: {v}"))
     };
@@ -789,7 +789,7 @@ mod tests {
 
     #[test]
     fn property_z_keywords() {
-        use crate::gnu_property::Report;
+        use crate::resolve::gnu_property::Report;
         let a = parse(&[
             "-z",
             "ibt",

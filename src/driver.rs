@@ -1,20 +1,21 @@
 //! The link, top to bottom: a flat list of passes, each a line.
 
-use crate::apply::ApplyCtx;
 use crate::args::{Args, InputArg, OutputKind, Strip};
-use crate::dynamic::write::{relr_addresses, RelrTable};
-use crate::dynamic::DynPlan;
 use crate::error::Result;
+use crate::input::ehframe;
+use crate::layout::{got, merge, symvals};
 use crate::layout::{Sections, Synthetic, EHDR_SIZE};
 use crate::mapped::OutputFile;
-use crate::mode::OutputMode;
-use crate::relocs::RecordCtx;
+use crate::resolve::mode::OutputMode;
+use crate::resolve::{exec_stack, gc, gnu_property, warnings};
 use crate::resolve::{Definition, Stores};
-use crate::symtab::SymtabCtx;
-use crate::{
-    ehframe, exec_stack, gc, gnu_property, got, input, layout, merge, output, relocs, resolve,
-    symtab, symvals, warnings,
-};
+use crate::write::apply::ApplyCtx;
+use crate::write::dynamic::write::{relr_addresses, RelrTable};
+use crate::write::dynamic::DynPlan;
+use crate::write::relocs::RecordCtx;
+use crate::write::symtab::SymtabCtx;
+use crate::write::{self, relocs, symtab};
+use crate::{input, layout, resolve};
 use object::elf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -223,7 +224,7 @@ fn run(
         (Vec::new(), 0)
     };
     t.mark("count relocation records");
-    let mut toc = output::assign_indices(&res, &mut sections, &mut relas, !exe, with_symtab); // header order
+    let mut toc = write::assign_indices(&res, &mut sections, &mut relas, !exe, with_symtab); // header order
     let symtab_plan = with_symtab.then(|| {
         let linker = if exe {
             symvals::LinkerSyms::collect(&res, &sections) // _end, __init_array_start, ...
@@ -235,7 +236,12 @@ fn run(
     t.mark("count symbols");
     let (phdrs, tls, end, relr) = if exe {
         let place = |s: &mut Sections| {
-            s.place_executable(stack.segment, args.gnu_property.stack_size, args.relro)
+            s.place_executable(
+                stack.segment,
+                args.gnu_property.stack_size,
+                args.relro,
+                args.bind_now && mode.is_dynamic(),
+            )
         };
         let (mut phdrs, mut tls, mut end) = place(&mut sections); // addresses, segments
         let mut relr = None;
@@ -283,7 +289,7 @@ fn run(
     };
     t.mark("addresses, offsets, symbol values");
 
-    let ctx = output::WriteCtx {
+    let ctx = write::WriteCtx {
         res: &res,
         sections: &sections,
         relas: &relas,
@@ -336,7 +342,7 @@ fn run(
     file.commit() //                                            rename into place
         .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
     t.mark("commit");
-    crate::mapfile::write_if_asked(args, &inputs, &res, &sections, &values)?; // -Map, -M: the link map
+    crate::write::mapfile::write_if_asked(args, &inputs, &res, &sections, &values)?; // -Map, -M: the link map
     t.mark("map");
     let stats = LinkStats {
         write,
@@ -465,7 +471,7 @@ fn add_synthetic_sections(
             8,
         );
     }
-    if let Some(size) = output::build_id_note_size(&args.build_id) {
+    if let Some(size) = write::build_id_note_size(&args.build_id) {
         s.add_synthetic(
             b".note.gnu.build-id",
             elf::SHT_NOTE,
@@ -553,7 +559,7 @@ fn add_synthetic_sections(
 /// `.rela.dyn` gets one chunk per unit, so its units are written in
 /// parallel like input sections.
 fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan) {
-    use crate::dynamic::plan::{DYNSYM_SIZE, RELA_SIZE};
+    use crate::write::dynamic::plan::{DYNSYM_SIZE, RELA_SIZE};
     let a = u64::from(elf::SHF_ALLOC);
     let w = u64::from(elf::SHF_WRITE);
     let x = u64::from(elf::SHF_EXECINSTR);

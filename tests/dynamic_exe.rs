@@ -108,6 +108,25 @@ fn local_ifunc(kind: LinkKind) {
 }
 
 linker_test! {
+    /// `-mcmodel=large` calls libc through `R_X86_64_PLTOFF64` (relative to
+    /// the GOT, through a `.plt` entry) and takes addresses with 64-bit
+    /// absolute relocations, in a PIE and not.
+    fn large_code_model() {
+        let ws = Workspace::new("dyn-large");
+        let src = "#include <stdio.h>\nstatic const char *msg = \"large ok\";\nint main(void) { puts(msg); return 0; }\n";
+        for kind in [LinkKind::Pie, LinkKind::NoPie] {
+            let pic = if kind == LinkKind::Pie { "-fPIE" } else { "-fno-pie" };
+            let obj = ws.compile_text(&format!("large-{}.c", kind.tag()), src, &["-mcmodel=large", pic]);
+            let b = format!("-B{}/", ws.ld_dir().display());
+            let exe = ws.join(format!("large-{}", kind.tag()));
+            run_tool(Command::new("gcc").args(kind.driver_flags()).arg(&b).arg(&obj).arg("-o").arg(&exe));
+            let o = run_exe(&exe);
+            assert_eq!((o.code(), o.stdout.as_str()), (0, "large ok\n"), "{}", kind.tag());
+        }
+    }
+}
+
+linker_test! {
     fn local_ifunc_in_every_kind() {
         for kind in [LinkKind::Pie, LinkKind::NoPie, LinkKind::StaticPie, LinkKind::Static] {
             local_ifunc(kind);
@@ -130,6 +149,8 @@ int lib_ifunc(void) __attribute__((ifunc("resolve_lib_ifunc")));
 static void *resolve_lib_ifunc(void) { return getenv("NO_SUCH_VAR_XYZ") ? (void*)impl_one : (void*)impl_two; }
 int *lib_counter_address(void) { return &lib_counter; }
 int (*lib_add_address(void))(int, int) { return lib_add; }
+extern __thread int exe_tls;
+int lib_read_exe_tls(void) { return exe_tls; }
 "#;
 
 /// Uses everything the library offers: calls through the PLT, a variable
@@ -151,8 +172,12 @@ const char *lib_name(void);
 int lib_ifunc(void);
 int *lib_counter_address(void);
 int (*lib_add_address(void))(int, int);
+int lib_read_exe_tls(void);
 extern char **environ;
 static int (*volatile fp)(int, int) = lib_add;
+/* In read-only data: non-PIE code gets the canonical .plt entry here. */
+static int (*const table[2])(int, int) = {lib_add, lib_add};
+__thread int exe_tls = 99;
 int main(void) {
     int bad = 0;
     if (lib_add(1, 2) != 43) bad |= 1;
@@ -165,6 +190,8 @@ int main(void) {
     if (lib_tls != 8 || lib_tls_big[0] != 5) bad |= 32;
     if (lib_ifunc() != 2) bad |= 64;
     if (!environ || !environ[0]) bad |= 128;
+    if (table[1] != lib_add_address() || (void *)lib_add != (void *)lib_add_address()) bad |= 256;
+    if (lib_read_exe_tls() != 99) bad |= 512;
     errno = 0;
     printf("%s %d %d %d %zu\n", lib_name(), lib_add(2, 3), lib_tls, bad, strlen(lib_name()));
     return bad;
@@ -416,6 +443,29 @@ linker_test! {
         assert!(no_as_needed.contains("Shared library: [libm.so.6]"), "{no_as_needed}");
         assert!(no_as_needed.contains("Shared library: [libc.so.6]"), "{no_as_needed}");
         assert!(no_as_needed.contains("BIND_NOW"), "{no_as_needed}");
+        // -z now: the PLT's GOT slots are inside PT_GNU_RELRO (all of
+        // `.got.plt`; GNU ld puts them in `.got` then).
+        let sections = readelf(&["-S", "-W"], &ws.join("no-as-needed"));
+        let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+        let section_end = |name: &str| {
+            sections.lines().find_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let i = f.iter().position(|x| *x == name)?;
+                Some(hex(f[i + 2]) + hex(f[i + 4]))
+            })
+        };
+        let gotplt = section_end(".got.plt")
+            .or_else(|| section_end(".got"))
+            .expect(".got.plt or .got");
+        let relro_end = no_as_needed
+            .lines()
+            .find(|l| l.trim_start().starts_with("GNU_RELRO"))
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                hex(f[2]) + hex(f[5])
+            })
+            .expect("PT_GNU_RELRO");
+        assert!(relro_end >= gotplt, "RELRO ends at {relro_end:#x}, .got.plt at {gotplt:#x}");
         assert!(no_as_needed.contains("Flags: NOW PIE"), "{no_as_needed}");
         assert!(
             no_as_needed.contains("[Requesting program interpreter: /lib64/ld-linux-x86-64.so.2]"),
@@ -506,6 +556,37 @@ linker_test! {
         assert_ne!(o.code(), 0);
         assert!(o.stderr.contains("recompile with -fPIE"), "{}", o.stderr);
         assert!(o.stderr.contains("abs32.o"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left {}", out.display());
+
+        // A copy relocation against a shared object's protected variable.
+        let lib_src = ws.join("prot.c");
+        std::fs::write(&lib_src, "__attribute__((visibility(\"protected\"))) int prot_var = 1;\n").unwrap();
+        run_tool(
+            Command::new("gcc")
+                .args(["-shared", "-fPIC", "-fuse-ld=bfd"])
+                .arg(&lib_src)
+                .arg("-o")
+                .arg(ws.join("libprot.so")),
+        );
+        let user = ws.compile_text(
+            "useprot.c",
+            "extern int prot_var;\nint main(void){ return prot_var - 1; }\n",
+            &["-fPIE"],
+        );
+        let out = ws.join("prot.out");
+        let o = run_with_timeout(
+            Command::new("gcc")
+                .arg(&b)
+                .arg(&user)
+                .arg(format!("-L{}", ws.path().display()))
+                .arg("-lprot")
+                .arg("-o")
+                .arg(&out),
+            std::time::Duration::from_secs(60),
+        );
+        assert_ne!(o.code(), 0);
+        assert!(o.stderr.contains("protected symbol `prot_var'"), "{}", o.stderr);
+        assert!(o.stderr.contains("useprot.o"), "{}", o.stderr);
         assert!(!out.exists(), "a failed link left {}", out.display());
     }
 }

@@ -259,11 +259,12 @@ const NOTHING: Action = Action {
 /// sections need nothing.
 pub fn action(
     spec: &RelocSpec,
-    mode: crate::mode::OutputMode,
+    mode: crate::resolve::mode::OutputMode,
     class: SymClass,
     relaxed: bool,
+    place_writable: bool,
 ) -> Action {
-    use crate::mode::OutputMode::NonPie;
+    use crate::resolve::mode::OutputMode::NonPie;
     let pie = mode.is_pie();
     use SymClass::*;
     let dynamic = mode.is_dynamic();
@@ -275,6 +276,18 @@ pub fn action(
         Abs if spec.size == 8 => match (mode, class) {
             (_, Defined | Ifunc) if pie => Action {
                 record: PlaceRecord::Relative,
+                ..NOTHING
+            },
+            // A non-PIE executable avoids a record in read-only data as
+            // GNU ld does: the function's `.plt` entry becomes its address,
+            // the variable is copied.
+            (NonPie, ImportedFunc) if !place_writable => Action {
+                plt: true,
+                canonical: true,
+                ..NOTHING
+            },
+            (NonPie, ImportedData) if !place_writable => Action {
+                copy: true,
                 ..NOTHING
             },
             (_, ImportedFunc | ImportedData) => Action {
@@ -311,6 +324,19 @@ pub fn action(
             },
             _ => NOTHING,
         },
+        // `R_X86_64_PLTOFF64`, `R_X86_64_GOTOFF64` (large code model):
+        // relative to the GOT, through the `.plt` entry or the copy.
+        GotOff => match class {
+            ImportedFunc => Action {
+                plt: true,
+                ..NOTHING
+            },
+            ImportedData => Action {
+                copy: true,
+                ..NOTHING
+            },
+            _ => NOTHING,
+        },
         GotPcRel | GotEntry if relaxed => NOTHING,
         GotPcRel | GotEntry => got(GotKind::Address),
         GotTpOff => got(GotKind::TpOff),
@@ -328,7 +354,11 @@ pub fn action(
 }
 
 /// The dynamic record a GOT entry of `kind` for a target of `class` needs.
-pub fn got_record(mode: crate::mode::OutputMode, class: SymClass, kind: GotKind) -> GotRecord {
+pub fn got_record(
+    mode: crate::resolve::mode::OutputMode,
+    class: SymClass,
+    kind: GotKind,
+) -> GotRecord {
     match (kind, class) {
         (GotKind::Address, SymClass::Defined | SymClass::Ifunc) if mode.is_pie() => {
             GotRecord::Relative

@@ -21,7 +21,7 @@
 
 use crate::args::Args;
 use crate::error::Result;
-use crate::object::{ObjectFile, SymPlace, E};
+use crate::input::object::{ObjectFile, SymPlace, E};
 use crate::resolve::Resolution;
 use object::elf;
 use rayon::prelude::*;

@@ -30,7 +30,7 @@ struct RelroPlan {
 
 impl RelroPlan {
     /// The plan for `out` (sorted), or None when there is nothing to protect.
-    fn new(out: &[OutputSection], tls_align: u64) -> Option<RelroPlan> {
+    fn new(out: &[OutputSection], tls_align: u64, bind_now: bool) -> Option<RelroPlan> {
         let mut items = Vec::new();
         let mut tls_seen = false;
         // GNU ld drops the range when no section in it has bytes (`.tbss`
@@ -51,6 +51,10 @@ impl RelroPlan {
             items.push((size, align));
         }
         let tail = match out.iter().find(|o| o.is_alloc() && o.name == b".got.plt") {
+            // With `-z now` the loader fills every slot before the
+            // range is protected (GNU ld's `-z now` script ends the range
+            // after `.got.plt`).
+            Some(g) if bind_now && segment_class(g.rank) == RW_CLASS => g.size,
             Some(g) if g.size >= 24 && segment_class(g.rank) == RW_CLASS => 24,
             _ => 0,
         };
@@ -108,6 +112,8 @@ impl Sections {
         exec_stack: Option<bool>,
         stack_size: u64,
         relro: bool,
+        // `-z now`: `.got.plt` is read-only after startup too.
+        bind_now: bool,
     ) -> (Vec<Segment>, Option<TlsInfo>, u64) {
         // Segments present, to know how many program headers there are.
         // A segment of nothing but `.tbss` takes no memory: GNU ld makes no
@@ -128,7 +134,9 @@ impl Sections {
         let has_tls = has(&|o| o.flags & u64::from(elf::SHF_TLS) != 0 && !o.omitted);
         let note_runs = self.note_runs();
         let has_property = has(&|o| {
-            o.is_alloc() && o.sh_type == elf::SHT_NOTE && o.name == crate::gnu_property::SECTION
+            o.is_alloc()
+                && o.sh_type == elf::SHT_NOTE
+                && o.name == crate::resolve::gnu_property::SECTION
         });
         let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
         // A dynamic executable's loader reads its own program headers
@@ -145,7 +153,7 @@ impl Sections {
             .max()
             .unwrap_or(1);
         let relro = if relro {
-            RelroPlan::new(&self.out, tls_align)
+            RelroPlan::new(&self.out, tls_align, bind_now)
         } else {
             None
         };
@@ -388,7 +396,7 @@ impl Sections {
             });
         }
         if let Some(p) = self
-            .find(crate::gnu_property::SECTION)
+            .find(crate::resolve::gnu_property::SECTION)
             .filter(|_| has_property)
         {
             phdrs.push(Segment {

@@ -11,9 +11,9 @@ use crate::arch::x86_64::{
 };
 use crate::err;
 use crate::error::{Error, Result};
+use crate::input::object::{FileId, ObjectFile, SymPlace, E};
 use crate::layout::Sections;
-use crate::mode::OutputMode;
-use crate::object::{FileId, ObjectFile, SymPlace, E};
+use crate::resolve::mode::OutputMode;
 use crate::resolve::{Definition, Resolution, SymId};
 use object::elf;
 use rayon::prelude::*;
@@ -38,7 +38,7 @@ pub use crate::arch::x86_64::GotKind;
 /// The dynamic records an input section's own places need (absolute
 /// addresses in a PIE, references to shared objects' symbols), counted by
 /// the scan from the action table and written, in relocation order, by
-/// [`crate::dynamic::rela_dyn`] from the same table.
+/// [`crate::write::dynamic::write`] from the same table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SectionRecords {
     pub file: FileId,
@@ -55,7 +55,7 @@ pub struct SectionRecords {
 /// is certain to be 8-aligned in the output (its offset is, and so is its
 /// section). Scan, `.relr.dyn`'s address list and the `.rela.dyn` writer
 /// all decide through this.
-pub fn packs_relative(pack: bool, s: &crate::object::InputSection, r_offset: u64) -> bool {
+pub fn packs_relative(pack: bool, s: &crate::input::object::InputSection, r_offset: u64) -> bool {
     pack && r_offset.is_multiple_of(8) && s.align >= 8
 }
 
@@ -191,7 +191,7 @@ pub fn reloc_action(
     mode: OutputMode,
     obj: &ObjectFile,
     sec: usize,
-    r: &crate::object::Rela64,
+    r: &crate::input::object::Rela64,
     spec: &crate::arch::x86_64::RelocSpec,
 ) -> (SymClass, crate::arch::x86_64::Action) {
     let idx = r.r_sym(E, false) as usize;
@@ -201,7 +201,8 @@ pub fn reloc_action(
         sym_class(res, sym_ref(obj, idx))
     };
     let relaxed = spec.needs_got() && relaxed_got_load(res, sections, obj, sec, r).is_some();
-    (class, action(spec, mode, class, relaxed))
+    let writable = obj.sections[sec].flags & u64::from(elf::SHF_WRITE) != 0;
+    (class, action(spec, mode, class, relaxed, writable))
 }
 
 /// Whether relocation `r` of section `sec` in `obj` is a GOT load that
@@ -213,7 +214,7 @@ pub fn relaxed_got_load(
     sections: &Sections,
     obj: &ObjectFile,
     sec: usize,
-    r: &crate::object::Rela64,
+    r: &crate::input::object::Rela64,
 ) -> Option<GotRelax> {
     let idx = r.r_sym(E, false) as usize;
     if idx == 0 {
@@ -410,6 +411,10 @@ fn scan_file(
                     out.canonical.push(id);
                 }
                 if act.copy {
+                    if let Some(e) = protected_copy(res, obj, id) {
+                        out.errors.push(e);
+                        continue;
+                    }
                     out.copies.push(id);
                 }
             }
@@ -459,11 +464,11 @@ fn undefined_reference(
     res: &Resolution,
     obj: &ObjectFile,
     si: usize,
-    r: &crate::object::Rela64,
+    r: &crate::input::object::Rela64,
     name: &[u8],
 ) -> Error {
     let off = r.r_offset.get(E);
-    let function = crate::warnings::enclosing_function(obj, si as u32, off)
+    let function = crate::resolve::warnings::enclosing_function(obj, si as u32, off)
         .map(|f| format!(" in function {}", crate::demangle::pretty(f, res.demangle)))
         .unwrap_or_default();
     err!(
@@ -472,6 +477,23 @@ fn undefined_reference(
         obj.name,
         String::from_utf8_lossy(obj.sections[si].name)
     )
+}
+
+/// A copy of a shared object's protected variable would not be the one
+/// the object itself uses (its references bind within it): GNU ld refuses.
+fn protected_copy(res: &Resolution, obj: &ObjectFile, id: SymId) -> Option<Error> {
+    let Definition::Shared { dso, sym } = res.symbols[id as usize].def else {
+        return None;
+    };
+    let so = &res.dsos[dso as usize].so;
+    (so.symbols[sym as usize].visibility == elf::STV_PROTECTED).then(|| {
+        err!(
+            "rivet: error: {}: copy relocation against non-copyable protected symbol `{}' in {}; recompile with -fPIC",
+            obj.name,
+            crate::demangle::pretty(res.symbols[id as usize].name, res.demangle),
+            so.path
+        )
+    })
 }
 
 /// GNU ld's message for a relocation the output kind cannot hold.

@@ -2,19 +2,25 @@
 //! offsets — and the write phase: the mapped file is split into disjoint
 //! slices along those offsets and every piece is written in parallel.
 
-use crate::apply::{copy_input, ApplyCtx};
+pub mod apply;
+pub mod dynamic;
+pub mod mapfile;
+pub mod relocs;
+pub mod symtab;
+
 use crate::args::BuildId;
 use crate::error::Result;
-use crate::got::{GotKind, GotPlan};
+use crate::input::object::FileId;
+use crate::layout::got::{GotKind, GotPlan};
 use crate::layout::{
     align_up, Chunk, ChunkKind, OutputSection, Sections, Segment, Synthetic, EHDR_SIZE, PHDR_SIZE,
     SHDR_SIZE,
 };
-use crate::object::FileId;
 use crate::partition::{par_for_each_range, Filler, Partition};
-use crate::relocs::{RecordCtx, RelaTable};
 use crate::resolve::Resolution;
-use crate::symtab::{SymtabCtx, SymtabPlan, SYM_SIZE};
+use crate::write::apply::{copy_input, ApplyCtx};
+use crate::write::relocs::{RecordCtx, RelaTable};
+use crate::write::symtab::{SymtabCtx, SymtabPlan, SYM_SIZE};
 use crate::{bail, err};
 use object::elf;
 use rayon::prelude::*;
@@ -316,7 +322,7 @@ impl Toc {
     }
 }
 
-/// The synthetic chunks [`crate::dynamic::write`] writes.
+/// The synthetic chunks [`crate::write::dynamic::write`] writes.
 fn is_dynamic_table(kind: Synthetic) -> bool {
     matches!(
         kind,
@@ -383,15 +389,15 @@ pub struct WriteCtx<'a> {
     pub phdrs: &'a [Segment],
     pub entry: u64,
     pub build_id: &'a BuildId,
-    /// The merged `.note.gnu.property` ([`crate::gnu_property`]).
+    /// The merged `.note.gnu.property` ([`crate::resolve::gnu_property`]).
     pub gnu_property: &'a [u8],
     /// IFUNC stubs start with `endbr64` (IBT in the output's properties).
     pub ibt_plt: bool,
-    pub mode: crate::mode::OutputMode,
+    pub mode: crate::resolve::mode::OutputMode,
     /// The dynamic tables' plan, in a dynamic output.
-    pub dynamic: Option<&'a crate::dynamic::DynPlan>,
+    pub dynamic: Option<&'a crate::write::dynamic::DynPlan>,
     /// `.relr.dyn`'s addresses, sorted, and how its writers split them.
-    pub relr: Option<&'a crate::dynamic::write::RelrTable>,
+    pub relr: Option<&'a crate::write::dynamic::write::RelrTable>,
 }
 
 /// A piece of the output file: a run of bytes written by one kind of writer.
@@ -517,7 +523,9 @@ impl WriteCtx<'_> {
             Piece::Rela(t) => {
                 let out = &self.sections.out[self.relas[t as usize].target as usize];
                 self.relas[t as usize].partition.par_for_each(buf, &|c, b| {
-                    times.run(|| crate::relocs::write_chunk(&self.records, out, &out.chunks[c], b))
+                    times.run(|| {
+                        crate::write::relocs::write_chunk(&self.records, out, &out.chunks[c], b)
+                    })
                 })
             }
             Piece::Group(g) => times.run(|| {
@@ -617,7 +625,7 @@ impl WriteCtx<'_> {
             return Ok(());
         };
         if let Some(plan) = self.dynamic.filter(|_| is_dynamic_table(kind)) {
-            let w = crate::dynamic::write::DynWriter {
+            let w = crate::write::dynamic::write::DynWriter {
                 apply,
                 plan,
                 mode: self.mode,
@@ -631,9 +639,9 @@ impl WriteCtx<'_> {
         match kind {
             Synthetic::Got => {
                 let tp = apply.tls.tp();
-                let mode = got.mode.unwrap_or(crate::mode::OutputMode::Static);
+                let mode = got.mode.unwrap_or(crate::resolve::mode::OutputMode::Static);
                 for &(r, k) in &got.got {
-                    let class = crate::got::sym_class(self.res, r);
+                    let class = crate::layout::got::sym_class(self.res, r);
                     if matches!(
                         crate::arch::x86_64::got_record(mode, class, k),
                         crate::arch::x86_64::GotRecord::GlobDat
@@ -646,7 +654,7 @@ impl WriteCtx<'_> {
                     let v = match k {
                         GotKind::Address => match got.iplt_index.get(&r) {
                             Some(&slot) => {
-                                values.iplt_addr + crate::got::IPLT_ENTRY * u64::from(slot)
+                                values.iplt_addr + crate::layout::got::IPLT_ENTRY * u64::from(slot)
                             }
                             None => values.raw_value(self.res, self.sections, r),
                         },
@@ -666,14 +674,14 @@ impl WriteCtx<'_> {
                 f.put(&dynamic.to_le_bytes())?;
                 f.zeros(16)?;
                 for i in 0..got.plt.len() as u64 {
-                    let entry = values.plt_addr + crate::got::PLT_ENTRY * (i + 1);
+                    let entry = values.plt_addr + crate::layout::got::PLT_ENTRY * (i + 1);
                     f.put(&(entry + 6).to_le_bytes())?;
                 }
                 f.zeros(8 * got.iplt.len())?;
             }
             Synthetic::Iplt => {
                 for slot in 0..got.iplt.len() as u64 {
-                    let stub = addr + crate::got::IPLT_ENTRY * slot;
+                    let stub = addr + crate::layout::got::IPLT_ENTRY * slot;
                     let target = values.gotplt_addr + got.iplt_slot(slot);
                     // With IBT, GNU ld's stub: endbr64, then the jump
                     // (an indirect call to the stub must land on endbr64).
@@ -760,8 +768,10 @@ impl WriteCtx<'_> {
         }
         f.put(&ident)?;
         let e_type = match self.mode {
-            crate::mode::OutputMode::Relocatable => elf::ET_REL,
-            crate::mode::OutputMode::Pie | crate::mode::OutputMode::StaticPie => elf::ET_DYN,
+            crate::resolve::mode::OutputMode::Relocatable => elf::ET_REL,
+            crate::resolve::mode::OutputMode::Pie | crate::resolve::mode::OutputMode::StaticPie => {
+                elf::ET_DYN
+            }
             _ => elf::ET_EXEC,
         };
         f.put(&e_type.to_le_bytes())?;
@@ -832,9 +842,9 @@ impl WriteCtx<'_> {
             self.sections.find(b".eh_frame"),
         ) {
             let (lo, hi) = buf.split_at_mut(eh.offset as usize);
-            let table = crate::ehframe::fde_table(&hi[..eh.size as usize], eh.addr)?;
+            let table = crate::input::ehframe::fde_table(&hi[..eh.size as usize], eh.addr)?;
             let out = &mut lo[hdr.offset as usize..][..hdr.size as usize];
-            crate::ehframe::write_hdr(out, hdr.addr, eh.addr, table)?;
+            crate::input::ehframe::write_hdr(out, hdr.addr, eh.addr, table)?;
         }
         if let Some((off, len)) = self.build_id_desc() {
             let id = match self.build_id {

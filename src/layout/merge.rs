@@ -21,8 +21,8 @@
 //! there either), sections with relocations of their own, and string
 //! sections whose last string is not terminated.
 
+use crate::input::object::ObjectFile;
 use crate::layout::{align_up, Chunk, ChunkKind, OutputSection, Sections};
-use crate::object::ObjectFile;
 use crate::resolve::Resolution;
 use crate::symmap::{hash_name, Key, PrehashedMap};
 use object::elf;

@@ -11,11 +11,17 @@
 //! became wanted (`Resolver::wanted_log`), smallest position first, and
 //! members about to be needed are parsed in parallel ahead of time.
 
+pub mod exec_stack;
+pub mod gc;
+pub mod gnu_property;
+pub mod mode;
+pub mod warnings;
+
 use crate::args::{Args, Discard};
 use crate::err;
 use crate::error::{Error, Result};
+use crate::input::object::{FileId, ObjectFile, SymPlace, E};
 use crate::input::{self, Bytes, MemberData, OpenedInput};
-use crate::object::{FileId, ObjectFile, SymPlace, E};
 use object::elf;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -72,7 +78,7 @@ pub struct GlobalSymbol<'a> {
 
 /// A shared object linked in, and whether it gets a `DT_NEEDED`.
 pub struct LoadedDso<'a> {
-    pub so: crate::dso::SharedObject<'a>,
+    pub so: crate::input::dso::SharedObject<'a>,
     /// Under `--as-needed`, loaded only because it defines a symbol that
     /// was referenced then; otherwise always needed.
     pub as_needed: bool,
@@ -87,7 +93,7 @@ pub struct Stores {
     /// Names given on the command line (`-u`, `-e`) that become symbols.
     names: Arena<Vec<u8>>,
     /// Parsing options, and decompressed sections.
-    pub parse: crate::object::ParseCtx,
+    pub parse: crate::input::object::ParseCtx,
 }
 
 impl Stores {
@@ -216,7 +222,7 @@ type Aliases = Vec<(Vec<u8>, u32)>;
 /// archive with its symbol index read.
 enum Opened<'a> {
     Object(Result<ObjectFile<'a>>),
-    Shared(Result<crate::dso::SharedObject<'a>>),
+    Shared(Result<crate::input::dso::SharedObject<'a>>),
     Archive(Result<(ArchiveScan<'a>, Aliases)>),
 }
 
@@ -312,7 +318,7 @@ pub fn resolve<'a>(
                     input::parse_archive(&inp.path, &inp.bytes)
                         .map(|ar| ArchiveScan::new(i, name, ar)),
                 )
-            } else if crate::dso::is_shared_object(&inp.bytes) {
+            } else if crate::input::dso::is_shared_object(&inp.bytes) {
                 let default_soname = match inp.from_library {
                     true => inp
                         .path
@@ -320,13 +326,13 @@ pub fn resolve<'a>(
                         .map_or_else(Vec::new, |n| n.to_string_lossy().into_owned().into_bytes()),
                     false => name.clone().into_bytes(),
                 };
-                Opened::Shared(crate::dso::SharedObject::parse(
+                Opened::Shared(crate::input::dso::SharedObject::parse(
                     name,
                     &default_soname,
                     &inp.bytes,
                 ))
             } else if !inp.bytes.starts_with(b"\x7fELF") {
-                Opened::Object(Err(crate::object::unrecognized(&name, &inp.bytes)))
+                Opened::Object(Err(crate::input::object::unrecognized(&name, &inp.bytes)))
             } else {
                 Opened::Object(ObjectFile::parse(0, name, &inp.bytes, ctx))
             })
@@ -594,7 +600,7 @@ impl<'a> Resolver<'a> {
         read.into_par_iter()
             .map(|(name, member, data)| {
                 let mut obj = ObjectFile::parse(0, name, data?, ctx)?;
-                obj.basename = crate::object::basename(member).to_owned();
+                obj.basename = crate::input::object::basename(member).to_owned();
                 Ok(obj)
             })
             .collect()
@@ -708,7 +714,7 @@ impl<'a> Resolver<'a> {
     /// object that does not list it in its own `DT_NEEDED` (GNU ld's rule);
     /// otherwise it is left out entirely, so a later reference cannot bind
     /// to it (GNU ld removes its symbols too).
-    fn add_shared(&mut self, so: crate::dso::SharedObject<'a>, as_needed: bool) {
+    fn add_shared(&mut self, so: crate::input::dso::SharedObject<'a>, as_needed: bool) {
         // The same library named twice (gcc passes `-lgcc_s` twice) is
         // loaded once, as GNU ld loads it.
         if self.res.dsos.iter().any(|d| d.so.soname == so.soname) {
@@ -747,7 +753,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// Whether an `--as-needed` shared object defines a symbol someone needs now.
-    fn shared_is_needed(&self, so: &crate::dso::SharedObject<'a>) -> bool {
+    fn shared_is_needed(&self, so: &crate::input::dso::SharedObject<'a>) -> bool {
         let listed = self
             .res
             .dsos

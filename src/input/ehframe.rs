@@ -8,7 +8,7 @@
 
 use crate::bail;
 use crate::error::Result;
-use crate::object::{ObjectFile, SymPlace, E};
+use crate::input::object::{ObjectFile, SymPlace, E};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {

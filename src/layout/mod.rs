@@ -2,10 +2,16 @@
 //! synthetic sections, and then — from exact sizes — every chunk's offset,
 //! every section's address and file offset, and the segments.
 
+pub mod got;
+pub mod merge;
+pub mod segments;
+pub mod symvals;
+
 use crate::args::{Args, OutputKind, Strip};
-use crate::ehframe::{self, EhFrameRecords};
+use crate::err;
 use crate::error::Result;
-use crate::object::FileId;
+use crate::input::ehframe::{self, EhFrameRecords};
+use crate::input::object::{FileId, ObjectFile, SymPlace};
 use crate::partition::Partition;
 use crate::resolve::Resolution;
 use object::elf;
@@ -38,11 +44,11 @@ pub enum Synthetic {
     EhFrameHdr,
     BuildIdNote,
     /// `.note.gnu.property`: the inputs' properties merged
-    /// ([`crate::gnu_property`]).
+    /// ([`crate::resolve::gnu_property`]).
     GnuProperty,
     /// rivet's own line in `.comment`, so a binary tells which linker made it.
     Comment,
-    // The tables of a dynamic output ([`crate::dynamic`]).
+    // The tables of a dynamic output ([`crate::write::dynamic`]).
     /// `.interp`: the dynamic loader's path.
     Interp,
     /// `.dynsym`, `.dynstr`, `.gnu.hash`, `.hash`, `.gnu.version`,
@@ -54,7 +60,7 @@ pub enum Synthetic {
     VerSym,
     VerNeed,
     Dynamic,
-    /// One unit of `.rela.dyn` ([`crate::dynamic::RelaUnit`]).
+    /// One unit of `.rela.dyn` ([`crate::write::dynamic::RelaUnit`]).
     RelaDyn(u32),
     /// `.rela.plt` of a dynamic output: JUMP_SLOT records, then IRELATIVE.
     RelaPlt,
@@ -90,8 +96,8 @@ pub struct Chunk {
     /// SEC_ELF_REVERSE_COPY).
     pub reversed: bool,
     /// A merged `SHF_MERGE` input: where each of its pieces went
-    /// ([`crate::merge`]); the chunk holds only the pieces it owns.
-    pub merge: Option<Box<crate::merge::MergedPieces>>,
+    /// ([`crate::layout::merge`]); the chunk holds only the pieces it owns.
+    pub merge: Option<Box<crate::layout::merge::MergedPieces>>,
 }
 
 impl Chunk {
@@ -614,13 +620,13 @@ fn refuse_discarded_targets(sections: &Sections, res: &Resolution) -> Result<()>
         .par_iter()
         .map(|obj| {
             for (i, s) in obj.sections.iter().enumerate() {
-                if !s.kept || !crate::apply::refuses_discarded_targets(s) {
+                if !s.kept || !refuses_discarded_targets(s) {
                     continue;
                 }
                 for r in s.relocs {
-                    let idx = r.r_sym(crate::object::E, false) as usize;
-                    if crate::apply::discarded_target(sections, obj, idx).is_some() {
-                        return Err(crate::apply::discarded_reference(obj, i as u32, idx));
+                    let idx = r.r_sym(crate::input::object::E, false) as usize;
+                    if discarded_target(sections, obj, idx).is_some() {
+                        return Err(discarded_reference(obj, i as u32, idx));
                     }
                 }
             }
@@ -786,7 +792,7 @@ fn init_priority(name: &[u8]) -> Option<u64> {
 
 impl Sections {
     /// `-r`: the merged `.note.GNU-stack` (if an input had one) says
-    /// whether the stack must be executable, as [`crate::exec_stack`]
+    /// whether the stack must be executable, as [`crate::resolve::exec_stack`]
     /// decided from `-z` or the inputs (GNU ld sets or clears its
     /// SHF_EXECINSTR the same way).
     pub fn mark_stack_note(&mut self, exec: Option<bool>) {
@@ -928,7 +934,7 @@ impl Sections {
         let property = self
             .out
             .iter()
-            .position(|o| is_note(o) && o.name == crate::gnu_property::SECTION);
+            .position(|o| is_note(o) && o.name == crate::resolve::gnu_property::SECTION);
         let orphans = property.into_iter().chain(
             (0..self.out.len())
                 .filter(|&i| is_note(&self.out[i]) && Some(i) != build_id && Some(i) != property),
@@ -1033,12 +1039,12 @@ impl Sections {
     }
 
     /// For a relocation against local STT_SECTION symbol `idx` of `obj`
-    /// whose section was merged ([`crate::merge`]): the output section and
+    /// whose section was merged ([`crate::layout::merge`]): the output section and
     /// the offset in it that input offset `addend` went to. The addend names
     /// the piece (as in GNU ld and lld), so it is used up here.
     pub fn merged_section_target(
         &self,
-        obj: &crate::object::ObjectFile,
+        obj: &crate::input::object::ObjectFile,
         idx: usize,
         addend: i64,
     ) -> Option<(u32, u64)> {
@@ -1048,7 +1054,7 @@ impl Sections {
         if obj.symbols[idx].st_type() != elf::STT_SECTION {
             return None;
         }
-        let crate::object::SymPlace::Section(s) = obj.place_of(idx) else {
+        let crate::input::object::SymPlace::Section(s) = obj.place_of(idx) else {
             return None;
         };
         let p = *self.placement.get(obj.id as usize)?.get(s as usize)?;
@@ -1079,6 +1085,75 @@ impl Sections {
         // Symbol values are untrusted and, as in ELF, wrap around.
         Some(o.addr.wrapping_add(c.offset).wrapping_add(off))
     }
+}
+
+// Discarded sections: references to them from what the output keeps.
+
+/// The section of symbol `idx` of `obj` when it is a local (or section)
+/// symbol of a section the link dropped, such as a losing COMDAT copy.
+/// Globals resolve elsewhere; a dropped copy's globals name the winner's.
+pub fn discarded_target(sections: &Sections, obj: &ObjectFile, idx: usize) -> Option<u32> {
+    if idx == 0 || idx >= obj.first_global {
+        return None;
+    }
+    let SymPlace::Section(t) = obj.place_of(idx) else {
+        return None;
+    };
+    let placed = sections
+        .placement
+        .get(obj.id as usize)
+        .and_then(|p| p.get(t as usize))
+        .is_some_and(|p| p.is_placed());
+    (!placed).then_some(t)
+}
+
+/// Whether a reference from input section `s` to a discarded section is an
+/// error, as GNU ld makes it for allocated sections: the code would reach
+/// nothing. Debug sections, `.eh_frame` and `.gcc_except_table` get a
+/// tombstone instead (GNU ld's `_bfd_elf_default_action_discarded`).
+pub fn refuses_discarded_targets(s: &crate::input::object::InputSection) -> bool {
+    s.is_alloc() && s.name != b".eh_frame" && !s.name.starts_with(b".gcc_except_table")
+}
+
+/// GNU ld's complaint about a reference to a symbol of a discarded section.
+pub fn discarded_reference(obj: &ObjectFile, sec: u32, idx: usize) -> crate::error::Error {
+    let t = discarded_target_section(obj, idx);
+    let mut sym = String::from_utf8_lossy(obj.name_of(idx)).into_owned();
+    if sym.is_empty() {
+        sym = t.clone();
+    }
+    err!(
+        "{}: '{}' referenced in section {} is defined in discarded section {} of {}",
+        obj.name,
+        sym,
+        sec_name(obj, sec),
+        t,
+        obj.name
+    )
+}
+
+/// `name[signature]` of the section symbol `idx` of `obj` is in, as GNU ld
+/// names a COMDAT member.
+fn discarded_target_section(obj: &ObjectFile, idx: usize) -> String {
+    let SymPlace::Section(t) = obj.place_of(idx) else {
+        return String::new();
+    };
+    let Some(s) = obj.sections.get(t as usize) else {
+        return format!("#{t}");
+    };
+    let name = String::from_utf8_lossy(s.name);
+    let signature = s
+        .group
+        .and_then(|g| obj.groups.get(g as usize))
+        .map(|grp| String::from_utf8_lossy(grp.signature).into_owned());
+    match signature {
+        Some(sig) => format!("{name}[{sig}]"),
+        None => name.into_owned(),
+    }
+}
+
+fn sec_name(obj: &crate::input::object::ObjectFile, sec: u32) -> String {
+    String::from_utf8_lossy(obj.sections[sec as usize].name).into_owned()
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Symbol values once addresses are known: input symbols, COMMON symbols
 //! allocated in `.bss`, and the symbols the linker itself defines.
 
-use crate::got::{GotPlan, SymRef, IPLT_ENTRY, PLT_ENTRY};
+use crate::input::object::{ObjectFile, SymPlace, E};
+use crate::layout::got::{GotPlan, SymRef, IPLT_ENTRY, PLT_ENTRY};
 use crate::layout::{OutputSection, Sections, RANK_BSS, RANK_NONALLOC, RANK_RODATA};
-use crate::object::{ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution, Strength, SymId};
 use object::elf;
 use rayon::prelude::*;
@@ -475,7 +475,7 @@ impl SymbolValues {
         obj: &ObjectFile,
         idx: usize,
     ) -> u64 {
-        let r = crate::got::sym_ref(obj, idx);
+        let r = crate::layout::got::sym_ref(obj, idx);
         if let Some(&slot) = got.iplt_index.get(&r) {
             return self.iplt_addr + IPLT_ENTRY * u64::from(slot);
         }

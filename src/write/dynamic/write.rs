@@ -4,20 +4,20 @@
 
 use super::plan::{DynPlan, DynValue, RelaUnit, DYNSYM_SIZE};
 use super::relr::{write_relr, RelrPlan};
-use crate::apply::ApplyCtx;
 use crate::arch::x86_64::{got_record, reloc_spec, Action, GotRecord, PlaceRecord, SymClass};
 use crate::err;
 use crate::error::Result;
-use crate::got::{
+use crate::input::object::Rela64;
+use crate::input::object::{SymPlace, E};
+use crate::layout::got::{
     packs_relative, reloc_action, sym_class, sym_ref, GotKind, GotPlan, SectionRecords, SymRef,
     GOTPLT_RESERVED, PLT_ENTRY,
 };
 use crate::layout::{ChunkKind, Sections, Synthetic};
-use crate::mode::OutputMode;
-use crate::object::Rela64;
-use crate::object::{SymPlace, E};
 use crate::partition::Filler;
+use crate::resolve::mode::OutputMode;
 use crate::resolve::{Definition, Resolution, SymId};
+use crate::write::apply::ApplyCtx;
 use object::elf;
 use rayon::prelude::*;
 
@@ -243,7 +243,11 @@ impl DynWriter<'_> {
                 }
                 _ => (elf::STB_WEAK, elf::STT_NOTYPE, 0, 0, 0),
             };
-            let value = values.global[id as usize];
+            let mut value = values.global[id as usize];
+            if ty == elf::STT_TLS && shndx != 0 {
+                // A TLS symbol's value is its offset in the TLS segment.
+                value = value.wrapping_sub(self.apply.tls.start);
+            }
             f.put(&self.plan.name_off[k].to_le_bytes())?;
             f.put(&[(bind << 4) | ty, other])?;
             f.put(&(shndx.min(u32::from(elf::SHN_ABS)) as u16).to_le_bytes())?;
@@ -329,7 +333,9 @@ impl DynWriter<'_> {
         let a = self.apply;
         match kind {
             GotKind::Address => match a.got.iplt_index.get(&r) {
-                Some(&slot) => a.values.iplt_addr + crate::got::IPLT_ENTRY * u64::from(slot),
+                Some(&slot) => {
+                    a.values.iplt_addr + crate::layout::got::IPLT_ENTRY * u64::from(slot)
+                }
                 None => a.values.raw_value(a.res, a.sections, r),
             },
             GotKind::TpOff => a
@@ -363,7 +369,7 @@ impl DynWriter<'_> {
 
     fn write_place_record(
         &self,
-        obj: &crate::object::ObjectFile,
+        obj: &crate::input::object::ObjectFile,
         rec: &SectionRecords,
         r: &Rela64,
         want: PlaceRecord,

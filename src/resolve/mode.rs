@@ -57,11 +57,4 @@ impl OutputMode {
     pub fn is_exe(self) -> bool {
         self != OutputMode::Relocatable
     }
-    /// Where the first segment starts: a PIE is linked at 0.
-    pub fn base_addr(self) -> u64 {
-        match self {
-            OutputMode::Pie | OutputMode::StaticPie => 0,
-            _ => crate::layout::BASE_ADDR,
-        }
-    }
 }

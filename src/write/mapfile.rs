@@ -16,11 +16,11 @@
 
 use crate::args::Args;
 use crate::error::Result;
+use crate::input::object::{FileId, SymPlace, E};
 use crate::input::OpenedInput;
+use crate::layout::symvals::SymbolValues;
 use crate::layout::{ChunkKind, Sections, Synthetic};
-use crate::object::{FileId, SymPlace, E};
 use crate::resolve::{Definition, Resolution, Strength};
-use crate::symvals::SymbolValues;
 use object::elf;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

@@ -32,7 +32,7 @@
 
 use crate::args::Args;
 use crate::error::Result;
-use crate::object::ObjectFile;
+use crate::input::object::ObjectFile;
 use crate::resolve::Resolution;
 use object::elf;
 use rayon::prelude::*;
@@ -500,7 +500,7 @@ pub fn merge(args: &Args, res: &Resolution) -> Result<Merged> {
 /// `-z cet-report=` and `-z lam-*-report=`: each object whose
 /// `X86_FEATURE_1_AND` lacks a bit asked for, in GNU ld's words. A bit
 /// forced by `-z ibt` (etc.) is not reported. Warnings go through
-/// [`crate::warnings::report`]; errors fail the link once all are printed.
+/// [`crate::resolve::warnings::report`]; errors fail the link once all are printed.
 fn report_missing(args: &Args, res: &Resolution, files: &[FileProps]) -> Result<()> {
     let o = &args.gnu_property;
     let cet = o.cet_report;
@@ -546,7 +546,7 @@ fn report_missing(args: &Args, res: &Resolution, files: &[FileProps]) -> Result<
             say(u57, &obj.name, "LAM_U57 property");
         }
     }
-    crate::warnings::report(args, &warnings)?;
+    crate::resolve::warnings::report(args, &warnings)?;
     if !errors.is_empty() {
         return Err(crate::error::Error(errors.join("\n")));
     }

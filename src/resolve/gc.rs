@@ -15,8 +15,8 @@
 //! `.note.stapsdt` refers to `.stapsdt.base`), as with GNU ld.
 
 use crate::args::Args;
-use crate::ehframe;
-use crate::object::{FileId, ObjectFile, SymPlace, E};
+use crate::input::ehframe;
+use crate::input::object::{FileId, ObjectFile, SymPlace, E};
 use crate::resolve::{Definition, Resolution};
 use object::elf;
 use rayon::prelude::*;
@@ -31,7 +31,7 @@ fn is_c_identifier(s: &[u8]) -> bool {
         && s.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn is_root(s: &crate::object::InputSection) -> bool {
+fn is_root(s: &crate::input::object::InputSection) -> bool {
     let name = s.name;
     let prefixed =
         |p: &[u8]| name == p || (name.starts_with(p) && name.get(p.len()) == Some(&b'.'));
@@ -325,7 +325,7 @@ fn fde_targets(res: &Resolution, obj: &ObjectFile) -> Vec<(u32, usize)> {
 }
 
 /// Symbols the CIEs of an `.eh_frame` section refer to.
-fn cie_relocs(s: &crate::object::InputSection) -> Vec<usize> {
+fn cie_relocs(s: &crate::input::object::InputSection) -> Vec<usize> {
     let mut out = Vec::new();
     let mut rel = 0usize;
     for (start, end, is_cie) in ehframe::walk(s.data) {

@@ -7,10 +7,10 @@
 use super::gnu_hash::{gnu_hash, sysv_hash, sysv_hash_size, GnuHashShape};
 use crate::arch::x86_64::{got_record, GotRecord};
 use crate::args::{Args, HashStyle};
-use crate::got::{sym_class, GotPlan, SymRef};
+use crate::input::object::SymPlace;
+use crate::layout::got::{sym_class, GotPlan, SymRef};
 use crate::layout::Sections;
-use crate::mode::OutputMode;
-use crate::object::SymPlace;
+use crate::resolve::mode::OutputMode;
 use crate::resolve::{Definition, Resolution, SymId};
 use object::elf;
 use rustc_hash::FxHashMap;
@@ -179,7 +179,14 @@ impl DynPlan {
         for (id, g) in res.symbols.iter().enumerate() {
             let id = id as SymId;
             match g.def {
-                Definition::Shared { .. } if got.copy_of.contains_key(&id) => hashed.push(id),
+                // Copied variables and canonical `.plt` entries have their
+                // address here: the loader must find them when it binds the
+                // shared objects' own references.
+                Definition::Shared { .. }
+                    if got.copy_of.contains_key(&id) || got.canonical.contains(&id) =>
+                {
+                    hashed.push(id)
+                }
                 Definition::Shared { .. } if g.first_ref.is_some() => imports.push(id),
                 Definition::Undefined if weak_in_got.contains(&id) => imports.push(id),
                 Definition::Object { .. } if exported(args, res, id) => hashed.push(id),

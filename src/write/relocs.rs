@@ -9,11 +9,11 @@
 
 use crate::arch::x86_64::{emitted_type, reloc_spec};
 use crate::error::Result;
+use crate::input::object::{SymPlace, E};
 use crate::layout::{Chunk, ChunkKind, OutputSection, Sections};
-use crate::object::{SymPlace, E};
 use crate::partition::{CountSlots, Filler, PartialTotals, Partition};
 use crate::resolve::Resolution;
-use crate::symtab::SymtabPlan;
+use crate::write::symtab::SymtabPlan;
 use object::elf;
 use rayon::prelude::*;
 
@@ -80,7 +80,11 @@ pub fn record_targets(
 
 /// Section symbols now name the output section: the input section's offset
 /// inside it moves into the addend.
-fn section_symbol_shift(sections: &Sections, obj: &crate::object::ObjectFile, idx: usize) -> i64 {
+fn section_symbol_shift(
+    sections: &Sections,
+    obj: &crate::input::object::ObjectFile,
+    idx: usize,
+) -> i64 {
     if idx == 0 || idx >= obj.first_global || obj.symbols[idx].st_type() != elf::STT_SECTION {
         return 0;
     }
@@ -142,7 +146,13 @@ pub fn for_each_record(
             (true, Some(spec)) if !consumed => {
                 consumed = spec.consumes_next();
                 let relaxed = if spec.needs_got() {
-                    crate::got::relaxed_got_load(ctx.res, ctx.sections, obj, sec as usize, r)
+                    crate::layout::got::relaxed_got_load(
+                        ctx.res,
+                        ctx.sections,
+                        obj,
+                        sec as usize,
+                        r,
+                    )
                 } else {
                     None
                 };

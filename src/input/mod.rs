@@ -1,6 +1,10 @@
 //! Opening inputs: memory-mapped files, library search, ar archives (GNU and
 //! thin). Nothing here interprets ELF contents; see `object.rs`.
 
+pub mod dso;
+pub mod ehframe;
+pub mod object;
+
 use crate::args::{Args, InputArg};
 use crate::error::Result;
 use crate::{bail, err};
@@ -312,7 +316,7 @@ pub fn is_archive(data: &[u8]) -> bool {
 
 pub fn parse_archive<'a>(path: &Path, data: &'a [u8]) -> Result<Archive<'a>> {
     let name = path.display();
-    let ar = object::read::archive::ArchiveFile::parse(data)
+    let ar = ::object::read::archive::ArchiveFile::parse(data)
         .map_err(|e| err!("{name}: malformed archive: {e}"))?;
     let mut members = Vec::new();
     // The symbol index names members by the offset of their headers. (The

@@ -12,15 +12,15 @@
 
 use crate::args::Discard;
 use crate::error::Result;
-use crate::got::SymRef;
-use crate::layout::Sections;
-use crate::object::{ObjectFile, SymPlace, E};
-use crate::partition::{Filler, Partition};
-use crate::resolve::{Definition, Resolution, Strength, SymId};
-use crate::symvals::{
+use crate::input::object::{ObjectFile, SymPlace, E};
+use crate::layout::got::SymRef;
+use crate::layout::symvals::{
     linker_sym_section, linker_sym_value, local_value, synthetic_value, Commons, LinkerName,
     LinkerSym, LinkerSyms,
 };
+use crate::layout::Sections;
+use crate::partition::{Filler, Partition};
+use crate::resolve::{Definition, Resolution, Strength, SymId};
 use object::elf;
 use rayon::prelude::*;
 

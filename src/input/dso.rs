@@ -13,7 +13,7 @@
 //! or without `.dynsym` is valid and defines nothing.
 
 use crate::error::{Error, Result};
-use crate::object::{slice_of, MAX_ALIGN};
+use crate::input::object::{slice_of, MAX_ALIGN};
 use crate::{bail, err};
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader};

@@ -4,12 +4,15 @@
 
 use crate::arch::x86_64::{self as x86, reloc_name, reloc_spec, Value};
 use crate::error::Result;
-use crate::got::{sym_ref, GotKind, GotPlan};
-use crate::layout::{Chunk, OutputSection, Sections, TlsInfo};
-use crate::object::{ObjectFile, SymPlace, E};
+use crate::input::object::{ObjectFile, E};
+use crate::layout::got::{sym_ref, GotKind, GotPlan};
+use crate::layout::symvals::SymbolValues;
+use crate::layout::{
+    discarded_reference, discarded_target, refuses_discarded_targets, Chunk, OutputSection,
+    Sections, TlsInfo,
+};
 use crate::resolve::Resolution;
-use crate::symtab::describe;
-use crate::symvals::SymbolValues;
+use crate::write::symtab::describe;
 use crate::{bail, err};
 use object::elf;
 
@@ -32,7 +35,7 @@ pub fn copy_input(obj: &ObjectFile, sec: u32, chunk: &Chunk, data: &mut [u8]) {
         return m.write(s.data, data);
     }
     match &chunk.eh {
-        Some(eh) => crate::ehframe::copy_records(s.data, eh, data),
+        Some(eh) => crate::input::ehframe::copy_records(s.data, eh, data),
         None if chunk.reversed => {
             for (to, from) in data.chunks_exact_mut(8).zip(s.data.chunks_exact(8).rev()) {
                 to.copy_from_slice(from);
@@ -57,7 +60,7 @@ impl ApplyCtx<'_> {
     /// Whether symbol `idx` of `obj` is a shared object's, so that a TLS
     /// access to it becomes initial exec rather than local exec.
     fn imported(&self, obj: &ObjectFile, idx: usize) -> bool {
-        idx != 0 && crate::got::sym_class(self.res, sym_ref(obj, idx)).is_imported()
+        idx != 0 && crate::layout::got::sym_class(self.res, sym_ref(obj, idx)).is_imported()
     }
 
     /// Applies the relocations of input section `sec` of `obj` to `data`,
@@ -156,7 +159,7 @@ impl ApplyCtx<'_> {
                 Value::Abs => sv.wrapping_add(a),
                 Value::Pc | Value::Plt => sv.wrapping_add(a).wrapping_sub(p),
                 Value::GotPcRel => {
-                    match crate::got::relaxed_got_load(
+                    match crate::layout::got::relaxed_got_load(
                         self.res,
                         self.sections,
                         obj,
@@ -288,69 +291,6 @@ impl ApplyCtx<'_> {
     }
 }
 
-/// The section of symbol `idx` of `obj` when it is a local (or section)
-/// symbol of a section the link dropped, such as a losing COMDAT copy.
-/// Globals resolve elsewhere; a dropped copy's globals name the winner's.
-pub fn discarded_target(sections: &Sections, obj: &ObjectFile, idx: usize) -> Option<u32> {
-    if idx == 0 || idx >= obj.first_global {
-        return None;
-    }
-    let SymPlace::Section(t) = obj.place_of(idx) else {
-        return None;
-    };
-    let placed = sections
-        .placement
-        .get(obj.id as usize)
-        .and_then(|p| p.get(t as usize))
-        .is_some_and(|p| p.is_placed());
-    (!placed).then_some(t)
-}
-
-/// Whether a reference from input section `s` to a discarded section is an
-/// error, as GNU ld makes it for allocated sections: the code would reach
-/// nothing. Debug sections, `.eh_frame` and `.gcc_except_table` get a
-/// tombstone instead (GNU ld's `_bfd_elf_default_action_discarded`).
-pub fn refuses_discarded_targets(s: &crate::object::InputSection) -> bool {
-    s.is_alloc() && s.name != b".eh_frame" && !s.name.starts_with(b".gcc_except_table")
-}
-
-/// GNU ld's complaint about a reference to a symbol of a discarded section.
-pub fn discarded_reference(obj: &ObjectFile, sec: u32, idx: usize) -> crate::error::Error {
-    let t = discarded_target_section(obj, idx);
-    let mut sym = String::from_utf8_lossy(obj.name_of(idx)).into_owned();
-    if sym.is_empty() {
-        sym = t.clone();
-    }
-    err!(
-        "{}: '{}' referenced in section {} is defined in discarded section {} of {}",
-        obj.name,
-        sym,
-        sec_name(obj, sec),
-        t,
-        obj.name
-    )
-}
-
-/// `name[signature]` of the section symbol `idx` of `obj` is in, as GNU ld
-/// names a COMDAT member.
-fn discarded_target_section(obj: &ObjectFile, idx: usize) -> String {
-    let SymPlace::Section(t) = obj.place_of(idx) else {
-        return String::new();
-    };
-    let Some(s) = obj.sections.get(t as usize) else {
-        return format!("#{t}");
-    };
-    let name = String::from_utf8_lossy(s.name);
-    let signature = s
-        .group
-        .and_then(|g| obj.groups.get(g as usize))
-        .map(|grp| String::from_utf8_lossy(grp.signature).into_owned());
-    match signature {
-        Some(sig) => format!("{name}[{sig}]"),
-        None => name.into_owned(),
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn write_checked(
     obj: &ObjectFile,
@@ -387,6 +327,6 @@ fn sec_name(obj: &ObjectFile, sec: u32) -> String {
 }
 
 fn sym_size(res: &Resolution, obj: &ObjectFile, idx: usize) -> Option<u64> {
-    let (f, i) = crate::got::definition(res, sym_ref(obj, idx))?;
+    let (f, i) = crate::layout::got::definition(res, sym_ref(obj, idx))?;
     Some(res.objects[f as usize].symbols[i as usize].st_size.get(E))
 }
