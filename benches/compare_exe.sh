@@ -10,17 +10,29 @@
 # args.txt) and then runs GNU ld; rustc's `-C save-temps` keeps the objects
 # that line names. About 90 s on 2 cores the first time.
 #
-# Usage: benches/compare_exe.sh [--runs N] [--linkers LIST] [ARGS_FILE]
+# With --dynamic the same program is linked the way rustc links by default:
+# a PIE against libc.so.6 (-pie, --as-needed, --eh-frame-hdr, -z relro -z now,
+# Scrt1.o, crtbeginS.o), still through gcc with `-C linker-features=-lld`, so
+# that the recording `ld` is the one run. Recorded once into
+# target/bench-inputs/selflink-dyn/args.txt (build in selflink-dyn-build);
+# outputs go to target/bench-out/exe-dyn/.
+#
+# For the two self-links every output is run with --version afterwards, as a
+# check that each linker produced a program that works.
+#
+# Usage: benches/compare_exe.sh [--dynamic] [--runs N] [--linkers LIST] [ARGS_FILE]
 #   ARGS_FILE  an ld command line, one argument per line, from any build
 #              (default: the self-link above). Its -o is replaced.
+#   --dynamic  the default recording is the dynamic (PIE) self-link
 #   --runs N   timed runs per linker (default 10), after one warm-up
 #   --linkers  comma-separated subset of rivet,ld.bfd,ld.gold,ld.lld,mold
-# Environment: RIVET (default target/release/rivet), THREADS (default 2).
+# Environment: RIVET (default target/release/rivet), THREADS (default 2),
+# OUT (output directory, default target/bench-out/exe or exe-dyn).
 #
 # Prints mean ± σ, the ratio to rivet (>1: rivet is faster), peak RSS of one
 # separate run under /usr/bin/time (mold with --no-fork: otherwise its parent
 # process is what gets measured), and the output size. Outputs go to
-# target/bench-out/exe/.
+# target/bench-out/exe/ (exe-dyn/ with --dynamic).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,8 +40,10 @@ root=$(cd "$here/.." && pwd)
 runs=10
 want=rivet,ld.bfd,ld.gold,ld.lld,mold
 args_file=
+dynamic=
 while (($#)); do
     case $1 in
+    --dynamic) dynamic=1; shift ;;
     --runs) runs=$2; shift 2 ;;
     --linkers) want=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -41,8 +55,19 @@ RIVET=${RIVET:-$root/target/release/rivet}
 command -v hyperfine >/dev/null || { echo "compare_exe.sh: hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
 [[ -x $RIVET ]] || (cd "$root" && cargo build --release --quiet)
 
+selflink=
 if [[ -z $args_file ]]; then
-    inputs=$root/target/bench-inputs/selflink
+    selflink=1
+    # rustc's default for x86_64-unknown-linux-gnu: PIE, libc.so.6. Without
+    # -lld rustc would run rust-lld through gcc (-fuse-ld=lld) and not our ld.
+    flags="-C linker-features=-lld -C save-temps"
+    name=selflink
+    if [[ -n $dynamic ]]; then
+        name=selflink-dyn
+    else
+        flags="-C target-feature=+crt-static -C relocation-model=static $flags"
+    fi
+    inputs=$root/target/bench-inputs/$name
     args_file=$inputs/args.txt
     if [[ ! -s $args_file ]]; then
         mkdir -p "$inputs/ld"
@@ -53,14 +78,14 @@ exec ld.bfd "\$@"
 EOF
         chmod +x "$inputs/ld/ld"
         echo "compare_exe.sh: building rivet's debug self-link inputs (once)" >&2
-        (cd "$root" && RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static -C linker-features=-lld -C link-arg=-B$inputs/ld -C save-temps" \
-            cargo build --quiet --target-dir "$root/target/bench-inputs/selflink-build")
+        (cd "$root" && RUSTFLAGS="$flags -C link-arg=-B$inputs/ld" \
+            cargo build --quiet --target-dir "$root/target/bench-inputs/$name-build")
         [[ -s $args_file ]] || { echo "compare_exe.sh: the build did not run the recording ld" >&2; exit 1; }
     fi
 fi
 mapfile -t argv <"$args_file"
 
-out=$root/target/bench-out/exe
+out=${OUT:-$root/target/bench-out/exe${dynamic:+-dyn}}
 mkdir -p "$out"
 # The recorded line with its output redirected: LINKER stands for the name.
 line=()
@@ -94,6 +119,13 @@ for l in rivet ld.bfd ld.gold ld.lld mold; do
     hf+=(-n "$l" "$cmd")
 done
 ((${#order[@]})) || { echo "compare_exe.sh: no linker ran" >&2; exit 1; }
+if [[ -n $selflink ]]; then
+    # The outputs are rivet itself: each must run.
+    for l in "${order[@]}"; do
+        "$out/$l.out" --version >/dev/null 2>"$out/$l.run.err" ||
+            { echo "compare_exe.sh: the program $l linked does not run:" >&2; head -3 "$out/$l.run.err" >&2; }
+    done
+fi
 hyperfine --warmup 1 --runs "$runs" --style basic --export-json "$out/hyperfine.json" "${hf[@]}" >"$out/hyperfine.log" 2>&1 ||
     { cat "$out/hyperfine.log" >&2; exit 1; }
 python3 - "$out" "${order[@]}" <<'EOF'

@@ -106,6 +106,17 @@ pub struct Args {
     pub no_dynamic_linker: bool,
     /// `-rpath DIR`, each in order (joined with `:` in `DT_RUNPATH`).
     pub rpath: Vec<String>,
+    /// `-rpath-link DIR`: where the linked shared objects' own
+    /// `DT_NEEDED` libraries are looked for first.
+    pub rpath_link: Vec<String>,
+    /// `--allow-shlib-undefined`: a linked shared object's undefined
+    /// symbols need not be defined anywhere (GNU ld's default for shared
+    /// objects; executables check them).
+    pub allow_shlib_undefined: bool,
+    /// `--dynamic-list`, `--export-dynamic-symbol(-list)`: names (with
+    /// `*`, `?` and `[...]` globs) an executable exports besides what
+    /// shared objects refer to.
+    pub dynamic_list: Vec<String>,
     /// `--enable-new-dtags` (the default, as in Debian's GNU ld): the run
     /// path goes in `DT_RUNPATH`; `--disable-new-dtags`: in `DT_RPATH`.
     pub new_dtags: bool,
@@ -178,8 +189,6 @@ pub struct Args {
 /// diagnostics rivet does not have yet.
 pub const IGNORED_FLAGS: &[&str] = &[
     "no-undefined",
-    "allow-shlib-undefined",
-    "no-allow-shlib-undefined",
     "no-relax",
     "relax",
     "sort-common",
@@ -205,7 +214,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
 pub const IGNORED_WITH_VALUE: &[&str] = &[
     "plugin",
     "plugin-opt",
-    "rpath-link",
     "sysroot",
     "O",
     "soname",
@@ -228,6 +236,63 @@ pub const IGNORED_Z_KEYWORDS: &[&str] = &[
     "combreloc",
     "nocombreloc",
 ];
+
+/// The names of a dynamic list file, GNU ld's `{ name; name2; };` (with
+/// `#` and `/* */` comments). An `extern "C++" { ... };` block's patterns
+/// are read as they are written (demangled names are not matched).
+fn read_dynamic_list(file: &str) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| err!("rivet: cannot read dynamic list {file}: {e}"))?;
+    let mut clean = String::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("/*") {
+        clean.push_str(&rest[..i]);
+        rest = match rest[i + 2..].find("*/") {
+            Some(j) => &rest[i + 2 + j + 2..],
+            None => bail!("rivet: {file}: unterminated comment in dynamic list"),
+        };
+    }
+    clean.push_str(rest);
+    let clean: String = clean
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let body = clean.trim();
+    let Some(inner) = body.strip_prefix('{').and_then(|b| {
+        let b = b.trim_end();
+        let b = b.strip_suffix(';').unwrap_or(b).trim_end();
+        b.strip_suffix('}')
+    }) else {
+        bail!("rivet: {file}: a dynamic list is `{{ name; ... }};`");
+    };
+    Ok(inner
+        .split(|c| c == ';' || c == '{' || c == '}')
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.starts_with("extern"))
+        .map(|t| t.trim_matches('"').to_string())
+        .collect())
+}
+
+/// Whether `name` matches the glob `pattern` (`*`, `?`, `[abc]`, as in
+/// version scripts and dynamic lists).
+pub fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.first(), name.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob_match(&pattern[1..], name) || (!name.is_empty() && glob_match(pattern, &name[1..]))
+        }
+        (Some(b'?'), Some(_)) => glob_match(&pattern[1..], &name[1..]),
+        (Some(b'['), Some(&c)) => match pattern.iter().position(|&b| b == b']') {
+            Some(end) if end > 1 => {
+                pattern[1..end].contains(&c) && glob_match(&pattern[end + 1..], &name[1..])
+            }
+            _ => pattern[0] == c && glob_match(&pattern[1..], &name[1..]),
+        },
+        (Some(&p), Some(&c)) => p == c && glob_match(&pattern[1..], &name[1..]),
+        _ => false,
+    }
+}
 
 pub const USAGE: &str = "\
 Usage: rivet [options] file...
@@ -285,6 +350,9 @@ impl Args {
             dynamic_linker: None,
             no_dynamic_linker: false,
             rpath: Vec::new(),
+            rpath_link: Vec::new(),
+            allow_shlib_undefined: false,
+            dynamic_list: Vec::new(),
             new_dtags: true,
             bind_now: false,
             export_dynamic: false,
@@ -371,10 +439,18 @@ impl Args {
                 "dynamic-linker" | "I" => args.dynamic_linker = Some(value(&mut i)?),
                 "no-dynamic-linker" => args.no_dynamic_linker = true,
                 "rpath" | "R" => args.rpath.push(value(&mut i)?),
+                "rpath-link" => args.rpath_link.push(value(&mut i)?),
+                "allow-shlib-undefined" => args.allow_shlib_undefined = true,
+                "no-allow-shlib-undefined" => args.allow_shlib_undefined = false,
                 "enable-new-dtags" => args.new_dtags = true,
                 "disable-new-dtags" => args.new_dtags = false,
                 "E" | "export-dynamic" => args.export_dynamic = true,
                 "no-export-dynamic" => args.export_dynamic = false,
+                "export-dynamic-symbol" => args.dynamic_list.push(value(&mut i)?),
+                "dynamic-list" | "export-dynamic-symbol-list" => {
+                    let file = value(&mut i)?;
+                    args.dynamic_list.extend(read_dynamic_list(&file)?);
+                }
                 "hash-style" => {
                     args.hash_style = match value(&mut i)?.as_str() {
                         "gnu" => HashStyle::Gnu,
@@ -684,6 +760,41 @@ mod tests {
 
     fn parse(v: &[&str]) -> Result<Args> {
         Args::parse(v)
+    }
+
+    #[test]
+    fn globs_as_in_dynamic_lists() {
+        assert!(glob_match(b"host_*", b"host_value"));
+        assert!(glob_match(b"*", b""));
+        assert!(glob_match(b"a?c", b"abc"));
+        assert!(!glob_match(b"a?c", b"ac"));
+        assert!(glob_match(b"f[ox]o", b"fxo"));
+        assert!(!glob_match(b"f[ox]o", b"fao"));
+        assert!(!glob_match(b"host_*", b"hos"));
+        assert!(glob_match(b"exact", b"exact"));
+    }
+
+    #[test]
+    fn dynamic_list_files() {
+        let dir = std::env::temp_dir().join(format!("rivet-dl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("list");
+        std::fs::write(
+            &f,
+            "/* c */ {\n  foo; # x\n  bar_*;\n  extern \"C++\" { \"ns::f\"; };\n};\n",
+        )
+        .unwrap();
+        let a = parse(&[
+            "--dynamic-list",
+            f.to_str().unwrap(),
+            "--export-dynamic-symbol=baz",
+            "x.o",
+        ])
+        .unwrap();
+        assert_eq!(a.dynamic_list, vec!["foo", "bar_*", "ns::f", "baz"]);
+        std::fs::write(&f, "foo;").unwrap();
+        assert!(parse(&["--dynamic-list", f.to_str().unwrap(), "x.o"]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

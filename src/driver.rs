@@ -7,7 +7,7 @@ use crate::layout::{got, merge, symvals};
 use crate::layout::{Sections, Synthetic, EHDR_SIZE};
 use crate::mapped::OutputFile;
 use crate::resolve::mode::OutputMode;
-use crate::resolve::{exec_stack, gc, gnu_property, warnings};
+use crate::resolve::{exec_stack, gc, gnu_property, needed, warnings};
 use crate::resolve::{Definition, Stores};
 use crate::write::apply::ApplyCtx;
 use crate::write::dynamic::write::{relr_addresses, RelrTable};
@@ -153,6 +153,14 @@ fn run(
     stores.parse.keep_excluded = !exe; //                       -r keeps SHF_EXCLUDE sections
     let mut res = resolve::resolve(args, &inputs, &stores)?; // symbols, archive members, COMDAT
     let mode = OutputMode::decide(args, &res); //               static, PIE, dynamic non-PIE or -r
+    if mode.has_loader() {
+        let deps = needed::load(args, &res); //                   the shared objects' own DT_NEEDED
+        warnings::report(args, &deps.warnings)?; //              ... not found
+        deps.check_missing(&res)?; //                          "DSO missing from command line"
+        if !args.allow_shlib_undefined {
+            deps.check_shlib_undefined(&res)?; //              their undefined symbols
+        }
+    }
     t.mark("resolve");
     if exe {
         refuse_lto_ir(&res)?; //                               no LTO plugin: IR-only objects

@@ -354,8 +354,9 @@ linker_test! {
 }
 
 /// A plugin loaded with `dlopen` calls back into the executable, which
-/// exports its symbols with `-rdynamic` (`-E`); without `-E` only what a
-/// linked shared object refers to is exported.
+/// exports its symbols with `-rdynamic` (`-E`), `--dynamic-list` or
+/// `--export-dynamic-symbol`; without them only what a linked shared
+/// object refers to is exported.
 const PLUGIN_C: &str = r#"
 int host_value(void);
 int plugin_entry(int x) { return host_value() * x; }
@@ -389,26 +390,31 @@ linker_test! {
                 .arg(&plugin),
         );
         let obj = ws.compile_text("host.c", HOST_C, &[]);
-        let link = |out: &str, export: bool| {
+        std::fs::write(ws.join("list"), "/* exported */\n{\n  host_value; # for the plugin\n};\n").unwrap();
+        let link = |out: &str, export: &[String]| {
             let exe = ws.join(out);
             let mut cmd = Command::new("gcc");
             cmd.arg(format!("-B{}/", ws.ld_dir().display())).arg(&obj);
-            if export {
-                cmd.arg("-rdynamic");
-            }
-            run_tool(cmd.arg("-o").arg(&exe));
+            run_tool(cmd.args(export).arg("-o").arg(&exe));
             exe
         };
-        let exported = link("host.e", true);
-        let o = run_with_timeout(
-            Command::new(&exported).arg(&plugin),
-            std::time::Duration::from_secs(60),
-        );
-        assert_eq!((o.code(), o.stdout.as_str()), (0, "plugin says 42\n"));
-        let dynsym = readelf(&["--dyn-syms", "-W"], &exported);
-        assert!(dynsym.contains(" host_value"), "-E left host_value out:\n{dynsym}");
-        // Without -E the plugin cannot find host_value.
-        let plain = link("host.plain", false);
+        let list = format!("-Wl,--dynamic-list={}", ws.join("list").display());
+        for (what, flags) in [
+            ("E", vec!["-rdynamic".to_string()]),
+            ("list", vec![list]),
+            ("symbol", vec!["-Wl,--export-dynamic-symbol=host_*".to_string()]),
+        ] {
+            let exported = link(&format!("host.{what}"), &flags);
+            let o = run_with_timeout(
+                Command::new(&exported).arg(&plugin),
+                std::time::Duration::from_secs(60),
+            );
+            assert_eq!((o.code(), o.stdout.as_str()), (0, "plugin says 42\n"), "{what}");
+            let dynsym = readelf(&["--dyn-syms", "-W"], &exported);
+            assert!(dynsym.contains(" host_value"), "{what} left host_value out:\n{dynsym}");
+        }
+        // Without any of them the plugin cannot find host_value.
+        let plain = link("host.plain", &[]);
         let o = run_with_timeout(
             Command::new(&plain).arg(&plugin),
             std::time::Duration::from_secs(60),
@@ -587,6 +593,72 @@ linker_test! {
         assert_ne!(o.code(), 0);
         assert!(o.stderr.contains("protected symbol `prot_var'"), "{}", o.stderr);
         assert!(o.stderr.contains("useprot.o"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left {}", out.display());
+
+        // A symbol only a linked library's own dependency defines: GNU
+        // ld's "DSO missing from command line" (--no-copy-dt-needed-entries).
+        let so = |name: &str, text: &str, extra: &[&str]| {
+            let src = ws.join(format!("{name}.c"));
+            std::fs::write(&src, text).unwrap();
+            run_tool(
+                Command::new("gcc")
+                    .current_dir(ws.path())
+                    .args(["-shared", "-fPIC", "-fuse-ld=bfd"])
+                    .arg(&src)
+                    .args(extra)
+                    .arg("-o")
+                    .arg(ws.join(format!("lib{name}.so"))),
+            );
+        };
+        so("depb", "int depb_func(void) { return 4; }\n", &[]);
+        so("depa", "int depb_func(void);\nint depa_func(void) { return depb_func(); }\n", &["-L.", "-ldepb"]);
+        let user = ws.compile_text(
+            "usedeps.c",
+            "int depa_func(void); int depb_func(void);\nint main(void){ return depa_func() + depb_func(); }\n",
+            &[],
+        );
+        let link = |out: &std::path::Path, libs: &[&str]| {
+            run_with_timeout(
+                Command::new("gcc")
+                    .current_dir(ws.path())
+                    .arg(&b)
+                    .arg(&user)
+                    .args(["-L.", "-Wl,-rpath-link=."])
+                    .args(libs)
+                    .arg("-o")
+                    .arg(out),
+                std::time::Duration::from_secs(60),
+            )
+        };
+        let out = ws.join("deps.out");
+        let o = link(&out, &["-ldepa"]);
+        assert_ne!(o.code(), 0);
+        assert!(o.stderr.contains("depb_func"), "{}", o.stderr);
+        assert!(o.stderr.contains("libdepb.so"), "{}", o.stderr);
+        assert!(o.stderr.contains("DSO missing from command line"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left {}", out.display());
+        let o = link(&out, &["-ldepa", "-ldepb"]);
+        assert_eq!(o.code(), 0, "{}", o.stderr);
+
+        // A linked library's undefined symbol that nothing defines.
+        so("undef", "int nowhere(void);\nint undef_func(void) { return nowhere(); }\n", &[]);
+        let user = ws.compile_text(
+            "useundef.c",
+            "int undef_func(void);\nint main(void){ return undef_func(); }\n",
+            &[],
+        );
+        let out = ws.join("undef.out");
+        let o = run_with_timeout(
+            Command::new("gcc")
+                .current_dir(ws.path())
+                .arg(&b)
+                .arg(&user)
+                .args(["-L.", "-Wl,-rpath-link=.", "-lundef", "-o"])
+                .arg(&out),
+            std::time::Duration::from_secs(60),
+        );
+        assert_ne!(o.code(), 0);
+        assert!(o.stderr.contains("libundef.so: undefined reference to `nowhere'"), "{}", o.stderr);
         assert!(!out.exists(), "a failed link left {}", out.display());
     }
 }

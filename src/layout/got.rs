@@ -84,6 +84,10 @@ pub struct GotPlan {
     /// The first such relocation of each file that has one, described
     /// for messages (`-z text` makes them errors).
     pub textrel_places: Vec<String>,
+    /// Shared objects' symbols that relocations of kept allocated sections
+    /// name: what `.dynsym` imports (code `--gc-sections` removed does not
+    /// count, as in GNU ld).
+    pub imports: Vec<SymId>,
     pub got: Vec<(SymRef, GotKind)>,
     pub got_index: FxHashMap<(SymRef, GotKind), u32>,
     pub iplt: Vec<SymRef>,
@@ -245,6 +249,7 @@ struct FileScan {
     plt: Vec<SymId>,
     canonical: Vec<SymId>,
     copies: Vec<SymId>,
+    imports: Vec<SymId>,
     records: Vec<SectionRecords>,
     errors: Vec<Error>,
     base_used: bool,
@@ -285,6 +290,7 @@ pub fn scan(
         v
     }
     let got = merged(&per_file, |f| &f.got);
+    let imports = merged(&per_file, |f| &f.imports);
     let iplt = merged(&per_file, |f| &f.iplt);
     let plt = merged(&per_file, |f| &f.plt);
     let index = |v: &[SymId]| -> FxHashMap<SymId, u32> {
@@ -313,6 +319,7 @@ pub fn scan(
             .collect(),
         iplt,
         plt_index: index(&plt),
+        imports,
         plt,
         canonical: per_file
             .iter()
@@ -404,6 +411,9 @@ fn scan_file(
                 out.got.push((target, k));
             }
             if let SymRef::Global(id) = target {
+                if matches!(res.symbols[id as usize].def, Definition::Shared { .. }) {
+                    out.imports.push(id);
+                }
                 if act.plt {
                     out.plt.push(id);
                 }
@@ -448,7 +458,12 @@ fn scan_file(
             out.records.push(counts);
         }
     }
-    for v in [&mut out.plt, &mut out.canonical, &mut out.copies] {
+    for v in [
+        &mut out.plt,
+        &mut out.canonical,
+        &mut out.copies,
+        &mut out.imports,
+    ] {
         v.sort_unstable();
         v.dedup();
     }

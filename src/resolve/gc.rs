@@ -143,7 +143,14 @@ fn mark_live(args: &Args, res: &Resolution) -> Vec<Vec<bool>> {
         .symbols
         .iter()
         .enumerate()
-        .filter(|(_, g)| g.dso_ref || (args.export_dynamic && !res.dsos.is_empty()))
+        .filter(|(_, g)| {
+            g.dso_ref
+                || (args.export_dynamic && !res.dsos.is_empty())
+                || args
+                    .dynamic_list
+                    .iter()
+                    .any(|p| crate::args::glob_match(p.as_bytes(), g.name))
+        })
         .map(|(id, _)| id as crate::resolve::SymId);
     let named = args
         .undefined

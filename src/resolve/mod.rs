@@ -15,6 +15,7 @@ pub mod exec_stack;
 pub mod gc;
 pub mod gnu_property;
 pub mod mode;
+pub mod needed;
 pub mod warnings;
 
 use crate::args::{Args, Discard};

@@ -114,7 +114,12 @@ fn exported(args: &Args, res: &Resolution, id: SymId) -> bool {
     let Definition::Object { file, sym, .. } = g.def else {
         return false;
     };
-    if !(args.export_dynamic || g.dso_ref) {
+    let listed = || {
+        args.dynamic_list
+            .iter()
+            .any(|p| crate::args::glob_match(p.as_bytes(), g.name))
+    };
+    if !(args.export_dynamic || g.dso_ref || listed()) {
         return false;
     }
     let obj = &res.objects[file as usize];
@@ -187,7 +192,9 @@ impl DynPlan {
                 {
                     hashed.push(id)
                 }
-                Definition::Shared { .. } if g.first_ref.is_some() => imports.push(id),
+                Definition::Shared { .. } if got.imports.binary_search(&id).is_ok() => {
+                    imports.push(id)
+                }
                 Definition::Undefined if weak_in_got.contains(&id) => imports.push(id),
                 Definition::Object { .. } if exported(args, res, id) => hashed.push(id),
                 _ => {}
