@@ -267,7 +267,7 @@ fn read_dynamic_list(file: &str) -> Result<Vec<String>> {
         bail!("rivet: {file}: a dynamic list is `{{ name; ... }};`");
     };
     Ok(inner
-        .split(|c| c == ';' || c == '{' || c == '}')
+        .split([';', '{', '}'])
         .map(str::trim)
         .filter(|t| !t.is_empty() && !t.starts_with("extern"))
         .map(|t| t.trim_matches('"').to_string())
