@@ -407,11 +407,19 @@ pub fn tlsdesc_to_ie(lea: &[u8]) -> Option<[u8; 3]> {
 /// the rewritten `lea`) and turn the consumed call into R_X86_64_NONE, as
 /// GNU ld does, so the count is one record per input relocation. A relaxed
 /// GOT load becomes R_X86_64_PC32.
-pub fn emitted_type(spec: &RelocSpec, r_type: u32, relaxed: Option<GotRelax>) -> (u32, i64) {
+pub fn emitted_type(
+    spec: &RelocSpec,
+    r_type: u32,
+    relaxed: Option<GotRelax>,
+    imported: bool,
+) -> (u32, i64) {
     if relaxed.is_some() {
         return (elf::R_X86_64_PC32, 0);
     }
     match spec.value {
+        // A shared object's TLS: initial exec through the GOT.
+        TlsGdToLe if imported => (elf::R_X86_64_GOTTPOFF, 8),
+        TlsDescToLe if imported => (elf::R_X86_64_GOTTPOFF, 0),
         TlsGdToLe => (elf::R_X86_64_TPOFF32, 8),
         TlsLdToLe | TlsDescCallToNop => (elf::R_X86_64_NONE, 0),
         TlsDescToLe => (elf::R_X86_64_TPOFF32, 0),

@@ -156,7 +156,10 @@ pub fn for_each_record(
                 } else {
                     None
                 };
-                emitted_type(spec, ty, relaxed)
+                let imported = idx != 0
+                    && crate::layout::got::sym_class(ctx.res, crate::layout::got::sym_ref(obj, idx))
+                        .is_imported();
+                emitted_type(spec, ty, relaxed, imported)
             }
             (true, _) if consumed => {
                 consumed = false;
