@@ -3,12 +3,13 @@
 # given the same `ld` command line as a compiler driver would pass it.
 #
 # The default link is rivet's own debug build, static, through rustc and gcc
-# (41 MB of output, mostly debug info; --gc-sections, --build-id, libc.a with
-# its .gnu.warning sections, SHF_MERGE .debug_str). The first run builds it
-# into target/bench-inputs/selflink-build with a `-B` directory whose `ld`
-# records its arguments (one per line, in target/bench-inputs/selflink/
-# args.txt) and then runs GNU ld; rustc's `-C save-temps` keeps the objects
-# that line names. About 90 s on 2 cores the first time.
+# (56 MB of output in December 2026, mostly debug info; --gc-sections,
+# --build-id, libc.a with its .gnu.warning sections, SHF_MERGE .debug_str).
+# The first run builds it into target/bench-inputs/selflink-build with a `-B`
+# directory whose `ld` records its arguments (one per line, in
+# target/bench-inputs/selflink/args.txt) and then runs GNU ld; rustc's
+# `-C save-temps` keeps the objects that line names. About 50-90 s on 2
+# cores the first time.
 #
 # With --dynamic the same program is linked the way rustc links by default:
 # a PIE against libc.so.6 (-pie, --as-needed, --eh-frame-hdr, -z relro -z now,
@@ -18,21 +19,27 @@
 # outputs go to target/bench-out/exe-dyn/.
 #
 # For the two self-links every output is run with --version afterwards, as a
-# check that each linker produced a program that works.
+# check that each linker produced a program that works (mold 1.10.1's static
+# self-link crashes at startup in glibc's __ctype_init: reported, still timed).
 #
-# Usage: benches/compare_exe.sh [--dynamic] [--runs N] [--linkers LIST] [ARGS_FILE]
+# Usage: benches/compare_exe.sh [--dynamic] [--runs N] [--interleave]
+#                               [--linkers LIST] [ARGS_FILE]
 #   ARGS_FILE  an ld command line, one argument per line, from any build
 #              (default: the self-link above). Its -o is replaced.
 #   --dynamic  the default recording is the dynamic (PIE) self-link
 #   --runs N   timed runs per linker (default 10), after one warm-up
+#   --interleave  one run of every linker per round, the order rotated every
+#              round, N rounds after a warm-up round: fairer when other work
+#              shares the machine (hyperfine otherwise does all runs of one
+#              linker before the next, so a change of load lands on one)
 #   --linkers  comma-separated subset of rivet,ld.bfd,ld.gold,ld.lld,mold
 # Environment: RIVET (default target/release/rivet), THREADS (default 2),
 # OUT (output directory, default target/bench-out/exe or exe-dyn).
 #
-# Prints mean ± σ, the ratio to rivet (>1: rivet is faster), peak RSS of one
-# separate run under /usr/bin/time (mold with --no-fork: otherwise its parent
-# process is what gets measured), and the output size. Outputs go to
-# target/bench-out/exe/ (exe-dyn/ with --dynamic).
+# Prints mean ± σ, median, the ratio of means to rivet's (>1: rivet is
+# faster), peak RSS of one separate run under /usr/bin/time (mold with
+# --no-fork: otherwise its parent process is what gets measured), and the
+# output size. Outputs go to target/bench-out/exe/ (exe-dyn/ with --dynamic).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,8 +48,10 @@ runs=10
 want=rivet,ld.bfd,ld.gold,ld.lld,mold
 args_file=
 dynamic=
+interleave=
 while (($#)); do
     case $1 in
+    --interleave) interleave=1; shift ;;
     --dynamic) dynamic=1; shift ;;
     --runs) runs=$2; shift 2 ;;
     --linkers) want=$2; shift 2 ;;
@@ -126,17 +135,46 @@ if [[ -n $selflink ]]; then
             { echo "compare_exe.sh: the program $l linked does not run:" >&2; head -3 "$out/$l.run.err" >&2; }
     done
 fi
-hyperfine --warmup 1 --runs "$runs" --style basic --export-json "$out/hyperfine.json" "${hf[@]}" >"$out/hyperfine.log" 2>&1 ||
-    { cat "$out/hyperfine.log" >&2; exit 1; }
+if [[ -n $interleave ]]; then
+    # One hyperfine call per round (round 0 the warm-up), one run of each
+    # linker per call, the order rotated every round; merged afterwards.
+    n=${#order[@]}
+    rm -f "$out"/round.*.json
+    : >"$out/hyperfine.log"
+    for ((r = 0; r <= runs; r++)); do
+        rot=()
+        for ((k = 0; k < n; k++)); do rot+=("${hf[@]:$((3 * ((k + r) % n))):3}"); done
+        hyperfine --runs 1 --style basic --export-json "$out/round.$r.json" "${rot[@]}" >>"$out/hyperfine.log" 2>&1 ||
+            { cat "$out/hyperfine.log" >&2; exit 1; }
+    done
+    rm -f "$out/round.0.json"
+    python3 - "$out" <<'EOF'
+import glob, json, os, statistics, sys
+out = sys.argv[1]
+times = {}
+for f in sorted(glob.glob(os.path.join(out, "round.*.json"))):
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+results = [{"command": c, "mean": statistics.fmean(t),
+            "stddev": statistics.stdev(t) if len(t) > 1 else 0.0,
+            "median": statistics.median(t), "min": min(t), "max": max(t), "times": t}
+           for c, t in times.items()]
+json.dump({"results": results, "interleaved": True},
+          open(os.path.join(out, "hyperfine.json"), "w"), indent=2)
+EOF
+else
+    hyperfine --warmup 1 --runs "$runs" --style basic --export-json "$out/hyperfine.json" "${hf[@]}" >"$out/hyperfine.log" 2>&1 ||
+        { cat "$out/hyperfine.log" >&2; exit 1; }
+fi
 python3 - "$out" "${order[@]}" <<'EOF'
 import json, os, sys
 out, names = sys.argv[1], sys.argv[2:]
 res = {r["command"]: r for r in json.load(open(os.path.join(out, "hyperfine.json")))["results"]}
 base = res.get("rivet", next(iter(res.values())))["mean"]
-print(f"{'linker':<9} {'mean [ms]':>10} {'± σ':>7} {'vs rivet':>9} {'RSS [MB]':>9} {'out [MB]':>9}")
+print(f"{'linker':<9} {'mean [ms]':>10} {'± σ':>7} {'median':>7} {'vs rivet':>9} {'RSS [MB]':>9} {'out [MB]':>9}")
 for n in names:
     r = res[n]
     rss = open(os.path.join(out, n + ".rss")).read().split()[-1]
     size = os.path.getsize(os.path.join(out, n + ".out"))
-    print(f"{n:<9} {r['mean']*1e3:>10.1f} {r['stddev']*1e3:>7.1f} {r['mean']/base:>8.2f}x {int(rss)/1024:>9.0f} {size/1e6:>9.1f}")
+    print(f"{n:<9} {r['mean']*1e3:>10.1f} {r['stddev']*1e3:>7.1f} {r['median']*1e3:>7.1f} {r['mean']/base:>8.2f}x {int(rss)/1024:>9.0f} {size/1e6:>9.1f}")
 EOF

@@ -175,6 +175,7 @@ fn run(
     exec_stack::report(args, &stack)?; //                        "... implies executable stack"
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
+    sections.dynamic = mode.is_dynamic();
     if !exe {
         sections.mark_stack_note(stack.segment); //             -r: the merged .note.GNU-stack's X flag
     }

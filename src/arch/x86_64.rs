@@ -339,6 +339,8 @@ pub fn action(
         },
         GotPcRel | GotEntry if relaxed => NOTHING,
         GotPcRel | GotEntry => got(GotKind::Address),
+        // Initial exec of the executable's own TLS: local exec.
+        GotTpOff if relaxed => NOTHING,
         GotTpOff => got(GotKind::TpOff),
         TpOff if class.is_imported() => Action {
             refuse: Some(Refusal::LocalExecImported),
@@ -413,8 +415,20 @@ pub fn emitted_type(
     relaxed: Option<GotRelax>,
     imported: bool,
 ) -> (u32, i64) {
-    if relaxed.is_some() {
-        return (elf::R_X86_64_PC32, 0);
+    match relaxed {
+        Some(GotRelax::TestToImm | GotRelax::BinopToImm | GotRelax::MovToZero) => {
+            let wide = r_type == elf::R_X86_64_REX_GOTPCRELX;
+            return (
+                if wide {
+                    elf::R_X86_64_32S
+                } else {
+                    elf::R_X86_64_32
+                },
+                0,
+            );
+        }
+        Some(r) => return (elf::R_X86_64_PC32, r.field_shift()),
+        Option::None => {}
     }
     match spec.value {
         // A shared object's TLS: initial exec through the GOT.
@@ -428,42 +442,143 @@ pub fn emitted_type(
 }
 
 /// A GOT load or call through the GOT rewritten to reach its target
-/// directly, as the psABI allows for R_X86_64_(REX_)GOTPCRELX.
+/// directly, as the psABI allows for R_X86_64_(REX_)GOTPCRELX and GNU ld
+/// does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GotRelax {
     /// `mov foo@GOTPCREL(%rip), %reg` → `lea foo(%rip), %reg`
     MovToLea,
     /// `call *foo@GOTPCREL(%rip)` → `addr32 call foo`
     CallToDirect,
+    /// `jmp *foo@GOTPCREL(%rip)` → `jmp foo; nop`: the field moves one
+    /// byte back.
+    JmpToDirect,
+    /// `test %reg, foo@GOTPCREL(%rip)` → `test $foo, %reg` (code at a fixed
+    /// address only: the field becomes the absolute address).
+    TestToImm,
+    /// `op foo@GOTPCREL(%rip), %reg` for op in add, or, adc, sbb, and,
+    /// sub, xor, cmp → `op $foo, %reg` (fixed address only).
+    BinopToImm,
+    /// `mov foo@GOTPCREL(%rip), %reg` of an undefined weak symbol in a
+    /// static executable → `mov $0, %reg`.
+    MovToZero,
+}
+
+impl GotRelax {
+    /// The field becomes an immediate: the symbol's address, no addend.
+    pub fn is_immediate(self) -> bool {
+        matches!(
+            self,
+            GotRelax::TestToImm | GotRelax::BinopToImm | GotRelax::MovToZero
+        )
+    }
+    /// Where the field is after the rewrite, from the relocation's offset.
+    pub fn field_shift(self) -> i64 {
+        if self == GotRelax::JmpToDirect {
+            -1
+        } else {
+            0
+        }
+    }
+}
+
+/// `op r64, r/m64` opcodes of the ALU operations `81 /digit` also has.
+fn is_binop(op: u8) -> bool {
+    matches!(op, 0x03 | 0x0b | 0x13 | 0x1b | 0x23 | 0x2b | 0x33 | 0x3b)
 }
 
 /// Which relaxation the instruction before a GOTPCRELX field at `off` in
-/// `code` allows, judging by its bytes alone.
-pub fn got_relaxation(r_type: u32, code: &[u8], off: usize) -> Option<GotRelax> {
+/// `code` allows, judging by its bytes alone; `fixed` says the output's
+/// code is at a fixed address, so an address can be an immediate.
+pub fn got_relaxation(r_type: u32, code: &[u8], off: usize, fixed: bool) -> Option<GotRelax> {
     let byte = |back: usize| off.checked_sub(back).and_then(|i| code.get(i)).copied();
+    // The operand is `disp32(%rip)`: mod 00, r/m 101.
+    let rip_relative = |modrm: u8| modrm & 0xc7 == 0x05;
+    let (op, modrm) = (byte(2)?, byte(1)?);
+    let alu = |op: u8| match op {
+        0x85 if fixed && rip_relative(modrm) => Some(GotRelax::TestToImm),
+        op if fixed && is_binop(op) && rip_relative(modrm) => Some(GotRelax::BinopToImm),
+        _ => Option::None,
+    };
     match r_type {
-        elf::R_X86_64_GOTPCRELX => match (byte(2)?, byte(1)?) {
+        elf::R_X86_64_GOTPCRELX => match (op, modrm) {
             (0x8b, _) => Some(GotRelax::MovToLea),
             (0xff, 0x15) => Some(GotRelax::CallToDirect),
-            _ => Option::None,
+            (0xff, 0x25) => Some(GotRelax::JmpToDirect),
+            (op, _) => alu(op),
         },
         elf::R_X86_64_REX_GOTPCRELX => {
             let rex = byte(3)?;
-            (rex & 0xf0 == 0x40 && byte(2)? == 0x8b).then_some(GotRelax::MovToLea)
+            if rex & 0xf0 != 0x40 {
+                return Option::None;
+            }
+            match op {
+                0x8b => Some(GotRelax::MovToLea),
+                op => alu(op),
+            }
         }
         _ => Option::None,
     }
 }
 
-/// Rewrites the instruction for `relax`; the field at `off` then takes S + A - P.
-pub fn apply_got_relaxation(relax: GotRelax, code: &mut [u8], off: usize) {
+/// Rewrites the instruction for `relax`. The field (at `off`, or one
+/// byte earlier for [`GotRelax::JmpToDirect`]) then takes S + A - P, or
+/// S alone for an immediate.
+pub fn apply_got_relaxation(relax: GotRelax, code: &mut [u8], off: usize, r_type: u32) {
     match relax {
         GotRelax::MovToLea => code[off - 2] = 0x8d,
         GotRelax::CallToDirect => {
             code[off - 2] = 0x67;
             code[off - 1] = 0xe8;
         }
+        GotRelax::JmpToDirect => {
+            code[off - 2] = 0xe9;
+            code[off + 3] = 0x90;
+        }
+        GotRelax::TestToImm | GotRelax::BinopToImm | GotRelax::MovToZero => {
+            let op = code[off - 2];
+            let reg = (code[off - 1] >> 3) & 7;
+            let (opcode, digit) = match relax {
+                GotRelax::TestToImm => (0xf7, 0),
+                GotRelax::MovToZero => (0xc7, 0),
+                _ => (0x81, op & 0x38),
+            };
+            code[off - 2] = opcode;
+            code[off - 1] = 0xc0 | digit | reg;
+            // The register moves from ModRM.reg to ModRM.r/m: REX.R
+            // becomes REX.B.
+            if r_type == elf::R_X86_64_REX_GOTPCRELX {
+                let rex = code[off - 3];
+                code[off - 3] = (rex & !0x05) | ((rex >> 2) & 1);
+            }
+        }
     }
+}
+
+/// Whether the instruction of a R_X86_64_GOTTPOFF field at `off` is one
+/// initial exec can be relaxed from: `movq x@gottpoff(%rip), %reg` or
+/// `addq x@gottpoff(%rip), %reg` (REX.W, RIP-relative), as GNU ld checks.
+pub fn ie_to_le_ok(code: &[u8], off: usize) -> bool {
+    let Some(b) = off.checked_sub(3).and_then(|i| code.get(i..off)) else {
+        return false;
+    };
+    matches!(b[0], 0x48 | 0x4c) && matches!(b[1], 0x8b | 0x03) && b[2] & 0xc7 == 0x05
+}
+
+/// Rewrites an initial-exec instruction ([`ie_to_le_ok`]) to local exec,
+/// as GNU ld does: `movq $tpoff, %reg`; `addq $tpoff, %rsp/%r12`; else
+/// `leaq tpoff(%reg), %reg`. The field at `off` then takes the TP offset.
+pub fn ie_to_le(code: &mut [u8], off: usize) {
+    let (rex, op, reg) = (code[off - 3], code[off - 2], (code[off - 1] >> 3) & 7);
+    let high = rex == 0x4c;
+    let (rex, op, modrm) = match op {
+        0x8b => (if high { 0x49 } else { rex }, 0xc7, 0xc0 | reg),
+        _ if reg == 4 => (if high { 0x49 } else { rex }, 0x81, 0xc0 | reg),
+        _ => (if high { 0x4d } else { rex }, 0x8d, 0x80 | reg | (reg << 3)),
+    };
+    code[off - 3] = rex;
+    code[off - 2] = op;
+    code[off - 1] = modrm;
 }
 
 /// Bytes of the local-exec sequence replacing a general-dynamic one
@@ -535,6 +650,79 @@ pub fn write_field(field: &mut [u8], value: u64, check: Check) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Relaxes the GOT load whose 4-byte field follows `prefix`, and
+    /// returns the bytes before the field (and after it, for `jmp`).
+    fn relaxed(r_type: u32, prefix: &[u8], fixed: bool) -> Option<Vec<u8>> {
+        let mut code = prefix.to_vec();
+        let off = code.len();
+        code.extend_from_slice(&[0; 4]);
+        let relax = got_relaxation(r_type, &code, off, fixed)?;
+        apply_got_relaxation(relax, &mut code, off, r_type);
+        Some(code)
+    }
+
+    #[test]
+    fn got_loads_relax_as_gnu_ld_rewrites_them() {
+        let rex = elf::R_X86_64_REX_GOTPCRELX;
+        let x = elf::R_X86_64_GOTPCRELX;
+        // mov foo@GOTPCREL(%rip), %r9 → lea foo(%rip), %r9
+        assert_eq!(
+            relaxed(rex, &[0x4c, 0x8b, 0x0d], false).unwrap()[..3],
+            [0x4c, 0x8d, 0x0d]
+        );
+        // cmp foo@GOTPCREL(%rip), %rax → cmp $foo, %rax
+        assert_eq!(
+            relaxed(rex, &[0x48, 0x3b, 0x05], true).unwrap()[..3],
+            [0x48, 0x81, 0xf8]
+        );
+        // cmp foo@GOTPCREL(%rip), %r8 → cmp $foo, %r8 (REX.R becomes REX.B)
+        assert_eq!(
+            relaxed(rex, &[0x4c, 0x3b, 0x05], true).unwrap()[..3],
+            [0x49, 0x81, 0xf8]
+        );
+        // test %r10, foo@GOTPCREL(%rip) → test $foo, %r10
+        assert_eq!(
+            relaxed(rex, &[0x4c, 0x85, 0x15], true).unwrap()[..3],
+            [0x49, 0xf7, 0xc2]
+        );
+        // sub foo@GOTPCREL(%rip), %ecx (no REX) → sub $foo, %ecx
+        assert_eq!(
+            relaxed(x, &[0x90, 0x2b, 0x0d], true).unwrap()[..3],
+            [0x90, 0x81, 0xe9]
+        );
+        // Not in a PIE: the address is not known.
+        assert!(relaxed(rex, &[0x48, 0x3b, 0x05], false).is_none());
+        // call *foo@GOTPCREL(%rip) → addr32 call foo
+        assert_eq!(relaxed(x, &[0xff, 0x15], false).unwrap()[..2], [0x67, 0xe8]);
+        // jmp *foo@GOTPCREL(%rip) → jmp foo; nop (the field a byte earlier)
+        let jmp = relaxed(x, &[0xff, 0x25], false).unwrap();
+        assert_eq!((jmp[0], jmp[5]), (0xe9, 0x90));
+        assert_eq!(GotRelax::JmpToDirect.field_shift(), -1);
+        // A register operand (mod 11) is no GOT load.
+        assert!(relaxed(rex, &[0x48, 0x3b, 0xc0], true).is_none());
+    }
+
+    #[test]
+    fn initial_exec_becomes_local_exec_as_gnu_ld_rewrites_it() {
+        let le = |b: [u8; 3]| {
+            let mut code = [b[0], b[1], b[2], 0, 0, 0, 0];
+            assert!(ie_to_le_ok(&code, 3));
+            ie_to_le(&mut code, 3);
+            [code[0], code[1], code[2]]
+        };
+        // movq x@gottpoff(%rip), %r8 → movq $x@tpoff, %r8
+        assert_eq!(le([0x4c, 0x8b, 0x05]), [0x49, 0xc7, 0xc0]);
+        // addq x@gottpoff(%rip), %rax → leaq x@tpoff(%rax), %rax
+        assert_eq!(le([0x48, 0x03, 0x05]), [0x48, 0x8d, 0x80]);
+        // addq x@gottpoff(%rip), %r12 → addq $x@tpoff, %r12
+        assert_eq!(le([0x4c, 0x03, 0x25]), [0x49, 0x81, 0xc4]);
+        // addq x@gottpoff(%rip), %r9 → leaq x@tpoff(%r9), %r9
+        assert_eq!(le([0x4c, 0x03, 0x0d]), [0x4d, 0x8d, 0x89]);
+        assert!(!ie_to_le_ok(&[0x48, 0x8d, 0x05, 0, 0, 0, 0], 3));
+    }
+
     #[test]
     fn code_fill_is_ten_byte_nops_then_the_rest() {
         let mut gap = [0u8; 23];

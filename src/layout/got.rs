@@ -204,14 +204,19 @@ pub fn reloc_action(
     } else {
         sym_class(res, sym_ref(obj, idx))
     };
-    let relaxed = spec.needs_got() && relaxed_got_load(res, sections, obj, sec, r).is_some();
+    let relaxed = match spec.value {
+        Value::GotTpOff => relaxed_tls_ie(res, sections, obj, sec, r),
+        _ => spec.needs_got() && relaxed_got_load(res, sections, obj, sec, r).is_some(),
+    };
     let writable = obj.sections[sec].flags & u64::from(elf::SHF_WRITE) != 0;
     (class, action(spec, mode, class, relaxed, writable))
 }
 
 /// Whether relocation `r` of section `sec` in `obj` is a GOT load that
 /// will be relaxed to a direct reference: its instruction allows it and its
-/// target is a defined, non-IFUNC symbol in a kept section. Scan, apply and
+/// target is a defined, non-IFUNC symbol in a kept section or one the
+/// linker defines (`__start_X`), or, in a static executable, an undefined
+/// weak symbol (its `mov` becomes `mov $0`). Scan, apply and
 /// `--emit-relocs` all decide through this one function.
 pub fn relaxed_got_load(
     res: &Resolution,
@@ -228,8 +233,20 @@ pub fn relaxed_got_load(
         r.r_type(E, false),
         obj.sections[sec].data,
         r.r_offset.get(E) as usize,
+        sections.fixed_address(),
     )?;
     let target = sym_ref(obj, idx);
+    if let SymRef::Global(id) = target {
+        match res.symbols[id as usize].def {
+            Definition::Synthetic => return Some(relax),
+            // Nothing can define it later in a static executable: the
+            // load is of 0.
+            Definition::Undefined if !sections.dynamic && relax == GotRelax::MovToLea => {
+                return sections.fixed_address().then_some(GotRelax::MovToZero);
+            }
+            _ => {}
+        }
+    }
     let (f, i) = definition(res, target)?;
     let def = &res.objects[f as usize];
     let SymPlace::Section(s) = def.place_of(i as usize) else {
@@ -239,6 +256,25 @@ pub fn relaxed_got_load(
         .get(s as usize)
         .is_some_and(|p| p.is_placed());
     (kept && def.symbols[i as usize].st_type() != elf::STT_GNU_IFUNC).then_some(relax)
+}
+
+/// Whether initial-exec relocation `r` (`R_X86_64_GOTTPOFF`) becomes
+/// local exec: its target is the executable's own TLS (whose offset from
+/// the thread pointer is known at link time) and its instruction allows
+/// it. Scan, apply and `--emit-relocs` decide through this.
+pub fn relaxed_tls_ie(
+    res: &Resolution,
+    sections: &Sections,
+    obj: &ObjectFile,
+    sec: usize,
+    r: &crate::input::object::Rela64,
+) -> bool {
+    let idx = r.r_sym(E, false) as usize;
+    let _ = sections;
+    idx != 0
+        && r.r_type(E, false) == elf::R_X86_64_GOTTPOFF
+        && matches!(sym_class(res, sym_ref(obj, idx)), SymClass::Defined)
+        && crate::arch::x86_64::ie_to_le_ok(obj.sections[sec].data, r.r_offset.get(E) as usize)
 }
 
 /// What the scan of one file found.

@@ -238,6 +238,9 @@ pub struct Sections {
     pub eh_frame_hdr_asked: bool,
     /// Address of the first segment (the ELF header): 0 for a PIE.
     pub base: u64,
+    /// The output is a dynamic executable: a symbol undefined now may
+    /// still be bound at run time.
+    pub dynamic: bool,
 }
 
 pub fn align_up(v: u64, a: u64) -> u64 {
@@ -601,6 +604,7 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
         group_headers: FxHashMap::default(),
         eh_frame_hdr_asked: exe && args.eh_frame_hdr,
         base: if args.pie { 0 } else { BASE_ADDR },
+        dynamic: false,
     };
     if exe {
         sort_sections(&mut sections, res);
@@ -1026,6 +1030,12 @@ impl Sections {
             let index = best.map_or(0, |o| o.index);
             self.out[i].index = index;
         }
+    }
+
+    /// The output is linked at a fixed address (not a PIE): an address
+    /// fits in an instruction's immediate.
+    pub fn fixed_address(&self) -> bool {
+        self.base != 0
     }
 
     pub fn find(&self, name: &[u8]) -> Option<&OutputSection> {

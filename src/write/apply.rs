@@ -166,9 +166,26 @@ impl ApplyCtx<'_> {
                         sec as usize,
                         r,
                     ) {
+                        Some(relax) if relax.is_immediate() => {
+                            // `op $foo, %reg`: the address itself, sign-
+                            // extended by a 64-bit operation.
+                            x86::apply_got_relaxation(relax, data, off, ty);
+                            let check = if ty == elf::R_X86_64_REX_GOTPCRELX {
+                                x86::Check::Signed
+                            } else {
+                                x86::Check::Unsigned
+                            };
+                            put(&mut data[off..off + 4], sv, check)?;
+                            continue;
+                        }
                         Some(relax) => {
-                            x86::apply_got_relaxation(relax, data, off);
-                            sv.wrapping_add(a).wrapping_sub(p)
+                            x86::apply_got_relaxation(relax, data, off, ty);
+                            // `jmp foo; nop` puts the field a byte earlier.
+                            let at = (off as i64 + relax.field_shift()) as usize;
+                            let p = (p as i64 + relax.field_shift()) as u64;
+                            let v = sv.wrapping_add(a).wrapping_sub(p);
+                            put(&mut data[at..at + 4], v, spec.check)?;
+                            continue;
                         }
                         None => self
                             .got_entry(obj, idx, GotKind::Address)?
@@ -185,6 +202,23 @@ impl ApplyCtx<'_> {
                 Value::TpOff => sv.wrapping_add(a).wrapping_sub(tp),
                 Value::DtpOff if alloc => sv.wrapping_add(a).wrapping_sub(tp),
                 Value::DtpOff => sv.wrapping_add(a).wrapping_sub(self.tls.start),
+                Value::GotTpOff
+                    if crate::layout::got::relaxed_tls_ie(
+                        self.res,
+                        self.sections,
+                        obj,
+                        sec as usize,
+                        r,
+                    ) =>
+                {
+                    x86::ie_to_le(data, off);
+                    put(
+                        &mut data[off..off + 4],
+                        sv.wrapping_sub(tp),
+                        x86::Check::Signed,
+                    )?;
+                    continue;
+                }
                 Value::GotTpOff => self
                     .got_entry(obj, idx, GotKind::TpOff)?
                     .wrapping_add(a)

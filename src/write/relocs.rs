@@ -157,9 +157,30 @@ pub fn for_each_record(
                     None
                 };
                 let imported = idx != 0
-                    && crate::layout::got::sym_class(ctx.res, crate::layout::got::sym_ref(obj, idx))
-                        .is_imported();
-                emitted_type(spec, ty, relaxed, imported)
+                    && crate::layout::got::sym_class(
+                        ctx.res,
+                        crate::layout::got::sym_ref(obj, idx),
+                    )
+                    .is_imported();
+                if relaxed.is_some_and(|r| r.is_immediate()) {
+                    // The field holds the address itself now.
+                    addend = 0;
+                }
+                if spec.value == crate::arch::x86_64::Value::GotTpOff
+                    && crate::layout::got::relaxed_tls_ie(
+                        ctx.res,
+                        ctx.sections,
+                        obj,
+                        sec as usize,
+                        r,
+                    )
+                {
+                    // Initial exec made local exec: the field is the TP offset.
+                    addend = 0;
+                    (elf::R_X86_64_TPOFF32, 0)
+                } else {
+                    emitted_type(spec, ty, relaxed, imported)
+                }
             }
             (true, _) if consumed => {
                 consumed = false;
