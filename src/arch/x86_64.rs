@@ -733,8 +733,6 @@ mod tests {
         assert_eq!(gap[20..], [0x0f, 0x1f, 0x00]);
     }
 
-    use super::*;
-
     #[test]
     fn table_is_indexed_by_type() {
         for (i, s) in TABLE.iter().enumerate() {
