@@ -622,35 +622,40 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan) {
             0,
         );
     }
-    let nsyms = plan.dynsym_count() as u64;
-    add(
-        b".dynsym",
-        elf::SHT_DYNSYM,
-        a,
-        Synthetic::DynSym,
-        nsyms * DYNSYM_SIZE,
-        8,
-        DYNSYM_SIZE,
-    );
+    // .dynsym, its names in .dynstr and .gnu.version in shards, a chunk each.
+    for k in 0..plan.shards() {
+        let n = plan.shard_entries(k);
+        let kind = Synthetic::DynSym(k as u32);
+        add(
+            b".dynsym",
+            elf::SHT_DYNSYM,
+            a,
+            kind,
+            n * DYNSYM_SIZE,
+            8,
+            DYNSYM_SIZE,
+        );
+    }
+    let head = plan.dynstr.len() as u64;
     add(
         b".dynstr",
         elf::SHT_STRTAB,
         a,
         Synthetic::DynStr,
-        plan.dynstr.len() as u64,
+        head,
         1,
         0,
     );
+    for (k, &bytes) in plan.shard_names.iter().enumerate() {
+        let kind = Synthetic::DynStrNames(k as u32);
+        add(b".dynstr", elf::SHT_STRTAB, a, kind, bytes, 1, 0);
+    }
     if plan.verneed_count > 0 {
-        add(
-            b".gnu.version",
-            elf::SHT_GNU_VERSYM,
-            a,
-            Synthetic::VerSym,
-            2 * nsyms,
-            2,
-            2,
-        );
+        for k in 0..plan.shards() {
+            let n = plan.shard_entries(k);
+            let kind = Synthetic::VerSym(k as u32);
+            add(b".gnu.version", elf::SHT_GNU_VERSYM, a, kind, 2 * n, 2, 2);
+        }
         add(
             b".gnu.version_r",
             elf::SHT_GNU_VERNEED,

@@ -127,6 +127,38 @@ linker_test! {
 }
 
 linker_test! {
+    /// `-rdynamic` with 10,000 exported functions: `.dynsym`, its names
+    /// and `.gnu.version` span several shards written in parallel; every
+    /// name resolves through `dlsym` (so `.gnu.hash` and the names agree),
+    /// and the output is the same with 1 and 2 threads.
+    fn many_exports() {
+        let ws = Workspace::new("dyn-many-exports");
+        let mut src = String::from("#include <dlfcn.h>\n#include <stdio.h>\n");
+        for i in 0..10_000 {
+            src.push_str(&format!("int export_fn_{i}(void) {{ return {i}; }}\n"));
+        }
+        src.push_str(
+            "int main(void) {\n  long sum = 0;\n  char name[32];\n  for (int i = 0; i < 10000; i++) {\n    snprintf(name, sizeof name, \"export_fn_%d\", i);\n    int (*f)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, name);\n    if (!f) { printf(\"missing %s\\n\", name); return 1; }\n    sum += f();\n  }\n  printf(\"%ld\\n\", sum);\n  return 0;\n}\n",
+        );
+        let obj = ws.compile_text("many.c", &src, &["-O0"]);
+        let b = format!("-B{}/", ws.ld_dir().display());
+        let link = |out: &str, extra: &[&str]| {
+            let exe = ws.join(out);
+            run_tool(Command::new("gcc").arg(&b).arg(&obj).arg("-rdynamic").args(extra).arg("-o").arg(&exe));
+            exe
+        };
+        let exe = link("many", &[]);
+        let o = run_exe(&exe);
+        assert_eq!((o.code(), o.stdout.as_str()), (0, "49995000\n"));
+        if !linker_is_gnu_ld() {
+            let one = link("many.1", &["-Wl,--threads=1"]);
+            let two = link("many.2", &["-Wl,--threads=2"]);
+            assert!(read(&one) == read(&two), "output differs between 1 and 2 threads");
+        }
+    }
+}
+
+linker_test! {
     fn local_ifunc_in_every_kind() {
         for kind in [LinkKind::Pie, LinkKind::NoPie, LinkKind::StaticPie, LinkKind::Static] {
             local_ifunc(kind);

@@ -53,11 +53,15 @@ pub enum Synthetic {
     Interp,
     /// `.dynsym`, `.dynstr`, `.gnu.hash`, `.hash`, `.gnu.version`,
     /// `.gnu.version_r`, `.dynamic`.
-    DynSym,
+    /// A shard of `.dynsym`, of the names in `.dynstr` and of
+    /// `.gnu.version` ([`crate::write::dynamic::plan::DYNSYM_SHARD`]).
+    DynSym(u32),
+    /// `.dynstr`'s head: needed names, run path, version names.
     DynStr,
+    DynStrNames(u32),
     GnuHash,
     SysvHash,
-    VerSym,
+    VerSym(u32),
     VerNeed,
     Dynamic,
     /// One unit of `.rela.dyn` ([`crate::write::dynamic::RelaUnit`]).

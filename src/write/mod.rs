@@ -327,11 +327,12 @@ fn is_dynamic_table(kind: Synthetic) -> bool {
     matches!(
         kind,
         Synthetic::Interp
-            | Synthetic::DynSym
+            | Synthetic::DynSym(_)
             | Synthetic::DynStr
+            | Synthetic::DynStrNames(_)
             | Synthetic::GnuHash
             | Synthetic::SysvHash
-            | Synthetic::VerSym
+            | Synthetic::VerSym(_)
             | Synthetic::VerNeed
             | Synthetic::Dynamic
             | Synthetic::RelaDyn(_)
@@ -718,11 +719,12 @@ impl WriteCtx<'_> {
             Synthetic::Comment => f.put(crate::layout::COMMENT)?,
             Synthetic::GnuProperty => f.put(self.gnu_property)?,
             Synthetic::Interp
-            | Synthetic::DynSym
+            | Synthetic::DynSym(_)
             | Synthetic::DynStr
+            | Synthetic::DynStrNames(_)
             | Synthetic::GnuHash
             | Synthetic::SysvHash
-            | Synthetic::VerSym
+            | Synthetic::VerSym(_)
             | Synthetic::VerNeed
             | Synthetic::Dynamic
             | Synthetic::RelaDyn(_)

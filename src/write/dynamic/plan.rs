@@ -24,6 +24,9 @@ pub const DT_RELRENT: i64 = 37;
 pub const RELA_SIZE: u64 = 24;
 /// Bytes of one `Elf64_Sym`.
 pub const DYNSYM_SIZE: u64 = 24;
+/// `.dynsym`, its names in `.dynstr` and `.gnu.version` are written in
+/// shards of this many symbols, one task each.
+pub const DYNSYM_SHARD: usize = 4096;
 
 /// One slice of `.rela.dyn`, written by one task. The relative records of
 /// every unit come before all symbolic ones, so that `DT_RELACOUNT` counts
@@ -72,7 +75,11 @@ pub struct DynPlan {
     pub gnu_hash: Option<(GnuHashShape, Vec<u32>)>,
     /// `.hash`: the SysV hash of every entry (the null one's included).
     pub sysv_hash: Option<Vec<u32>>,
+    /// `.dynstr`'s head: the empty string, needed names, run path,
+    /// version names. The symbols' names follow, shard by shard.
     pub dynstr: Vec<u8>,
+    /// Bytes of each shard's names in `.dynstr`.
+    pub shard_names: Vec<u64>,
     /// `.dynstr` offset of each listed symbol's name.
     pub name_off: Vec<u32>,
     /// `.gnu.version`, one entry per `.dynsym` entry.
@@ -94,6 +101,19 @@ pub struct DynPlan {
 impl DynPlan {
     pub fn dynsym_count(&self) -> usize {
         self.symbols.len() + 1
+    }
+    /// Shards of `.dynsym` (at least one: it holds the null entry).
+    pub fn shards(&self) -> usize {
+        self.symbols.len().div_ceil(DYNSYM_SHARD).max(1)
+    }
+    /// The symbols of shard `k` (indices into `symbols`).
+    pub fn shard(&self, k: usize) -> std::ops::Range<usize> {
+        let start = (k * DYNSYM_SHARD).min(self.symbols.len());
+        start..(start + DYNSYM_SHARD).min(self.symbols.len())
+    }
+    /// `.dynsym` entries of shard `k`, the null entry counted in shard 0.
+    pub fn shard_entries(&self, k: usize) -> u64 {
+        self.shard(k).len() as u64 + u64::from(k == 0)
     }
     pub fn rela_dyn_records(&self) -> u64 {
         self.rela_units.iter().map(|u| u.1).sum()
@@ -220,15 +240,12 @@ impl DynPlan {
             .map(|(i, &id)| (id, i as u32 + 1))
             .collect();
 
-        // .dynstr: needed names, the run path, version names, symbol names.
+        // .dynstr: needed names, the run path, version names (its head),
+        // then the symbols' names in `.dynsym` order, shard by shard.
         let mut strs = StrTab::default();
         strs.add(b"");
         let needed: Vec<u32> = res.dsos.iter().map(|d| strs.add(&d.so.soname)).collect();
         let runpath = (!args.rpath.is_empty()).then(|| strs.add(args.rpath.join(":").as_bytes()));
-        let name_off: Vec<u32> = symbols
-            .iter()
-            .map(|&id| strs.add(res.symbols[id as usize].name))
-            .collect();
 
         // Versions: each (shared object, version name) an imported or
         // copied symbol is bound to gets an index from 2 up.
@@ -361,8 +378,22 @@ impl DynPlan {
         });
         let gnu = with_gnu.then(|| (shape, keyed.iter().map(|k| k.2).collect()));
 
+        // Each shard's name bytes, then every name's offset by prefix sums.
+        let name_len = |id: &SymId| res.symbols[*id as usize].name.len() as u64 + 1;
+        let shard_names: Vec<u64> = symbols
+            .chunks(DYNSYM_SHARD)
+            .map(|c| c.iter().map(name_len).sum())
+            .collect();
+        let mut name_off = Vec::with_capacity(symbols.len());
+        let mut at = strs.bytes.len() as u64;
+        for id in &symbols {
+            name_off.push(u32::try_from(at).unwrap_or(u32::MAX));
+            at += name_len(id);
+        }
+
         let mut plan = DynPlan {
             interp,
+            shard_names,
             symbols,
             index,
             symoffset,

@@ -162,7 +162,14 @@ impl DynWriter<'_> {
         match kind {
             Synthetic::Interp => f.put(&self.plan.interp)?,
             Synthetic::DynStr => f.put(&self.plan.dynstr)?,
-            Synthetic::DynSym => self.write_dynsym(&mut f)?,
+            Synthetic::DynSym(k) => self.write_dynsym(k as usize, &mut f)?,
+            Synthetic::DynStrNames(k) => {
+                let names = &self.apply.res.symbols;
+                for &id in &self.plan.symbols[self.plan.shard(k as usize)] {
+                    f.put(names[id as usize].name)?;
+                    f.put(&[0])?;
+                }
+            }
             Synthetic::GnuHash => {
                 if let Some((shape, hashes)) = &self.plan.gnu_hash {
                     let out = f.take(shape.size() as usize)?;
@@ -175,8 +182,11 @@ impl DynWriter<'_> {
                     super::gnu_hash::write_sysv_hash(hashes, out);
                 }
             }
-            Synthetic::VerSym => {
-                for v in &self.plan.versym {
+            Synthetic::VerSym(k) => {
+                // `versym[0]` is the null entry's; shard 0 starts with it.
+                let r = self.plan.shard(k as usize);
+                let from = if k == 0 { 0 } else { r.start + 1 };
+                for v in &self.plan.versym[from..r.end + 1] {
                     f.put(&v.to_le_bytes())?;
                 }
             }
@@ -200,12 +210,16 @@ impl DynWriter<'_> {
         Ok(f.finish()?)
     }
 
-    fn write_dynsym(&self, f: &mut Filler) -> Result<()> {
+    /// Shard `shard` of `.dynsym` (the null entry first in shard 0).
+    fn write_dynsym(&self, shard: usize, f: &mut Filler) -> Result<()> {
         let res = self.apply.res;
         let values = self.apply.values;
-        f.zeros(DYNSYM_SIZE as usize)?;
+        if shard == 0 {
+            f.zeros(DYNSYM_SIZE as usize)?;
+        }
         let copies = synthetic_place(self.sections(), Synthetic::Copies).map_or(0, |p| p.1);
-        for (k, &id) in self.plan.symbols.iter().enumerate() {
+        for k in self.plan.shard(shard) {
+            let id = self.plan.symbols[k];
             let g = &res.symbols[id as usize];
             let (bind, ty, other, shndx, size) = match g.def {
                 Definition::Shared { dso, sym } => {
