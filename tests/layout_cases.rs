@@ -366,3 +366,21 @@ linker_test! {
         assert_eq!(loads(&tested), loads(&reference));
     }
 }
+
+linker_test! {
+    /// An object whose only section is empty (a `_start` label and no
+    /// code) links, as with GNU ld: the file is the headers alone, and the
+    /// section headers do not overlap them.
+    fn object_with_only_an_empty_section() {
+        let ws = Workspace::new("empty_only_section");
+        let obj = ws.assemble("empty", ".globl _start\n_start:\n");
+        let out = ws.join("exe");
+        let o = run_linker(
+            ws.path(),
+            ["-static".as_ref(), obj.as_os_str(), "-o".as_ref(), out.as_os_str()],
+        );
+        assert_eq!(o.code(), 0, "{}", o.stderr);
+        let headers = readelf(&["-hSW"], &out);
+        assert!(headers.contains(".shstrtab"), "{headers}");
+    }
+}

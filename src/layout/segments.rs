@@ -270,7 +270,9 @@ impl Sections {
             off += o.size;
         }
         // NOBITS sections end their segment: give back their file space.
-        let mut file_end = 0u64;
+        // The headers come first even when no section has bytes (an
+        // object whose only section is empty).
+        let mut file_end = EHDR_SIZE + PHDR_SIZE * nphdr as u64;
         for o in &self.out {
             if o.is_alloc() && !o.is_nobits() && !o.omitted {
                 file_end = file_end.max(o.offset + o.size);
