@@ -208,7 +208,8 @@ fn run(
         }
         add_synthetic_sections(args, &mut sections, &got_plan, &commons, &properties.note);
         if let Some(plan) = &dyn_plan {
-            add_dynamic_sections(&mut sections, &got_plan, plan); // their sizes, from the counts
+            add_dynamic_sections(&mut sections, &got_plan, plan, properties.ibt_plt);
+            // their sizes, from the counts
         }
         symvals::add_script_sections(&res, &mut sections); // .preinit_array for __preinit_array_start, ...
         sections.sort_for_executable(); //                    section order and segments
@@ -567,7 +568,7 @@ fn add_synthetic_sections(
 /// The tables of a dynamic output, each sized from the plan's counts:
 /// `.rela.dyn` gets one chunk per unit, so its units are written in
 /// parallel like input sections.
-fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan) {
+fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ibt_plt: bool) {
     use crate::write::dynamic::plan::{DYNSYM_SIZE, RELA_SIZE};
     let a = u64::from(elf::SHF_ALLOC);
     let w = u64::from(elf::SHF_WRITE);
@@ -705,6 +706,21 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan) {
             16,
             got::PLT_ENTRY,
         );
+        if ibt_plt {
+            // The IBT form: calls go to `.plt.sec`, which starts with
+            // `endbr64` (GNU ld's layout under `-z ibt` or IBT inputs).
+            let size = got::PLT_ENTRY * got.plt.len() as u64;
+            let kind = Synthetic::PltSec;
+            add(
+                b".plt.sec",
+                elf::SHT_PROGBITS,
+                a | x,
+                kind,
+                size,
+                16,
+                got::PLT_ENTRY,
+            );
+        }
     }
     let dynamic_size = 16 * plan.dynamic.len() as u64;
     add(

@@ -380,6 +380,21 @@ linker_test! {
 }
 
 linker_test! {
+    /// `-z ibt`: the IBT form of the `.plt` (lazy entries start with
+    /// `endbr64`, calls go to `.plt.sec`), lazily bound and not.
+    fn shared_lib_ibt_plt() {
+        for (kind, extra) in [
+            (LinkKind::NoPie, &["-Wl,-z,ibt"][..]),
+            (LinkKind::Pie, &["-Wl,-z,ibt", "-Wl,-z,now"][..]),
+        ] {
+            let (_ws, _, tested) = against_shared_lib(kind, false, "-mtls-dialect=gnu", extra);
+            let sections = readelf(&["-S", "-W"], &tested);
+            assert!(sections.contains(" .plt.sec "), "{sections}");
+        }
+    }
+}
+
+linker_test! {
     fn shared_lib_sysv_hash() {
         against_shared_lib(LinkKind::NoPie, false, "-mtls-dialect=gnu", &["-Wl,--hash-style=sysv"]);
     }

@@ -70,6 +70,8 @@ pub enum Synthetic {
     RelaPlt,
     /// The lazy `.plt`: PLT0 and one entry per imported function.
     Plt,
+    /// `.plt.sec`: the IBT form's entries that calls reach.
+    PltSec,
     /// `.relr.dyn`: the packed RELATIVE records.
     Relr,
     /// Shared objects' variables copied into `.bss` (copy relocations).
@@ -393,7 +395,7 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     if exec {
         return match name {
             b".init" => 30,
-            b".plt" => 31,
+            b".plt" | b".plt.sec" => 31,
             b".text" => 32,
             b".fini" => 35,
             _ => 33,

@@ -407,6 +407,10 @@ pub struct SymbolValues {
     pub iplt_addr: u64,
     /// The lazy `.plt` (PLT0, then an entry per imported function).
     pub plt_addr: u64,
+    /// `.plt.sec`, when the `.plt` is in its IBT form: the entries calls
+    /// go to (`endbr64; jmp *slot`), the lazy `.plt` entries only
+    /// pushing the index for the loader.
+    pub plt_sec_addr: Option<u64>,
     pub got_addr: u64,
     pub gotplt_addr: u64,
 }
@@ -422,6 +426,11 @@ impl SymbolValues {
         let copies_addr =
             synthetic_chunk_addr(sections, crate::layout::Synthetic::Copies).unwrap_or(0);
         let plt_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Plt).unwrap_or(0);
+        let plt_sec_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::PltSec);
+        let plt_entry = |i: u32| match plt_sec_addr {
+            Some(sec) => sec + PLT_ENTRY * u64::from(i),
+            None => plt_addr + PLT_ENTRY * (1 + u64::from(i)),
+        };
         let commons_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Commons);
         let synthetic = synthetic_values(sections);
         let global = res
@@ -437,7 +446,7 @@ impl SymbolValues {
                     if let Some(&c) = got.copy_of.get(&id) {
                         copies_addr + got.copies[c as usize].offset
                     } else if got.canonical.contains(&id) {
-                        plt_addr + PLT_ENTRY * (1 + u64::from(got.plt_index[&id]))
+                        plt_entry(got.plt_index[&id])
                     } else {
                         0
                     }
@@ -460,6 +469,7 @@ impl SymbolValues {
             global,
             iplt_addr: synthetic_chunk_addr(sections, crate::layout::Synthetic::Iplt).unwrap_or(0),
             plt_addr,
+            plt_sec_addr,
             got_addr: addr_of(b".got").unwrap_or(0),
             gotplt_addr: addr_of(b".got.plt").unwrap_or(0),
         }
@@ -482,10 +492,18 @@ impl SymbolValues {
         // Calls to a shared object's function go through its `.plt` entry.
         if let SymRef::Global(id) = r {
             if let Some(&i) = got.plt_index.get(&id) {
-                return self.plt_addr + PLT_ENTRY * (1 + u64::from(i));
+                return self.plt_call_addr(i);
             }
         }
         self.raw_value(res, sections, r)
+    }
+
+    /// Where calls to the function of `.plt` entry `i` go.
+    pub fn plt_call_addr(&self, i: u32) -> u64 {
+        match self.plt_sec_addr {
+            Some(sec) => sec + PLT_ENTRY * u64::from(i),
+            None => self.plt_addr + PLT_ENTRY * (1 + u64::from(i)),
+        }
     }
 
     pub fn raw_value(&self, res: &Resolution, sections: &Sections, r: SymRef) -> u64 {

@@ -298,6 +298,7 @@ fn synthetic_name(kind: Synthetic) -> &'static str {
         Synthetic::RelaDyn(_) => ".rela.dyn",
         Synthetic::RelaPlt => ".rela.plt",
         Synthetic::Plt => ".plt",
+        Synthetic::PltSec => ".plt.sec",
         Synthetic::Relr => ".relr.dyn",
         Synthetic::Copies => ".dynbss",
     }

@@ -338,6 +338,7 @@ fn is_dynamic_table(kind: Synthetic) -> bool {
             | Synthetic::RelaDyn(_)
             | Synthetic::RelaPlt
             | Synthetic::Plt
+            | Synthetic::PltSec
             | Synthetic::Relr
             | Synthetic::Copies
     )
@@ -676,7 +677,14 @@ impl WriteCtx<'_> {
                 f.zeros(16)?;
                 for i in 0..got.plt.len() as u64 {
                     let entry = values.plt_addr + crate::layout::got::PLT_ENTRY * (i + 1);
-                    f.put(&(entry + 6).to_le_bytes())?;
+                    // The IBT form's lazy entry starts with its push
+                    // after `endbr64`; the plain one's is 6 bytes in.
+                    let push = if values.plt_sec_addr.is_some() {
+                        entry
+                    } else {
+                        entry + 6
+                    };
+                    f.put(&push.to_le_bytes())?;
                 }
                 f.zeros(8 * got.iplt.len())?;
             }
@@ -730,6 +738,7 @@ impl WriteCtx<'_> {
             | Synthetic::RelaDyn(_)
             | Synthetic::RelaPlt
             | Synthetic::Plt
+            | Synthetic::PltSec
             | Synthetic::Relr
             | Synthetic::Copies => bail!("internal error: {kind:?} without a dynamic plan"),
             Synthetic::BuildIdNote => {

@@ -124,6 +124,14 @@ fn rela(f: &mut Filler, offset: u64, sym: u32, r_type: u32, addend: u64) -> Resu
     Ok(())
 }
 
+/// A 32-bit displacement from `next` (the end of the instruction) to
+/// `target`.
+fn rel32(target: u64, next: u64) -> Result<[u8; 4]> {
+    i32::try_from(target.wrapping_sub(next) as i64)
+        .map(i32::to_le_bytes)
+        .map_err(|_| err!("rivet: .plt is out of range of .got.plt"))
+}
+
 /// The output address of input offset `off` of section `sec` of `file`,
 /// as relocations reach it (`.ctors` entries mirrored, `.eh_frame` records
 /// moved); None when the place was dropped.
@@ -195,6 +203,7 @@ impl DynWriter<'_> {
             Synthetic::RelaDyn(u) => self.write_rela_unit(u, &mut f)?,
             Synthetic::RelaPlt => self.write_rela_plt(&mut f)?,
             Synthetic::Plt => self.write_plt(addr, &mut f)?,
+            Synthetic::PltSec => self.write_plt_sec(addr, &mut f)?,
             Synthetic::Relr => {
                 let t = self
                     .relr
@@ -440,27 +449,46 @@ impl DynWriter<'_> {
 
     /// The lazy `.plt`: PLT0 pushes the link map (`.got.plt[1]`) and jumps
     /// to the loader's resolver (`.got.plt[2]`); entry i jumps through its
-    /// slot, which first points back at its `push i; jmp PLT0`.
+    /// slot, which first points at its `push i; jmp PLT0`. In the IBT form
+    /// (`.plt.sec` present) an entry is `endbr64; push i; jmp PLT0` only,
+    /// and calls go to `.plt.sec` ([`Self::write_plt_sec`]).
     fn write_plt(&self, addr: u64, f: &mut Filler) -> Result<()> {
         let gotplt = self.apply.values.gotplt_addr;
-        let rel = |target: u64, next: u64| -> Result<[u8; 4]> {
-            i32::try_from(target.wrapping_sub(next) as i64)
-                .map(i32::to_le_bytes)
-                .map_err(|_| err!("rivet: .plt is out of range of .got.plt"))
-        };
+        let ibt = self.apply.values.plt_sec_addr.is_some();
         f.put(&[0xff, 0x35])?;
-        f.put(&rel(gotplt + 8, addr + 6)?)?;
+        f.put(&rel32(gotplt + 8, addr + 6)?)?;
         f.put(&[0xff, 0x25])?;
-        f.put(&rel(gotplt + 16, addr + 12)?)?;
+        f.put(&rel32(gotplt + 16, addr + 12)?)?;
         f.put(&[0x0f, 0x1f, 0x40, 0x00])?;
         for i in 0..self.apply.got.plt.len() as u64 {
             let entry = addr + PLT_ENTRY * (i + 1);
+            if ibt {
+                f.put(&[0xf3, 0x0f, 0x1e, 0xfa, 0x68])?;
+                f.put(&(i as u32).to_le_bytes())?;
+                f.put(&[0xe9])?;
+                f.put(&rel32(addr, entry + 14)?)?;
+                f.put(&[0x66, 0x90])?;
+                continue;
+            }
             f.put(&[0xff, 0x25])?;
-            f.put(&rel(gotplt + 8 * (GOTPLT_RESERVED + i), entry + 6)?)?;
+            f.put(&rel32(gotplt + 8 * (GOTPLT_RESERVED + i), entry + 6)?)?;
             f.put(&[0x68])?;
             f.put(&(i as u32).to_le_bytes())?;
             f.put(&[0xe9])?;
-            f.put(&rel(addr, entry + 16)?)?;
+            f.put(&rel32(addr, entry + 16)?)?;
+        }
+        Ok(())
+    }
+
+    /// `.plt.sec`: `endbr64; jmp *slot(%rip)` per imported function, so
+    /// that an indirect branch to a function's address lands on `endbr64`.
+    fn write_plt_sec(&self, addr: u64, f: &mut Filler) -> Result<()> {
+        let gotplt = self.apply.values.gotplt_addr;
+        for i in 0..self.apply.got.plt.len() as u64 {
+            let entry = addr + PLT_ENTRY * i;
+            f.put(&[0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x25])?;
+            f.put(&rel32(gotplt + 8 * (GOTPLT_RESERVED + i), entry + 10)?)?;
+            f.put(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00])?;
         }
         Ok(())
     }
