@@ -137,6 +137,9 @@ pub struct Args {
     pub emit_relocs: bool,
     pub build_id: BuildId,
     pub eh_frame_hdr: bool,
+    /// `-z origin`: `$ORIGIN` in the run path must be expanded
+    /// (`DF_ORIGIN`, `DF_1_ORIGIN`).
+    pub z_origin: bool,
     pub strip: Strip,
     /// `-z execstack` / `-z noexecstack`, or neither (the inputs decide).
     pub stack: StackChoice,
@@ -197,7 +200,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "no-copy-dt-needed-entries",
     "copy-dt-needed-entries",
     "eh-frame-hdr-compat",
-    "no-eh-frame-hdr",
     "color-diagnostics",
     "no-color-diagnostics",
     "warn-once",
@@ -230,7 +232,6 @@ pub const IGNORED_Z_KEYWORDS: &[&str] = &[
     "noseparate-code",
     "defs",
     "nodefs",
-    "origin",
     "nodelete",
     "nodlopen",
     "combreloc",
@@ -365,6 +366,7 @@ impl Args {
             emit_relocs: false,
             build_id: BuildId::None,
             eh_frame_hdr: false,
+            z_origin: false,
             strip: Strip::None,
             stack: StackChoice::FromInputs,
             warn_execstack: None,
@@ -501,6 +503,7 @@ impl Args {
                 "X" | "discard-locals" => args.discard = Discard::Locals,
                 "discard-none" => args.discard = Discard::None,
                 "eh-frame-hdr" => args.eh_frame_hdr = true,
+                "no-eh-frame-hdr" => args.eh_frame_hdr = false,
                 // `--demangle=STYLE`: every style GNU ld names means "demangle".
                 "demangle" => args.demangle = true,
                 "no-demangle" => args.demangle = false,
@@ -565,6 +568,7 @@ impl Args {
                         "relro" => args.relro = true,
                         "norelro" => args.relro = false,
                         "muldefs" => args.allow_multiple_definition = true,
+                        "origin" => args.z_origin = true,
                         "now" => args.bind_now = true,
                         "lazy" => args.bind_now = false,
                         "text" => args.z_text = Some(true),

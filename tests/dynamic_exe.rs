@@ -159,6 +159,36 @@ linker_test! {
 }
 
 linker_test! {
+    /// A `.symver` reference to an older version of a libc function
+    /// (`memcpy@GLIBC_2.2.5`, not the default `memcpy@@GLIBC_2.14`) binds
+    /// to that version; `-z origin` sets `DF_ORIGIN`; `--no-eh-frame-hdr`
+    /// after gcc's `--eh-frame-hdr` drops `PT_GNU_EH_FRAME`.
+    fn versioned_reference_and_flags() {
+        let ws = Workspace::new("dyn-symver");
+        let obj = ws.compile_text(
+            "sv.c",
+            "#include <string.h>\n#include <stdio.h>\n__asm__(\".symver memcpy,memcpy@GLIBC_2.2.5\");\nint main(void){ char a[8] = \"abcdefg\", b[8]; memcpy(b, a, 8); puts(b); return 0; }\n",
+            &["-O0", "-fno-builtin"],
+        );
+        let exe = ws.join("sv");
+        run_tool(
+            Command::new("gcc")
+                .arg(format!("-B{}/", ws.ld_dir().display()))
+                .arg(&obj)
+                .args(["-Wl,-z,origin", "-Wl,--no-eh-frame-hdr", "-o"])
+                .arg(&exe),
+        );
+        let o = run_exe(&exe);
+        assert_eq!((o.code(), o.stdout.as_str()), (0, "abcdefg\n"));
+        let dynsym = readelf(&["--dyn-syms", "-W"], &exe);
+        assert!(dynsym.contains(" memcpy@GLIBC_2.2.5"), "{dynsym}");
+        let d = readelf(&["-d", "-l", "-W"], &exe);
+        assert!(d.contains("Flags: ORIGIN PIE"), "{d}");
+        assert!(!d.contains("GNU_EH_FRAME"), "{d}");
+    }
+}
+
+linker_test! {
     fn local_ifunc_in_every_kind() {
         for kind in [LinkKind::Pie, LinkKind::NoPie, LinkKind::StaticPie, LinkKind::Static] {
             local_ifunc(kind);

@@ -397,7 +397,49 @@ pub fn resolve<'a>(
     if let Some(e) = r.errors.into_iter().next() {
         return Err(e);
     }
+    bind_versioned_references(&mut r.res);
     Ok(r.res)
+}
+
+/// An object's reference to `foo@VER` (made with `.symver`, to pick an
+/// older version of a function) binds to the shared object's `foo` of
+/// version `VER`, default or not. The output imports it as `foo` with
+/// that version ([`dynamic_name`]).
+fn bind_versioned_references(res: &mut Resolution) {
+    for id in 0..res.symbols.len() {
+        let g = &res.symbols[id];
+        if g.def != Definition::Undefined || g.first_ref.is_none() {
+            continue;
+        }
+        let Some(at) = memchr::memchr(b'@', g.name) else {
+            continue;
+        };
+        let (base, version) = (&g.name[..at], g.name[at..].trim_ascii_start());
+        let version = version
+            .strip_prefix(b"@@")
+            .or_else(|| version.strip_prefix(b"@"));
+        let Some(version) = version else { continue };
+        let found = res.dsos.iter().enumerate().find_map(|(d, dso)| {
+            let so = &dso.so;
+            so.symbols.iter().enumerate().find_map(|(k, s)| {
+                (s.name == base && so.exports(k) && so.version_name(s.version) == Some(version))
+                    .then_some((d as u32, k as u32))
+            })
+        });
+        if let Some((dso, sym)) = found {
+            res.symbols[id].def = Definition::Shared { dso, sym };
+        }
+    }
+}
+
+/// The name a global has in a dynamic symbol table: without the
+/// `@VERSION` of a versioned reference (the version goes in
+/// `.gnu.version`).
+pub fn dynamic_name(name: &[u8]) -> &[u8] {
+    match memchr::memchr(b'@', name) {
+        Some(at) if at > 0 => &name[..at],
+        _ => name,
+    }
 }
 
 impl<'a> Resolver<'a> {

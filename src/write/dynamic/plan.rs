@@ -11,7 +11,7 @@ use crate::input::object::SymPlace;
 use crate::layout::got::{sym_class, GotPlan, SymRef};
 use crate::layout::Sections;
 use crate::resolve::mode::OutputMode;
-use crate::resolve::{Definition, Resolution, SymId};
+use crate::resolve::{dynamic_name, Definition, Resolution, SymId};
 use object::elf;
 use rustc_hash::FxHashMap;
 
@@ -227,7 +227,7 @@ impl DynPlan {
         let mut keyed: Vec<(u32, SymId, u32)> = hashed
             .iter()
             .map(|&id| {
-                let h = gnu_hash(res.symbols[id as usize].name);
+                let h = gnu_hash(dynamic_name(res.symbols[id as usize].name));
                 (if with_gnu { shape.bucket(h) } else { 0 }, id, h)
             })
             .collect();
@@ -372,14 +372,14 @@ impl DynPlan {
                 .chain(
                     symbols
                         .iter()
-                        .map(|&id| sysv_hash(res.symbols[id as usize].name)),
+                        .map(|&id| sysv_hash(dynamic_name(res.symbols[id as usize].name))),
                 )
                 .collect()
         });
         let gnu = with_gnu.then(|| (shape, keyed.iter().map(|k| k.2).collect()));
 
         // Each shard's name bytes, then every name's offset by prefix sums.
-        let name_len = |id: &SymId| res.symbols[*id as usize].name.len() as u64 + 1;
+        let name_len = |id: &SymId| dynamic_name(res.symbols[*id as usize].name).len() as u64 + 1;
         let shard_names: Vec<u64> = symbols
             .chunks(DYNSYM_SHARD)
             .map(|c| c.iter().map(name_len).sum())
@@ -503,6 +503,9 @@ fn dynamic_entries(
         d.push((i64::from(elf::DT_TEXTREL), Num(0)));
     }
     let mut flags = 0u64;
+    if args.z_origin {
+        flags |= u64::from(elf::DF_ORIGIN);
+    }
     if args.bind_now {
         flags |= u64::from(elf::DF_BIND_NOW);
     }
@@ -515,6 +518,9 @@ fn dynamic_entries(
     let mut flags_1 = 0u64;
     if args.bind_now {
         flags_1 |= u64::from(elf::DF_1_NOW);
+    }
+    if args.z_origin {
+        flags_1 |= u64::from(elf::DF_1_ORIGIN);
     }
     if mode.is_pie() {
         flags_1 |= u64::from(elf::DF_1_PIE);

@@ -174,7 +174,7 @@ impl DynWriter<'_> {
             Synthetic::DynStrNames(k) => {
                 let names = &self.apply.res.symbols;
                 for &id in &self.plan.symbols[self.plan.shard(k as usize)] {
-                    f.put(names[id as usize].name)?;
+                    f.put(crate::resolve::dynamic_name(names[id as usize].name))?;
                     f.put(&[0])?;
                 }
             }
