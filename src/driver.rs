@@ -4,7 +4,7 @@ use crate::args::{Args, InputArg, OutputKind, Strip};
 use crate::error::Result;
 use crate::input::ehframe;
 use crate::layout::{got, merge, symvals};
-use crate::layout::{Sections, Synthetic, EHDR_SIZE};
+use crate::layout::{DynTable, Sections, Synthetic, EHDR_SIZE};
 use crate::mapped::OutputFile;
 use crate::resolve::mode::OutputMode;
 use crate::resolve::{exec_stack, gc, gnu_property, needed, warnings};
@@ -261,7 +261,8 @@ fn run(
             // encoding is the same under a shift, so once or twice).
             for _ in 0..8 {
                 let table = RelrTable::new(relr_addresses(&res, &sections, &got_plan, mode));
-                let resized = sections.resize_synthetic(Synthetic::Relr, table.size());
+                let resized =
+                    sections.resize_synthetic(Synthetic::Dyn(DynTable::Relr), table.size());
                 relr = Some(table);
                 if !resized {
                     break;
@@ -596,7 +597,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
         b".interp",
         elf::SHT_PROGBITS,
         a,
-        Synthetic::Interp,
+        Synthetic::Dyn(DynTable::Interp),
         plan.interp.len() as u64,
         1,
         0,
@@ -606,7 +607,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             b".hash",
             elf::SHT_HASH,
             a,
-            Synthetic::SysvHash,
+            Synthetic::Dyn(DynTable::SysvHash),
             plan.sysv_hash_size(),
             8,
             4,
@@ -617,7 +618,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             b".gnu.hash",
             elf::SHT_GNU_HASH,
             a,
-            Synthetic::GnuHash,
+            Synthetic::Dyn(DynTable::GnuHash),
             shape.size(),
             8,
             0,
@@ -626,7 +627,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
     // .dynsym, its names in .dynstr and .gnu.version in shards, a chunk each.
     for k in 0..plan.shards() {
         let n = plan.shard_entries(k);
-        let kind = Synthetic::DynSym(k as u32);
+        let kind = Synthetic::Dyn(DynTable::DynSym(k as u32));
         add(
             b".dynsym",
             elf::SHT_DYNSYM,
@@ -642,26 +643,26 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
         b".dynstr",
         elf::SHT_STRTAB,
         a,
-        Synthetic::DynStr,
+        Synthetic::Dyn(DynTable::DynStr),
         head,
         1,
         0,
     );
     for (k, &bytes) in plan.shard_names.iter().enumerate() {
-        let kind = Synthetic::DynStrNames(k as u32);
+        let kind = Synthetic::Dyn(DynTable::DynStrNames(k as u32));
         add(b".dynstr", elf::SHT_STRTAB, a, kind, bytes, 1, 0);
     }
     if plan.verneed_count > 0 {
         for k in 0..plan.shards() {
             let n = plan.shard_entries(k);
-            let kind = Synthetic::VerSym(k as u32);
+            let kind = Synthetic::Dyn(DynTable::VerSym(k as u32));
             add(b".gnu.version", elf::SHT_GNU_VERSYM, a, kind, 2 * n, 2, 2);
         }
         add(
             b".gnu.version_r",
             elf::SHT_GNU_VERNEED,
             a,
-            Synthetic::VerNeed,
+            Synthetic::Dyn(DynTable::VerNeed),
             plan.verneed.len() as u64,
             8,
             0,
@@ -672,7 +673,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             b".rela.dyn",
             elf::SHT_RELA,
             a,
-            Synthetic::RelaDyn(u as u32),
+            Synthetic::Dyn(DynTable::RelaDyn(u as u32)),
             n * RELA_SIZE,
             8,
             RELA_SIZE,
@@ -680,7 +681,15 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
     }
     if plan.relr_count > 0 {
         // Sized once the addresses are known (`Sections::resize_synthetic`).
-        add(b".relr.dyn", elf::SHT_RELR, a, Synthetic::Relr, 8, 8, 8);
+        add(
+            b".relr.dyn",
+            elf::SHT_RELR,
+            a,
+            Synthetic::Dyn(DynTable::Relr),
+            8,
+            8,
+            8,
+        );
     }
     let plt_records = DynPlan::rela_plt_records(got);
     if plt_records > 0 {
@@ -689,7 +698,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             b".rela.plt",
             elf::SHT_RELA,
             flags,
-            Synthetic::RelaPlt,
+            Synthetic::Dyn(DynTable::RelaPlt),
             plt_records * RELA_SIZE,
             8,
             RELA_SIZE,
@@ -701,7 +710,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             b".plt",
             elf::SHT_PROGBITS,
             a | x,
-            Synthetic::Plt,
+            Synthetic::Dyn(DynTable::Plt),
             size,
             16,
             got::PLT_ENTRY,
@@ -710,7 +719,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             // The IBT form: calls go to `.plt.sec`, which starts with
             // `endbr64` (GNU ld's layout under `-z ibt` or IBT inputs).
             let size = got::PLT_ENTRY * got.plt.len() as u64;
-            let kind = Synthetic::PltSec;
+            let kind = Synthetic::Dyn(DynTable::PltSec);
             add(
                 b".plt.sec",
                 elf::SHT_PROGBITS,
@@ -727,7 +736,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
         b".dynamic",
         elf::SHT_DYNAMIC,
         a | w,
-        Synthetic::Dynamic,
+        Synthetic::Dyn(DynTable::Dynamic),
         dynamic_size,
         8,
         16,
@@ -737,7 +746,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             b".bss",
             elf::SHT_NOBITS,
             a | w,
-            Synthetic::Copies,
+            Synthetic::Dyn(DynTable::Copies),
             got.copy_size,
             got.copy_align,
             0,
@@ -745,8 +754,9 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
     }
     // The IFUNC stubs come after the lazy entries in the same section.
     if let Some(o) = s.out.iter_mut().find(|o| o.name == b".plt") {
-        o.chunks
-            .sort_by_key(|c| c.kind != crate::layout::ChunkKind::Synthetic(Synthetic::Plt));
+        o.chunks.sort_by_key(|c| {
+            c.kind != crate::layout::ChunkKind::Synthetic(Synthetic::Dyn(DynTable::Plt))
+        });
     }
 }
 

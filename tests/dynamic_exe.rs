@@ -717,6 +717,29 @@ linker_test! {
         let o = link(&out, &["-ldepa", "-ldepb"]);
         assert_eq!(o.code(), 0, "{}", o.stderr);
 
+        // TLS and non-TLS mismatches with a shared object's variables.
+        so("kinds", "int plain_var = 1;\n__thread int tls_var = 2;\n", &[]);
+        for (name, text) in [
+            ("tlsref", "extern __thread int plain_var;\nint main(void){ return plain_var; }\n"),
+            ("plainref", "extern int tls_var;\nint main(void){ return tls_var; }\n"),
+        ] {
+            let user = ws.compile_text(&format!("{name}.c"), text, &[]);
+            let out = ws.join(format!("{name}.out"));
+            let o = run_with_timeout(
+                Command::new("gcc")
+                    .current_dir(ws.path())
+                    .arg(&b)
+                    .arg(&user)
+                    .args(["-L.", "-lkinds", "-o"])
+                    .arg(&out),
+                std::time::Duration::from_secs(60),
+            );
+            assert_ne!(o.code(), 0, "{name}");
+            assert!(o.stderr.contains("mismatches"), "{name}: {}", o.stderr);
+            assert!(o.stderr.contains(&format!("{name}.o")), "{name}: {}", o.stderr);
+            assert!(!out.exists(), "a failed link left {}", out.display());
+        }
+
         // A linked library's undefined symbol that nothing defines.
         so("undef", "int nowhere(void);\nint undef_func(void) { return nowhere(); }\n", &[]);
         let user = ws.compile_text(

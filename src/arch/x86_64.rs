@@ -501,6 +501,9 @@ pub fn got_relaxation(r_type: u32, code: &[u8], off: usize, fixed: bool) -> Opti
         _ => Option::None,
     };
     match r_type {
+        // A plain GOTPCREL `mov` (older assemblers): GNU ld relaxes it
+        // too ("it has been done for a while"); nothing else.
+        elf::R_X86_64_GOTPCREL => (op == 0x8b && rip_relative(modrm)).then_some(GotRelax::MovToLea),
         elf::R_X86_64_GOTPCRELX => match (op, modrm) {
             (0x8b, _) => Some(GotRelax::MovToLea),
             (0xff, 0x15) => Some(GotRelax::CallToDirect),

@@ -226,7 +226,12 @@ pub fn relaxed_got_load(
     r: &crate::input::object::Rela64,
 ) -> Option<GotRelax> {
     let idx = r.r_sym(E, false) as usize;
-    if idx == 0 {
+    // Only the plain form `foo@GOTPCREL(%rip)` (addend -4: the field ends
+    // the instruction) reads the GOT slot of `foo` itself; a plain
+    // GOTPCREL only in code, where its bytes are an instruction.
+    let r_type = r.r_type(E, false);
+    let code = obj.sections[sec].flags & u64::from(elf::SHF_EXECINSTR) != 0;
+    if idx == 0 || r.r_addend.get(E) != -4 || (r_type == elf::R_X86_64_GOTPCREL && !code) {
         return None;
     }
     let relax = got_relaxation(
@@ -434,6 +439,10 @@ fn scan_file(
                     }
                 }
             }
+            if let Some(e) = tls_mismatch(res, obj, si, idx, spec) {
+                out.errors.push(e);
+                continue;
+            }
             let (_, act) = reloc_action(res, sections, mode, obj, si, r, spec);
             if let Some(refusal) = act.refuse {
                 out.errors
@@ -528,6 +537,70 @@ fn undefined_reference(
         obj.name,
         String::from_utf8_lossy(obj.sections[si].name)
     )
+}
+
+/// Whether symbol `idx` of `obj` is thread-local where it is defined:
+/// `Some(true/false)` for a definition (in an object, a shared object, or
+/// a section symbol of a TLS section), `None` when that is not known (an
+/// undefined or linker-defined symbol).
+fn defined_as_tls(res: &Resolution, obj: &ObjectFile, idx: usize) -> Option<bool> {
+    let r = sym_ref(obj, idx);
+    if let SymRef::Global(id) = r {
+        if let Definition::Shared { dso, sym } = res.symbols[id as usize].def {
+            let t = res.dsos[dso as usize].so.symbols[sym as usize].st_type;
+            return Some(t == elf::STT_TLS);
+        }
+    }
+    let (f, i) = definition(res, r)?;
+    let def = &res.objects[f as usize];
+    let sym = &def.symbols[i as usize];
+    match (sym.st_type(), def.place_of(i as usize)) {
+        (elf::STT_TLS, _) => Some(true),
+        (elf::STT_SECTION, SymPlace::Section(s)) => {
+            Some(def.sections[s as usize].flags & u64::from(elf::SHF_TLS) != 0)
+        }
+        (_, SymPlace::Section(_)) => Some(false),
+        _ => None,
+    }
+}
+
+/// A TLS relocation against a variable that is not thread-local, or an
+/// address taken of one that is: GNU ld's "mismatches" error, naming both
+/// sides. (A copy relocation would otherwise copy a TLS template.)
+fn tls_mismatch(
+    res: &Resolution,
+    obj: &ObjectFile,
+    si: usize,
+    idx: usize,
+    spec: &crate::arch::x86_64::RelocSpec,
+) -> Option<Error> {
+    let addressing = matches!(
+        spec.value,
+        Value::Abs | Value::Pc | Value::Plt | Value::GotPcRel | Value::GotEntry
+    );
+    let tls_access = matches!(
+        spec.value,
+        Value::TpOff | Value::GotTpOff | Value::TlsGdToLe | Value::TlsDescToLe
+    );
+    if idx == 0 || !(addressing || tls_access) || !obj.sections[si].is_alloc() {
+        return None;
+    }
+    let is_tls = defined_as_tls(res, obj, idx)?;
+    if is_tls == tls_access {
+        return None;
+    }
+    let name = crate::demangle::pretty(obj.name_of(idx), res.demangle);
+    let (want, have) = if tls_access {
+        ("TLS", "non-TLS")
+    } else {
+        ("non-TLS", "TLS")
+    };
+    Some(err!(
+        "rivet: error: {}: relocation {} against `{name}' in section {}: {want} reference to a {have} symbol (its definition mismatches this {want} reference)",
+        obj.name,
+        spec.name,
+        String::from_utf8_lossy(obj.sections[si].name)
+    ))
 }
 
 /// A copy of a shared object's protected variable would not be the one

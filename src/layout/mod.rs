@@ -48,11 +48,16 @@ pub enum Synthetic {
     GnuProperty,
     /// rivet's own line in `.comment`, so a binary tells which linker made it.
     Comment,
-    // The tables of a dynamic output ([`crate::write::dynamic`]).
+    /// A table of a dynamic output ([`crate::write::dynamic`]).
+    Dyn(DynTable),
+}
+
+/// The tables of a dynamic output, each written by
+/// [`crate::write::dynamic::write`] from the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DynTable {
     /// `.interp`: the dynamic loader's path.
     Interp,
-    /// `.dynsym`, `.dynstr`, `.gnu.hash`, `.hash`, `.gnu.version`,
-    /// `.gnu.version_r`, `.dynamic`.
     /// A shard of `.dynsym`, of the names in `.dynstr` and of
     /// `.gnu.version` ([`crate::write::dynamic::plan::DYNSYM_SHARD`]).
     DynSym(u32),
@@ -76,6 +81,28 @@ pub enum Synthetic {
     Relr,
     /// Shared objects' variables copied into `.bss` (copy relocations).
     Copies,
+}
+
+impl DynTable {
+    /// The input section name GNU ld gives the table (link maps).
+    pub fn input_name(self) -> &'static str {
+        match self {
+            DynTable::Interp => ".interp",
+            DynTable::DynSym(_) => ".dynsym",
+            DynTable::DynStr | DynTable::DynStrNames(_) => ".dynstr",
+            DynTable::GnuHash => ".gnu.hash",
+            DynTable::SysvHash => ".hash",
+            DynTable::VerSym(_) => ".gnu.version",
+            DynTable::VerNeed => ".gnu.version_r",
+            DynTable::Dynamic => ".dynamic",
+            DynTable::RelaDyn(_) => ".rela.dyn",
+            DynTable::RelaPlt => ".rela.plt",
+            DynTable::Plt => ".plt",
+            DynTable::PltSec => ".plt.sec",
+            DynTable::Relr => ".relr.dyn",
+            DynTable::Copies => ".dynbss",
+        }
+    }
 }
 
 /// What [`Synthetic::Comment`] adds to `.comment`.

@@ -3,7 +3,7 @@
 
 use crate::input::object::{ObjectFile, SymPlace, E};
 use crate::layout::got::{GotPlan, SymRef, IPLT_ENTRY, PLT_ENTRY};
-use crate::layout::{OutputSection, Sections, RANK_BSS, RANK_NONALLOC, RANK_RODATA};
+use crate::layout::{DynTable, OutputSection, Sections, RANK_BSS, RANK_NONALLOC, RANK_RODATA};
 use crate::resolve::{Definition, Resolution, Strength, SymId};
 use object::elf;
 use rayon::prelude::*;
@@ -424,9 +424,12 @@ impl SymbolValues {
     ) -> SymbolValues {
         let addr_of = |name: &[u8]| sections.find(name).map(|o| o.addr);
         let copies_addr =
-            synthetic_chunk_addr(sections, crate::layout::Synthetic::Copies).unwrap_or(0);
-        let plt_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Plt).unwrap_or(0);
-        let plt_sec_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::PltSec);
+            synthetic_chunk_addr(sections, crate::layout::Synthetic::Dyn(DynTable::Copies))
+                .unwrap_or(0);
+        let plt_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Dyn(DynTable::Plt))
+            .unwrap_or(0);
+        let plt_sec_addr =
+            synthetic_chunk_addr(sections, crate::layout::Synthetic::Dyn(DynTable::PltSec));
         let plt_entry = |i: u32| match plt_sec_addr {
             Some(sec) => sec + PLT_ENTRY * u64::from(i),
             None => plt_addr + PLT_ENTRY * (1 + u64::from(i)),

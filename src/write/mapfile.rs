@@ -287,20 +287,7 @@ fn synthetic_name(kind: Synthetic) -> &'static str {
         Synthetic::BuildIdNote => ".note.gnu.build-id",
         Synthetic::GnuProperty => ".note.gnu.property",
         Synthetic::Comment => ".comment",
-        Synthetic::Interp => ".interp",
-        Synthetic::DynSym(_) => ".dynsym",
-        Synthetic::DynStr | Synthetic::DynStrNames(_) => ".dynstr",
-        Synthetic::GnuHash => ".gnu.hash",
-        Synthetic::SysvHash => ".hash",
-        Synthetic::VerSym(_) => ".gnu.version",
-        Synthetic::VerNeed => ".gnu.version_r",
-        Synthetic::Dynamic => ".dynamic",
-        Synthetic::RelaDyn(_) => ".rela.dyn",
-        Synthetic::RelaPlt => ".rela.plt",
-        Synthetic::Plt => ".plt",
-        Synthetic::PltSec => ".plt.sec",
-        Synthetic::Relr => ".relr.dyn",
-        Synthetic::Copies => ".dynbss",
+        Synthetic::Dyn(t) => t.input_name(),
     }
 }
 

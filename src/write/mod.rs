@@ -322,28 +322,6 @@ impl Toc {
     }
 }
 
-/// The synthetic chunks [`crate::write::dynamic::write`] writes.
-fn is_dynamic_table(kind: Synthetic) -> bool {
-    matches!(
-        kind,
-        Synthetic::Interp
-            | Synthetic::DynSym(_)
-            | Synthetic::DynStr
-            | Synthetic::DynStrNames(_)
-            | Synthetic::GnuHash
-            | Synthetic::SysvHash
-            | Synthetic::VerSym(_)
-            | Synthetic::VerNeed
-            | Synthetic::Dynamic
-            | Synthetic::RelaDyn(_)
-            | Synthetic::RelaPlt
-            | Synthetic::Plt
-            | Synthetic::PltSec
-            | Synthetic::Relr
-            | Synthetic::Copies
-    )
-}
-
 /// `sh_link` and `sh_info` of a dynamic output's tables: the string or
 /// symbol table each refers to (`.rela.plt` also names `.got.plt`, which
 /// it relocates).
@@ -626,14 +604,14 @@ impl WriteCtx<'_> {
             data.fill(0);
             return Ok(());
         };
-        if let Some(plan) = self.dynamic.filter(|_| is_dynamic_table(kind)) {
+        if let (Synthetic::Dyn(table), Some(plan)) = (kind, self.dynamic) {
             let w = crate::write::dynamic::write::DynWriter {
                 apply,
                 plan,
                 mode: self.mode,
                 relr: self.relr,
             };
-            return w.write(kind, addr, data);
+            return w.write(table, addr, data);
         }
         let values = apply.values;
         let len = data.len();
@@ -726,21 +704,7 @@ impl WriteCtx<'_> {
             Synthetic::EhFrameHdr => f.zeros(len)?,
             Synthetic::Comment => f.put(crate::layout::COMMENT)?,
             Synthetic::GnuProperty => f.put(self.gnu_property)?,
-            Synthetic::Interp
-            | Synthetic::DynSym(_)
-            | Synthetic::DynStr
-            | Synthetic::DynStrNames(_)
-            | Synthetic::GnuHash
-            | Synthetic::SysvHash
-            | Synthetic::VerSym(_)
-            | Synthetic::VerNeed
-            | Synthetic::Dynamic
-            | Synthetic::RelaDyn(_)
-            | Synthetic::RelaPlt
-            | Synthetic::Plt
-            | Synthetic::PltSec
-            | Synthetic::Relr
-            | Synthetic::Copies => bail!("internal error: {kind:?} without a dynamic plan"),
+            Synthetic::Dyn(_) => bail!("internal error: {kind:?} without a dynamic plan"),
             Synthetic::BuildIdNote => {
                 let desc = len - 16;
                 f.put(&4u32.to_le_bytes())?;

@@ -13,7 +13,7 @@ use crate::layout::got::{
     packs_relative, reloc_action, sym_class, sym_ref, GotKind, GotPlan, SectionRecords, SymRef,
     GOTPLT_RESERVED, PLT_ENTRY,
 };
-use crate::layout::{ChunkKind, Sections, Synthetic};
+use crate::layout::{ChunkKind, DynTable, Sections, Synthetic};
 use crate::partition::Filler;
 use crate::resolve::mode::OutputMode;
 use crate::resolve::{Definition, Resolution, SymId};
@@ -164,33 +164,33 @@ impl DynWriter<'_> {
         self.sections().find(name).map_or(0, |o| o.addr)
     }
 
-    /// Writes synthetic chunk `kind` at `addr` into `data`.
-    pub fn write(&self, kind: Synthetic, addr: u64, data: &mut [u8]) -> Result<()> {
+    /// Writes table `kind` (one chunk of it) at `addr` into `data`.
+    pub fn write(&self, kind: DynTable, addr: u64, data: &mut [u8]) -> Result<()> {
         let mut f = Filler::new(data);
         match kind {
-            Synthetic::Interp => f.put(&self.plan.interp)?,
-            Synthetic::DynStr => f.put(&self.plan.dynstr)?,
-            Synthetic::DynSym(k) => self.write_dynsym(k as usize, &mut f)?,
-            Synthetic::DynStrNames(k) => {
+            DynTable::Interp => f.put(&self.plan.interp)?,
+            DynTable::DynStr => f.put(&self.plan.dynstr)?,
+            DynTable::DynSym(k) => self.write_dynsym(k as usize, &mut f)?,
+            DynTable::DynStrNames(k) => {
                 let names = &self.apply.res.symbols;
                 for &id in &self.plan.symbols[self.plan.shard(k as usize)] {
                     f.put(crate::resolve::dynamic_name(names[id as usize].name))?;
                     f.put(&[0])?;
                 }
             }
-            Synthetic::GnuHash => {
+            DynTable::GnuHash => {
                 if let Some((shape, hashes)) = &self.plan.gnu_hash {
                     let out = f.take(shape.size() as usize)?;
                     super::gnu_hash::write_gnu_hash(shape, hashes, out);
                 }
             }
-            Synthetic::SysvHash => {
+            DynTable::SysvHash => {
                 if let Some(hashes) = &self.plan.sysv_hash {
                     let out = f.take(self.plan.sysv_hash_size() as usize)?;
                     super::gnu_hash::write_sysv_hash(hashes, out);
                 }
             }
-            Synthetic::VerSym(k) => {
+            DynTable::VerSym(k) => {
                 // `versym[0]` is the null entry's; shard 0 starts with it.
                 let r = self.plan.shard(k as usize);
                 let from = if k == 0 { 0 } else { r.start + 1 };
@@ -198,23 +198,22 @@ impl DynWriter<'_> {
                     f.put(&v.to_le_bytes())?;
                 }
             }
-            Synthetic::VerNeed => f.put(&self.plan.verneed)?,
-            Synthetic::Dynamic => self.write_dynamic(&mut f)?,
-            Synthetic::RelaDyn(u) => self.write_rela_unit(u, &mut f)?,
-            Synthetic::RelaPlt => self.write_rela_plt(&mut f)?,
-            Synthetic::Plt => self.write_plt(addr, &mut f)?,
-            Synthetic::PltSec => self.write_plt_sec(addr, &mut f)?,
-            Synthetic::Relr => {
+            DynTable::VerNeed => f.put(&self.plan.verneed)?,
+            DynTable::Dynamic => self.write_dynamic(&mut f)?,
+            DynTable::RelaDyn(u) => self.write_rela_unit(u, &mut f)?,
+            DynTable::RelaPlt => self.write_rela_plt(&mut f)?,
+            DynTable::Plt => self.write_plt(addr, &mut f)?,
+            DynTable::PltSec => self.write_plt_sec(addr, &mut f)?,
+            DynTable::Relr => {
                 let t = self
                     .relr
                     .ok_or_else(|| err!("internal error: .relr.dyn without its addresses"))?;
                 write_relr(&t.plan, &t.addrs, f.take(t.size() as usize)?);
             }
-            Synthetic::Copies => {
+            DynTable::Copies => {
                 let n = f.remaining();
                 f.zeros(n)?
             }
-            _ => return Err(err!("internal error: {kind:?} is not a dynamic table")),
         }
         Ok(f.finish()?)
     }
@@ -226,7 +225,8 @@ impl DynWriter<'_> {
         if shard == 0 {
             f.zeros(DYNSYM_SIZE as usize)?;
         }
-        let copies = synthetic_place(self.sections(), Synthetic::Copies).map_or(0, |p| p.1);
+        let copies =
+            synthetic_place(self.sections(), Synthetic::Dyn(DynTable::Copies)).map_or(0, |p| p.1);
         for k in self.plan.shard(shard) {
             let id = self.plan.symbols[k];
             let g = &res.symbols[id as usize];
