@@ -180,7 +180,7 @@ pub struct Args {
     pub print_gc_sections: bool,
     /// `-z ibt`, `-z shstk`, `-z cet-report=`, `-z x86-64-*`,
     /// `-z stack-size=`, ...: what shapes `.note.gnu.property`.
-    pub gnu_property: crate::resolve::gnu_property::Options,
+    pub gnu_property: PropertyOptions,
     pub print_version: bool,
     pub print_help: bool,
     /// `-v`/`--version` with no inputs prints the version and exits.
@@ -190,6 +190,49 @@ pub struct Args {
 /// Flags accepted and deliberately not acted on: they ask for behaviour that
 /// is already rivet's, or that only matters for dynamic linking, LTO or
 /// diagnostics rivet does not have yet.
+/// `-z cet-report=`, `-z lam-u48-report=`, ...
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Report {
+    #[default]
+    None,
+    Warning,
+    Error,
+}
+
+impl Report {
+    /// The value of `-z cet-report=VALUE` and its kin; `None` if unknown.
+    pub fn parse(v: &str) -> Option<Report> {
+        match v {
+            "none" => Some(Report::None),
+            "warning" => Some(Report::Warning),
+            "error" => Some(Report::Error),
+            _ => None,
+        }
+    }
+}
+
+/// The `-z` options that shape the merged `.note.gnu.property`
+/// ([`crate::resolve::gnu_property`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PropertyOptions {
+    /// `-z ibt`: IBT in `X86_FEATURE_1_AND` whatever the inputs say.
+    pub ibt: bool,
+    /// `-z shstk`: SHSTK likewise.
+    pub shstk: bool,
+    /// `-z ibtplt`: IFUNC stubs start with `endbr64` (as with `-z ibt`).
+    pub ibtplt: bool,
+    pub cet_report: Report,
+    /// `-z lam-u48`: LAM_U48 and LAM_U57; `-z lam-u57`: LAM_U57.
+    pub lam_u48: bool,
+    pub lam_u57: bool,
+    pub lam_u48_report: Report,
+    pub lam_u57_report: Report,
+    /// `-z x86-64-baseline` (1), `-z x86-64-v2` .. `v4` (2..4); 0 if none.
+    pub isa_level: u32,
+    /// `-z stack-size=N`.
+    pub stack_size: u64,
+}
+
 pub const IGNORED_FLAGS: &[&str] = &[
     "no-undefined",
     "no-relax",
@@ -626,8 +669,7 @@ impl Args {
 
 /// The `-z` keywords of `.note.gnu.property` (GNU ld's x86 emulation
 /// options); false if `kw` is not one of them.
-fn parse_property_z(kw: &str, o: &mut crate::resolve::gnu_property::Options) -> Result<bool> {
-    use crate::resolve::gnu_property::Report;
+fn parse_property_z(kw: &str, o: &mut PropertyOptions) -> Result<bool> {
     let report = |which: &str, v: &str| {
         Report::parse(v).ok_or_else(|| err!("rivet: invalid option for -z {which}=: {v}"))
     };
@@ -904,7 +946,6 @@ mod tests {
 
     #[test]
     fn property_z_keywords() {
-        use crate::resolve::gnu_property::Report;
         let a = parse(&[
             "-z",
             "ibt",

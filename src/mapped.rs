@@ -3,10 +3,25 @@
 
 use crate::err;
 use crate::error::Result;
-use crate::input::Bytes;
 use memmap2::{Mmap, MmapMut};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+
+/// A file's bytes: mapped, or read when mapping is not possible (empty files).
+pub enum Bytes {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
 
 pub fn map_readonly(file: &File) -> std::io::Result<Bytes> {
     // Another process truncating an input while we link would fault, as it

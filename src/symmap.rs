@@ -2,7 +2,8 @@
 //! parallel, when their file is parsed; the serial resolution pass then
 //! only probes with the precomputed hash.
 
-use crate::resolve::SymId;
+/// A global symbol's index in the resolution's table.
+pub type SymId = u32;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 

@@ -8,25 +8,10 @@ pub mod object;
 use crate::args::{Args, InputArg};
 use crate::error::Result;
 use crate::{bail, err};
-use memmap2::Mmap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// A file's bytes: mapped, or read when mapping is not possible (empty files).
-pub enum Bytes {
-    Mapped(Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(m) => m,
-            Bytes::Owned(v) => v,
-        }
-    }
-}
+pub use crate::mapped::Bytes;
 
 pub fn map_file(path: &Path) -> Result<Bytes> {
     let file = File::open(path).map_err(|e| err!("rivet: cannot open {}: {e}", path.display()))?;

@@ -31,6 +31,7 @@
 //! (one source of truth), and the write phase copies them.
 
 use crate::args::Args;
+pub use crate::args::{PropertyOptions as Options, Report};
 use crate::error::Result;
 use crate::input::object::ObjectFile;
 use crate::resolve::Resolution;
@@ -39,48 +40,6 @@ use rayon::prelude::*;
 
 /// The output section's name.
 pub const SECTION: &[u8] = b".note.gnu.property";
-
-/// `-z cet-report=`, `-z lam-u48-report=`, ...
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Report {
-    #[default]
-    None,
-    Warning,
-    Error,
-}
-
-impl Report {
-    /// The value of `-z cet-report=VALUE` and its kin; `None` if unknown.
-    pub fn parse(v: &str) -> Option<Report> {
-        match v {
-            "none" => Some(Report::None),
-            "warning" => Some(Report::Warning),
-            "error" => Some(Report::Error),
-            _ => None,
-        }
-    }
-}
-
-/// The `-z` options that shape the merged note.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Options {
-    /// `-z ibt`: IBT in `X86_FEATURE_1_AND` whatever the inputs say.
-    pub ibt: bool,
-    /// `-z shstk`: SHSTK likewise.
-    pub shstk: bool,
-    /// `-z ibtplt`: IFUNC stubs start with `endbr64` (as with `-z ibt`).
-    pub ibtplt: bool,
-    pub cet_report: Report,
-    /// `-z lam-u48`: LAM_U48 and LAM_U57; `-z lam-u57`: LAM_U57.
-    pub lam_u48: bool,
-    pub lam_u57: bool,
-    pub lam_u48_report: Report,
-    pub lam_u57_report: Report,
-    /// `-z x86-64-baseline` (1), `-z x86-64-v2` .. `v4` (2..4); 0 if none.
-    pub isa_level: u32,
-    /// `-z stack-size=N`.
-    pub stack_size: u64,
-}
 
 const FEATURE_IBT: u32 = elf::GNU_PROPERTY_X86_FEATURE_1_IBT;
 const FEATURE_SHSTK: u32 = elf::GNU_PROPERTY_X86_FEATURE_1_SHSTK;

@@ -31,7 +31,7 @@ use std::collections::BinaryHeap;
 use std::io::Write;
 use typed_arena::Arena;
 
-pub type SymId = u32;
+pub use crate::symmap::SymId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Strength {
