@@ -1,6 +1,7 @@
 //! The ELF header's OS/ABI byte: GNU ld writes ELFOSABI_GNU when a loaded
-//! file has a global IFUNC or GNU_UNIQUE symbol or an output section is
-//! SHF_GNU_RETAIN (static glibc has IFUNCs), and ELFOSABI_NONE otherwise.
+//! file has a global IFUNC or GNU_UNIQUE symbol or, under `-r`, an output
+//! section is SHF_GNU_RETAIN (static glibc has IFUNCs), and ELFOSABI_NONE
+//! otherwise (a PIE with a retained section included).
 
 #[macro_use]
 mod common;
@@ -68,5 +69,22 @@ linker_test! {
         let (reference, tested) = ws.build_and_compare(p, &objs, &[]);
         assert_eq!(osabi(&reference), "UNIX - GNU", "GNU ld's rule changed");
         assert_eq!(osabi(&tested), osabi(&reference), "static executable");
+
+        // A PIE (rustc's default output) with a retained section (Rust's
+        // `#[used]`): still ELFOSABI_NONE.
+        let keep = ws.compile_text(
+            "keep.c",
+            "__attribute__((used, retain, section(\".keepme\"))) int keep = 1;\nint main(void) { return 0; }\n",
+            &[],
+        );
+        let link = |out: &str, linker: &str| {
+            let exe = ws.join(out);
+            run_tool(Command::new("gcc").arg(linker).arg(&keep).arg("-o").arg(&exe));
+            exe
+        };
+        let reference = link("keep.ref", "-fuse-ld=bfd");
+        let tested = link("keep.test", &format!("-B{}/", ws.ld_dir().display()));
+        assert_eq!(osabi(&reference), "UNIX - System V", "GNU ld's rule changed");
+        assert_eq!(osabi(&tested), osabi(&reference), "PIE with SHF_GNU_RETAIN");
     }
 }

@@ -718,14 +718,17 @@ impl WriteCtx<'_> {
     }
 
     /// GNU ld's rule for ELFOSABI_GNU: a loaded file has a global IFUNC or
-    /// GNU_UNIQUE symbol, or an output section is SHF_GNU_RETAIN.
+    /// GNU_UNIQUE symbol, or (`-r`) an output section is SHF_GNU_RETAIN.
     fn uses_gnu_extensions(&self) -> bool {
-        self.res.objects.iter().any(|o| o.uses_gnu_symbols)
-            || self
+        // SHF_GNU_RETAIN only counts in a relocatable output: a PIE
+        // keeps the flag and stays ELFOSABI_NONE, as with GNU ld.
+        let retain = self.mode == crate::resolve::mode::OutputMode::Relocatable
+            && self
                 .sections
                 .out
                 .iter()
-                .any(|o| o.flags & u64::from(elf::SHF_GNU_RETAIN) != 0)
+                .any(|o| o.flags & u64::from(elf::SHF_GNU_RETAIN) != 0);
+        self.res.objects.iter().any(|o| o.uses_gnu_symbols) || retain
     }
 
     fn write_headers(&self, b: &mut [u8]) -> Result<()> {
