@@ -663,6 +663,11 @@ impl Args {
             bail!("rivet: --start-group without a matching --end-group");
         }
         args.version_only = args.print_version && args.inputs.is_empty();
+        if args.output.as_os_str().is_empty() {
+            bail!(
+                "rivet: cannot open output file '': No such file or directory (-o names no file)"
+            );
+        }
         Ok(args)
     }
 }

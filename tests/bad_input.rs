@@ -1052,3 +1052,16 @@ linker_test! {
         assert!(o.stderr.contains("read-only section"), "{}", o.stderr);
     }
 }
+
+linker_test! {
+    /// `-o ''` is refused before anything is read or written, naming the
+    /// empty output rather than a temporary file.
+    fn empty_output_name() {
+        let ws = setup("empty_output_name");
+        let o = run_linker(ws.path(), ["-static", "-e", "main", "-o", "", "a.o", "b.o"]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains("output file"), "{}", o.stderr);
+        assert!(!o.stderr.contains(".tmp"), "{}", o.stderr);
+        assert!(leftover_temps(ws.path()).is_empty());
+    }
+}
