@@ -400,7 +400,7 @@ impl Args {
             new_dtags: true,
             bind_now: false,
             export_dynamic: false,
-            hash_style: HashStyle::Sysv,
+            hash_style: HashStyle::Both,
             pack_relative_relocs: false,
             z_text: None,
             library_paths: Vec::new(),
