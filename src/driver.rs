@@ -312,6 +312,7 @@ fn run(
             plan,
             commons: &commons,
             global_values: if exe { &values.global } else { &[] },
+            tls_start: tls.map_or(0, |t| t.start),
         }),
         records: RecordCtx {
             res: &res,

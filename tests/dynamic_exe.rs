@@ -762,3 +762,102 @@ linker_test! {
         assert!(!out.exists(), "a failed link left {}", out.display());
     }
 }
+
+linker_test! {
+    /// An absolute symbol (`.set sym, 0x1234`) keeps its value in a PIE and
+    /// a static PIE, through the GOT and in data (no RELATIVE record adds
+    /// the load address); a PC-relative reference to it in a PIE is an
+    /// error, as in GNU ld.
+    fn absolute_symbols_in_a_pie() {
+        let ws = Workspace::new("dyn-absolute");
+        let abs = ws.assemble(
+            "abs",
+            ".globl abssym\n.set abssym, 0x1234\n.section .note.GNU-stack,\"\",@progbits\n",
+        );
+        let got = ws.assemble(
+            "gotload",
+            ".text\n.globl get_abs\nget_abs:\n  movq abssym@GOTPCREL(%rip), %rax\n  ret\n.section .note.GNU-stack,\"\",@progbits\n",
+        );
+        let main = ws.compile_text(
+            "absmain.c",
+            "#include <stdio.h>\nextern char abssym[];\nchar *get_abs(void);\nchar *data = abssym;\nint main(void) { printf(\"%p %p\\n\", (void *)get_abs(), (void *)data); return 0; }\n",
+            &["-fPIE"],
+        );
+        let b = format!("-B{}/", ws.ld_dir().display());
+        for kind in [LinkKind::Pie, LinkKind::StaticPie, LinkKind::NoPie] {
+            let exe = ws.join(format!("abs-{}", kind.tag()));
+            run_tool(
+                Command::new("gcc")
+                    .args(kind.driver_flags())
+                    .arg(&b)
+                    .args([&main, &got, &abs])
+                    .arg("-o")
+                    .arg(&exe),
+            );
+            let o = run_exe(&exe);
+            assert_eq!((o.code(), o.stdout.as_str()), (0, "0x1234 0x1234\n"), "{}", kind.tag());
+        }
+        let pcrel = ws.assemble(
+            "pcrel",
+            ".text\n.globl main\nmain:\n  leaq abssym(%rip), %rax\n  xorl %eax, %eax\n  ret\n.section .note.GNU-stack,\"\",@progbits\n",
+        );
+        let out = ws.join("pcrel.out");
+        let o = run_with_timeout(
+            Command::new("gcc").arg("-pie").arg(&b).args([&pcrel, &abs]).arg("-o").arg(&out),
+            std::time::Duration::from_secs(60),
+        );
+        assert_ne!(o.code(), 0);
+        assert!(o.stderr.contains("absolute symbol `abssym'"), "{}", o.stderr);
+        assert!(!out.exists(), "a failed link left {}", out.display());
+    }
+}
+
+linker_test! {
+    /// `.symtab` of an executable gives a TLS symbol its offset in the TLS
+    /// segment, as GNU ld does (debuggers read it so); `--emit-relocs`
+    /// records name section symbols whose values are their sections'
+    /// addresses; a static PIE with `--emit-relocs` still runs.
+    fn symbol_values_for_tools() {
+        let ws = Workspace::new("dyn-symvalues");
+        let obj = ws.compile_text(
+            "tv.c",
+            "__thread int tpad = 1;\n__thread int tv = 99;\nint g;\nint main(void) { g++; return tv - 99; }\n",
+            &[],
+        );
+        let b = format!("-B{}/", ws.ld_dir().display());
+        for kind in [LinkKind::Pie, LinkKind::NoPie, LinkKind::Static, LinkKind::StaticPie] {
+            let exe = ws.join(format!("tv-{}", kind.tag()));
+            run_tool(
+                Command::new("gcc")
+                    .args(kind.driver_flags())
+                    .arg(&b)
+                    .arg(&obj)
+                    .arg("-Wl,--emit-relocs")
+                    .arg("-o")
+                    .arg(&exe),
+            );
+            assert_eq!(run_exe(&exe).code(), 0, "{}", kind.tag());
+            let syms = readelf(&["-sW"], &exe);
+            let value = |name: &str| {
+                syms.lines()
+                    .find(|l| l.split_whitespace().last() == Some(name))
+                    .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+                    .unwrap_or_else(|| panic!("no {name}"))
+            };
+            assert_eq!(value("tv"), "0000000000000004", "{}", kind.tag());
+            // Every section symbol's value is its section's address.
+            let sections = readelf(&["-SW"], &exe);
+            let addr_of = |index: &str| {
+                sections.lines().find_map(|l| {
+                    let l = l.trim_start().strip_prefix('[')?;
+                    let (n, rest) = l.split_once(']')?;
+                    (n.trim() == index).then(|| rest.split_whitespace().nth(2).map(str::to_string))?
+                })
+            };
+            for l in syms.lines().filter(|l| l.contains(" SECTION ")) {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                assert_eq!(Some(f[1].to_string()), addr_of(f[6]), "{}: {l}", kind.tag());
+            }
+        }
+    }
+}

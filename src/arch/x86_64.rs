@@ -177,6 +177,9 @@ pub enum SymClass {
     Defined,
     /// An IFUNC defined in the output: its address is its `.plt` stub.
     Ifunc,
+    /// An absolute symbol (`SHN_ABS`): a number, not moved with the
+    /// load address.
+    Absolute,
     /// A function (or IFUNC) a shared object defines.
     ImportedFunc,
     /// Data (or anything not a function) a shared object defines.
@@ -219,6 +222,9 @@ pub enum Refusal {
     NeedsPic,
     /// A local-exec TLS offset of a shared object's variable.
     LocalExecImported,
+    /// A PC-relative reference to an absolute symbol in a PIE, whose
+    /// distance from the code changes with the load address.
+    AbsolutePcRel,
 }
 
 /// What the linker does with one relocation in an allocated section,
@@ -313,6 +319,10 @@ pub fn action(
             _ => NOTHING,
         },
         Pc | Plt => match class {
+            Absolute if pie => Action {
+                refuse: Some(Refusal::AbsolutePcRel),
+                ..NOTHING
+            },
             ImportedFunc => Action {
                 plt: true,
                 canonical: spec.value == Pc && mode == NonPie,

@@ -181,9 +181,13 @@ pub fn sym_class(res: &Resolution, r: SymRef) -> SymClass {
         }
     }
     if is_ifunc(res, r) {
-        SymClass::Ifunc
-    } else {
-        SymClass::Defined
+        return SymClass::Ifunc;
+    }
+    match definition(res, r) {
+        Some((f, i)) if res.objects[f as usize].place_of(i as usize) == SymPlace::Absolute => {
+            SymClass::Absolute
+        }
+        _ => SymClass::Defined,
     }
 }
 
@@ -643,6 +647,10 @@ fn refused(
     match why {
         Refusal::NeedsPic => err!(
             "rivet: error: {}: relocation {rname} against `{target}' in section {sec} can not be used when making a PIE object; recompile with -fPIE",
+            obj.name
+        ),
+        Refusal::AbsolutePcRel => err!(
+            "rivet: error: {}: relocation {rname} against absolute symbol `{target}' in section {sec} is disallowed in a PIE",
             obj.name
         ),
         Refusal::LocalExecImported => err!(

@@ -141,7 +141,11 @@ impl Sections {
         let has_hdr = has(&|o| o.name == b".eh_frame_hdr");
         // A dynamic executable's loader reads its own program headers
         // (`PT_PHDR`), the interpreter's path and `.dynamic`.
-        let has_interp = has(&|o| o.is_alloc() && !o.omitted && o.name == b".interp");
+        // An empty `.interp` (kept under `--emit-relocs`, or an input's)
+        // names no interpreter: the kernel refuses a `PT_INTERP` of it.
+        let is_interp =
+            |o: &OutputSection| o.is_alloc() && !o.omitted && o.size > 0 && o.name == b".interp";
+        let has_interp = has(&is_interp);
         let has_dynamic = has(&|o| o.is_alloc() && !o.omitted && o.sh_type == elf::SHT_DYNAMIC);
         // The TLS block starts aligned to its largest member, so that the
         // thread pointer offsets need no first-byte correction.
@@ -296,11 +300,7 @@ impl Sections {
             memsz: o.size,
             align,
         };
-        if let Some(interp) = self
-            .out
-            .iter()
-            .find(|o| o.is_alloc() && !o.omitted && o.name == b".interp")
-        {
+        if let Some(interp) = self.out.iter().find(|o| is_interp(o)) {
             let size = PHDR_SIZE * nphdr as u64;
             phdrs.push(Segment {
                 p_type: elf::PT_PHDR,

@@ -27,8 +27,9 @@ use rayon::prelude::*;
 pub const SYM_SIZE: u64 = 24;
 
 pub struct SymtabPlan {
-    /// Output section indices given an STT_SECTION symbol, in order.
-    pub section_syms: Vec<u32>,
+    /// (header index, output section) of each section given an
+    /// STT_SECTION symbol, in order.
+    pub section_syms: Vec<(u32, u32)>,
     /// `section_sym_of[out]`: the symbol index of output section `out`'s section symbol.
     pub section_sym_of: Vec<u32>,
     /// Entries: unit 0 is the null symbol and section symbols, then one unit
@@ -248,7 +249,7 @@ pub fn plan(
     if with_section_syms {
         for (i, o) in sections.out.iter().enumerate() {
             if !o.omitted {
-                section_syms.push(o.index);
+                section_syms.push((o.index, i as u32));
                 section_sym_of[i] = section_syms.len() as u32;
             }
         }
@@ -445,6 +446,9 @@ pub struct SymtabCtx<'a> {
     pub commons: &'a Commons,
     /// Global symbol values (executables); empty under `-r`.
     pub global_values: &'a [u64],
+    /// Start of an executable's TLS segment: a TLS symbol's value is its
+    /// offset from there, as in GNU ld's output (debuggers read it so).
+    pub tls_start: u64,
 }
 
 struct Entry {
@@ -497,6 +501,18 @@ fn put_sym(syms: &mut Filler, shndx_out: &mut Option<Filler>, e: Entry) -> Resul
 }
 
 impl SymtabCtx<'_> {
+    /// An executable's TLS symbol defined in a section has its offset in
+    /// the TLS segment as value; other symbols their address.
+    fn tls_relative(&self, sym: &crate::input::object::Sym64, value: u64) -> u64 {
+        let shndx = sym.st_shndx.get(E);
+        let in_section = shndx != elf::SHN_UNDEF && shndx != elf::SHN_ABS;
+        if self.plan.exe && sym.st_type() == elf::STT_TLS && in_section {
+            value.wrapping_sub(self.tls_start)
+        } else {
+            value
+        }
+    }
+
     /// A shared object's variable copied into the executable's `.bss`
     /// (it has an address there; a function's canonical `.plt` entry
     /// leaves it undefined).
@@ -580,8 +596,10 @@ impl SymtabCtx<'_> {
                     size: 0,
                 },
             )?;
-            for (k, &idx) in self.plan.section_syms.iter().enumerate() {
-                let o = &self.sections.out[k];
+            // An omitted section before a named one has no symbol: the
+            // value is that of the section the symbol names.
+            for &(idx, out) in &self.plan.section_syms {
+                let o = &self.sections.out[out as usize];
                 put_sym(
                     &mut s,
                     &mut x,
@@ -608,6 +626,7 @@ impl SymtabCtx<'_> {
                 }
                 let sym = &obj.symbols[i];
                 let nm = name(&mut t, obj.name_of(i))?;
+                let value = self.tls_relative(sym, local_value(self.sections, obj, i));
                 put_sym(
                     &mut s,
                     &mut x,
@@ -616,7 +635,7 @@ impl SymtabCtx<'_> {
                         info: sym.st_info,
                         other: sym.st_other,
                         shndx: self.section_index(obj, i),
-                        value: local_value(self.sections, obj, i),
+                        value,
                         size: sym.st_size.get(E),
                     },
                 )?;
@@ -651,7 +670,8 @@ impl SymtabCtx<'_> {
                     let bss = self.sections.find(b".bss").map(|o| o.index).unwrap_or(0);
                     (bss, self.global_values[id as usize])
                 } else if self.plan.exe {
-                    (self.section_index(obj, i), self.global_values[id as usize])
+                    let value = self.tls_relative(sym, self.global_values[id as usize]);
+                    (self.section_index(obj, i), value)
                 } else {
                     (
                         self.section_index(obj, i),
