@@ -4,6 +4,7 @@
 pub mod dso;
 pub mod ehframe;
 pub mod object;
+pub mod version_script;
 
 use crate::args::{Args, InputArg};
 use crate::error::Result;
