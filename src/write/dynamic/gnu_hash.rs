@@ -357,24 +357,7 @@ fn write_sysv_hash_chunked(hashes: &[u32], out: &mut [u8], chunk: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pool(n: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .unwrap()
-    }
-
-    /// A deterministic xorshift generator, so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::write::dynamic::testing::{pool, Rng};
 
     fn random_names(rng: &mut Rng, n: usize, prefix: &str) -> Vec<Vec<u8>> {
         let mut seen = std::collections::HashSet::new();

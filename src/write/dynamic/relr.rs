@@ -390,26 +390,7 @@ fn encode_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pool(n: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .unwrap()
-    }
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::write::dynamic::testing::{pool, Rng};
 
     /// lld's RelrSection::updateAllocSize (GNU ld's loop is the same), as
     /// written there.
