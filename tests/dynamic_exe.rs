@@ -605,161 +605,153 @@ linker_test! {
     }
 }
 
+/// Runs gcc with the linker under test on `args` (in `ws`), writing
+/// `out`; the link must fail, say each of `needles`, and leave no `out`.
+fn expect_link_error(ws: &Workspace, args: &[&std::ffi::OsStr], out: &str, needles: &[&str]) {
+    let out = ws.join(out);
+    let o = run_with_timeout(
+        Command::new("gcc")
+            .current_dir(ws.path())
+            .arg(format!("-B{}/", ws.ld_dir().display()))
+            .args(args)
+            .arg("-o")
+            .arg(&out),
+        std::time::Duration::from_secs(60),
+    );
+    assert_ne!(o.code(), 0, "{args:?} linked");
+    for n in needles {
+        assert!(o.stderr.contains(n), "{args:?}: no '{n}' in:\n{}", o.stderr);
+    }
+    assert!(!out.exists(), "a failed link left {}", out.display());
+}
+
+/// Builds `lib{name}.so` in `ws` from C `text` with GNU ld.
+fn gnu_shared_lib(ws: &Workspace, name: &str, text: &str, extra: &[&str]) {
+    let src = ws.join(format!("{name}.c"));
+    std::fs::write(&src, text).unwrap();
+    run_tool(
+        Command::new("gcc")
+            .current_dir(ws.path())
+            .args(["-shared", "-fPIC", "-fuse-ld=bfd"])
+            .arg(&src)
+            .args(extra)
+            .arg("-o")
+            .arg(ws.join(format!("lib{name}.so"))),
+    );
+}
+
 linker_test! {
     /// Errors: an undefined symbol with shared objects present names the
-    /// object referring to it; code that is not position-independent cannot
-    /// go into a PIE. Both exit 1 and leave no output.
+    /// object referring to it; non-PIC code in a PIE; a copy of a
+    /// protected variable; a symbol only a library's dependency defines;
+    /// TLS/non-TLS mismatches; a library's undefined symbol nothing
+    /// defines. Each exits non-zero and leaves no output.
     fn dynamic_link_errors() {
         let ws = Workspace::new("dyn-errors");
-        let b = format!("-B{}/", ws.ld_dir().display());
+        let os = |s: &str| std::ffi::OsString::from(s);
         let undef = ws.compile_text(
             "u.c",
             "int missing_fn(void);\nint main(void){ return missing_fn(); }\n",
             &[],
         );
-        let out = ws.join("u.out");
-        let o = run_with_timeout(
-            Command::new("gcc").arg(&b).arg(&undef).arg("-o").arg(&out),
-            std::time::Duration::from_secs(60),
-        );
-        assert_ne!(o.code(), 0);
-        assert!(o.stderr.contains("missing_fn"), "{}", o.stderr);
-        assert!(o.stderr.contains("u.o"), "{}", o.stderr);
-        assert!(!out.exists(), "a failed link left {}", out.display());
+        expect_link_error(&ws, &[undef.as_os_str()], "u.out", &["missing_fn", "u.o"]);
 
         let abs32 = ws.assemble(
             "abs32",
             ".globl main\nmain:\n  movl $main, %eax\n  xorl %eax, %eax\n  ret\n",
         );
-        let out = ws.join("abs.out");
-        let o = run_with_timeout(
-            Command::new("gcc").arg(&b).arg("-pie").arg(&abs32).arg("-o").arg(&out),
-            std::time::Duration::from_secs(60),
+        let pie = os("-pie");
+        expect_link_error(
+            &ws,
+            &[&pie, abs32.as_os_str()],
+            "abs.out",
+            &["recompile with -fPIE", "abs32.o"],
         );
-        assert_ne!(o.code(), 0);
-        assert!(o.stderr.contains("recompile with -fPIE"), "{}", o.stderr);
-        assert!(o.stderr.contains("abs32.o"), "{}", o.stderr);
-        assert!(!out.exists(), "a failed link left {}", out.display());
 
-        // A copy relocation against a shared object's protected variable.
-        let lib_src = ws.join("prot.c");
-        std::fs::write(&lib_src, "__attribute__((visibility(\"protected\"))) int prot_var = 1;\n").unwrap();
-        run_tool(
-            Command::new("gcc")
-                .args(["-shared", "-fPIC", "-fuse-ld=bfd"])
-                .arg(&lib_src)
-                .arg("-o")
-                .arg(ws.join("libprot.so")),
+        gnu_shared_lib(
+            &ws,
+            "prot",
+            "__attribute__((visibility(\"protected\"))) int prot_var = 1;\n",
+            &[],
         );
         let user = ws.compile_text(
             "useprot.c",
             "extern int prot_var;\nint main(void){ return prot_var - 1; }\n",
             &["-fPIE"],
         );
-        let out = ws.join("prot.out");
-        let o = run_with_timeout(
-            Command::new("gcc")
-                .arg(&b)
-                .arg(&user)
-                .arg(format!("-L{}", ws.path().display()))
-                .arg("-lprot")
-                .arg("-o")
-                .arg(&out),
-            std::time::Duration::from_secs(60),
+        let (libs, lprot) = (os("-L."), os("-lprot"));
+        expect_link_error(
+            &ws,
+            &[user.as_os_str(), &libs, &lprot],
+            "prot.out",
+            &["protected symbol `prot_var'", "useprot.o"],
         );
-        assert_ne!(o.code(), 0);
-        assert!(o.stderr.contains("protected symbol `prot_var'"), "{}", o.stderr);
-        assert!(o.stderr.contains("useprot.o"), "{}", o.stderr);
-        assert!(!out.exists(), "a failed link left {}", out.display());
 
-        // A symbol only a linked library's own dependency defines: GNU
-        // ld's "DSO missing from command line" (--no-copy-dt-needed-entries).
-        let so = |name: &str, text: &str, extra: &[&str]| {
-            let src = ws.join(format!("{name}.c"));
-            std::fs::write(&src, text).unwrap();
-            run_tool(
-                Command::new("gcc")
-                    .current_dir(ws.path())
-                    .args(["-shared", "-fPIC", "-fuse-ld=bfd"])
-                    .arg(&src)
-                    .args(extra)
-                    .arg("-o")
-                    .arg(ws.join(format!("lib{name}.so"))),
-            );
-        };
-        so("depb", "int depb_func(void) { return 4; }\n", &[]);
-        so("depa", "int depb_func(void);\nint depa_func(void) { return depb_func(); }\n", &["-L.", "-ldepb"]);
+        // GNU ld's "DSO missing from command line" (--no-copy-dt-needed-entries).
+        gnu_shared_lib(&ws, "depb", "int depb_func(void) { return 4; }\n", &[]);
+        gnu_shared_lib(
+            &ws,
+            "depa",
+            "int depb_func(void);\nint depa_func(void) { return depb_func(); }\n",
+            &["-L.", "-ldepb"],
+        );
         let user = ws.compile_text(
             "usedeps.c",
             "int depa_func(void); int depb_func(void);\nint main(void){ return depa_func() + depb_func(); }\n",
             &[],
         );
-        let link = |out: &std::path::Path, libs: &[&str]| {
-            run_with_timeout(
-                Command::new("gcc")
-                    .current_dir(ws.path())
-                    .arg(&b)
-                    .arg(&user)
-                    .args(["-L.", "-Wl,-rpath-link=."])
-                    .args(libs)
-                    .arg("-o")
-                    .arg(out),
-                std::time::Duration::from_secs(60),
-            )
-        };
-        let out = ws.join("deps.out");
-        let o = link(&out, &["-ldepa"]);
-        assert_ne!(o.code(), 0);
-        assert!(o.stderr.contains("depb_func"), "{}", o.stderr);
-        assert!(o.stderr.contains("libdepb.so"), "{}", o.stderr);
-        assert!(o.stderr.contains("DSO missing from command line"), "{}", o.stderr);
-        assert!(!out.exists(), "a failed link left {}", out.display());
-        let o = link(&out, &["-ldepa", "-ldepb"]);
+        let (rpl, la, lb) = (os("-Wl,-rpath-link=."), os("-ldepa"), os("-ldepb"));
+        expect_link_error(
+            &ws,
+            &[user.as_os_str(), &libs, &rpl, &la],
+            "deps.out",
+            &["depb_func", "libdepb.so", "DSO missing from command line"],
+        );
+        let o = run_with_timeout(
+            Command::new("gcc")
+                .current_dir(ws.path())
+                .arg(format!("-B{}/", ws.ld_dir().display()))
+                .args([user.as_os_str(), &libs, &rpl, &la, &lb])
+                .arg("-o")
+                .arg(ws.join("deps.out")),
+            std::time::Duration::from_secs(60),
+        );
         assert_eq!(o.code(), 0, "{}", o.stderr);
 
-        // TLS and non-TLS mismatches with a shared object's variables.
-        so("kinds", "int plain_var = 1;\n__thread int tls_var = 2;\n", &[]);
+        gnu_shared_lib(&ws, "kinds", "int plain_var = 1;\n__thread int tls_var = 2;\n", &[]);
+        let lkinds = os("-lkinds");
         for (name, text) in [
             ("tlsref", "extern __thread int plain_var;\nint main(void){ return plain_var; }\n"),
             ("plainref", "extern int tls_var;\nint main(void){ return tls_var; }\n"),
         ] {
             let user = ws.compile_text(&format!("{name}.c"), text, &[]);
-            let out = ws.join(format!("{name}.out"));
-            let o = run_with_timeout(
-                Command::new("gcc")
-                    .current_dir(ws.path())
-                    .arg(&b)
-                    .arg(&user)
-                    .args(["-L.", "-lkinds", "-o"])
-                    .arg(&out),
-                std::time::Duration::from_secs(60),
+            let obj = format!("{name}.o");
+            expect_link_error(
+                &ws,
+                &[user.as_os_str(), &libs, &lkinds],
+                &format!("{name}.out"),
+                &["mismatches", &obj],
             );
-            assert_ne!(o.code(), 0, "{name}");
-            assert!(o.stderr.contains("mismatches"), "{name}: {}", o.stderr);
-            assert!(o.stderr.contains(&format!("{name}.o")), "{name}: {}", o.stderr);
-            assert!(!out.exists(), "a failed link left {}", out.display());
         }
 
-        // A linked library's undefined symbol that nothing defines.
-        so("undef", "int nowhere(void);\nint undef_func(void) { return nowhere(); }\n", &[]);
+        gnu_shared_lib(
+            &ws,
+            "undef",
+            "int nowhere(void);\nint undef_func(void) { return nowhere(); }\n",
+            &[],
+        );
         let user = ws.compile_text(
             "useundef.c",
             "int undef_func(void);\nint main(void){ return undef_func(); }\n",
             &[],
         );
-        let out = ws.join("undef.out");
-        let o = run_with_timeout(
-            Command::new("gcc")
-                .current_dir(ws.path())
-                .arg(&b)
-                .arg(&user)
-                .args(["-L.", "-Wl,-rpath-link=.", "-lundef", "-o"])
-                .arg(&out),
-            std::time::Duration::from_secs(60),
+        let lundef = os("-lundef");
+        expect_link_error(
+            &ws,
+            &[user.as_os_str(), &libs, &rpl, &lundef],
+            "undef.out",
+            &["libundef.so: undefined reference to `nowhere'"],
         );
-        assert_ne!(o.code(), 0);
-        assert!(o.stderr.contains("libundef.so: undefined reference to `nowhere'"), "{}", o.stderr);
-        assert!(!out.exists(), "a failed link left {}", out.display());
     }
 }
 
