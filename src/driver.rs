@@ -732,6 +732,20 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             );
         }
     }
+    if !got.plt_got.is_empty() {
+        let entry = if ibt_plt { 16 } else { 8 };
+        let size = entry * got.plt_got.len() as u64;
+        let kind = Synthetic::Dyn(DynTable::PltGot);
+        add(
+            b".plt.got",
+            elf::SHT_PROGBITS,
+            a | x,
+            kind,
+            size,
+            entry,
+            entry,
+        );
+    }
     let dynamic_size = 16 * plan.dynamic.len() as u64;
     add(
         b".dynamic",

@@ -520,7 +520,16 @@ linker_test! {
             assert_eq!((o.code(), o.stdout.as_str()), (0, "hi\n"), "{out}");
             (exe.clone(), readelf(&["-d", "-l", "-r", "-W"], &exe))
         };
-        let (_, as_needed) = link("as-needed", &["-Wl,--as-needed", "-lm"]);
+        let (exe, as_needed) = link("as-needed", &["-Wl,--as-needed", "-lm"]);
+        // crtbeginS.o both calls __cxa_finalize and loads it from the GOT:
+        // it is called through that GOT entry (`.plt.got`), with no
+        // JUMP_SLOT of its own, as GNU ld does.
+        let sections = readelf(&["-S", "-W"], &exe);
+        assert!(sections.contains(" .plt.got "), "{sections}");
+        assert!(
+            !as_needed.lines().any(|l| l.contains("JUMP_SLOT") && l.contains("__cxa_finalize")),
+            "{as_needed}"
+        );
         assert!(!as_needed.contains("libm.so"), "{as_needed}");
         let (_, no_as_needed) = link("no-as-needed", &["-Wl,--no-as-needed", "-lm", "-Wl,-z,now"]);
         assert!(no_as_needed.contains("Shared library: [libm.so.6]"), "{no_as_needed}");

@@ -69,6 +69,10 @@ pub struct GotPlan {
     /// by) a lazy `.plt` entry, in symbol order.
     pub plt: Vec<SymId>,
     pub plt_index: FxHashMap<SymId, u32>,
+    /// Functions called through their GOT entry (`.plt.got`), because
+    /// their address is loaded from the GOT anyway.
+    pub plt_got: Vec<SymId>,
+    pub plt_got_index: FxHashMap<SymId, u32>,
     /// PLT entries whose address stands for the function everywhere.
     pub canonical: FxHashSet<SymId>,
     /// Shared objects' variables copied into the executable (with every
@@ -337,7 +341,18 @@ pub fn scan(
     let got = merged(&per_file, |f| &f.got);
     let imports = merged(&per_file, |f| &f.imports);
     let iplt = merged(&per_file, |f| &f.iplt);
-    let plt = merged(&per_file, |f| &f.plt);
+    let all_plt = merged(&per_file, |f| &f.plt);
+    let canonical: FxHashSet<SymId> = per_file
+        .iter()
+        .flat_map(|f| f.canonical.iter().copied())
+        .collect();
+    // A function whose address is also loaded from the GOT is called
+    // through that GOT entry (`.plt.got`, as GNU ld does): no lazy entry,
+    // no JUMP_SLOT. Not a canonical one, whose `.plt` entry is its address.
+    let got_set: FxHashSet<(SymRef, GotKind)> = got.iter().copied().collect();
+    let (plt_got, plt): (Vec<SymId>, Vec<SymId>) = all_plt.into_iter().partition(|&id| {
+        got_set.contains(&(SymRef::Global(id), GotKind::Address)) && !canonical.contains(&id)
+    });
     let index = |v: &[SymId]| -> FxHashMap<SymId, u32> {
         v.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect()
     };
@@ -366,10 +381,9 @@ pub fn scan(
         plt_index: index(&plt),
         imports,
         plt,
-        canonical: per_file
-            .iter()
-            .flat_map(|f| f.canonical.iter().copied())
-            .collect(),
+        plt_got_index: index(&plt_got),
+        plt_got,
+        canonical,
         copies,
         copy_of,
         copy_size,

@@ -77,6 +77,8 @@ pub enum DynTable {
     Plt,
     /// `.plt.sec`: the IBT form's entries that calls reach.
     PltSec,
+    /// `.plt.got`: `jmp *got(%rip)` for functions with a GOT entry.
+    PltGot,
     /// `.relr.dyn`: the packed RELATIVE records.
     Relr,
     /// Shared objects' variables copied into `.bss` (copy relocations).
@@ -99,6 +101,7 @@ impl DynTable {
             DynTable::RelaPlt => ".rela.plt",
             DynTable::Plt => ".plt",
             DynTable::PltSec => ".plt.sec",
+            DynTable::PltGot => ".plt.got",
             DynTable::Relr => ".relr.dyn",
             DynTable::Copies => ".dynbss",
         }
@@ -422,7 +425,7 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
     if exec {
         return match name {
             b".init" => 30,
-            b".plt" | b".plt.sec" => 31,
+            b".plt" | b".plt.got" | b".plt.sec" => 31,
             b".text" => 32,
             b".fini" => 35,
             _ => 33,

@@ -411,6 +411,9 @@ pub struct SymbolValues {
     /// go to (`endbr64; jmp *slot`), the lazy `.plt` entries only
     /// pushing the index for the loader.
     pub plt_sec_addr: Option<u64>,
+    /// `.plt.got` and the size of its entries (8, or 16 in the IBT form).
+    pub plt_got_addr: u64,
+    pub plt_got_entry: u64,
     pub got_addr: u64,
     pub gotplt_addr: u64,
 }
@@ -430,6 +433,14 @@ impl SymbolValues {
             .unwrap_or(0);
         let plt_sec_addr =
             synthetic_chunk_addr(sections, crate::layout::Synthetic::Dyn(DynTable::PltSec));
+        let plt_got = crate::layout::Synthetic::Dyn(DynTable::PltGot);
+        let plt_got_addr = synthetic_chunk_addr(sections, plt_got).unwrap_or(0);
+        let plt_got_entry = sections
+            .out
+            .iter()
+            .flat_map(|o| &o.chunks)
+            .find(|c| c.kind == crate::layout::ChunkKind::Synthetic(plt_got))
+            .map_or(8, |c| c.size / (got.plt_got.len().max(1) as u64));
         let plt_entry = |i: u32| match plt_sec_addr {
             Some(sec) => sec + PLT_ENTRY * u64::from(i),
             None => plt_addr + PLT_ENTRY * (1 + u64::from(i)),
@@ -473,6 +484,8 @@ impl SymbolValues {
             iplt_addr: synthetic_chunk_addr(sections, crate::layout::Synthetic::Iplt).unwrap_or(0),
             plt_addr,
             plt_sec_addr,
+            plt_got_addr,
+            plt_got_entry,
             got_addr: addr_of(b".got").unwrap_or(0),
             gotplt_addr: addr_of(b".got.plt").unwrap_or(0),
         }
@@ -496,6 +509,9 @@ impl SymbolValues {
         if let SymRef::Global(id) = r {
             if let Some(&i) = got.plt_index.get(&id) {
                 return self.plt_call_addr(i);
+            }
+            if let Some(&i) = got.plt_got_index.get(&id) {
+                return self.plt_got_addr + self.plt_got_entry * u64::from(i);
             }
         }
         self.raw_value(res, sections, r)

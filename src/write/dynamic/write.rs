@@ -204,6 +204,7 @@ impl DynWriter<'_> {
             DynTable::RelaPlt => self.write_rela_plt(&mut f)?,
             DynTable::Plt => self.write_plt(addr, &mut f)?,
             DynTable::PltSec => self.write_plt_sec(addr, &mut f)?,
+            DynTable::PltGot => self.write_plt_got(addr, &mut f)?,
             DynTable::Relr => {
                 let t = self
                     .relr
@@ -476,6 +477,33 @@ impl DynWriter<'_> {
             f.put(&(i as u32).to_le_bytes())?;
             f.put(&[0xe9])?;
             f.put(&rel32(addr, entry + 16)?)?;
+        }
+        Ok(())
+    }
+
+    /// `.plt.got`: `jmp *entry(%rip)` through each function's own GOT
+    /// entry (which `GLOB_DAT` fills), preceded by `endbr64` in the IBT
+    /// form, as GNU ld lays it out.
+    fn write_plt_got(&self, addr: u64, f: &mut Filler) -> Result<()> {
+        let a = self.apply;
+        let ibt = a.values.plt_got_entry == 16;
+        for (i, &id) in a.got.plt_got.iter().enumerate() {
+            let entry = addr + a.values.plt_got_entry * i as u64;
+            let slot = a
+                .got
+                .got_index
+                .get(&(SymRef::Global(id), GotKind::Address))
+                .ok_or_else(|| err!("internal error: .plt.got entry without a GOT entry"))?;
+            let target = a.values.got_addr + 8 * u64::from(*slot);
+            if ibt {
+                f.put(&[0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x25])?;
+                f.put(&rel32(target, entry + 10)?)?;
+                f.put(&[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00])?;
+            } else {
+                f.put(&[0xff, 0x25])?;
+                f.put(&rel32(target, entry + 6)?)?;
+                f.put(&[0x66, 0x90])?;
+            }
         }
         Ok(())
     }
