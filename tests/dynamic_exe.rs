@@ -862,3 +862,27 @@ linker_test! {
         }
     }
 }
+
+linker_test! {
+    /// An absolute pointer (`.cfi_lsda 0x0`: `R_X86_64_64`) in the FDE of
+    /// code `--gc-sections` removes: the FDE is dropped, and so is the
+    /// RELATIVE record the PIE would have needed for it (it was counted,
+    /// then had no place to go: an internal error).
+    fn dropped_fde_needs_no_dynamic_record() {
+        let ws = Workspace::new("dyn-dropped-fde");
+        let obj = ws.assemble(
+            "ehd",
+            ".section .text.dead,\"ax\",@progbits\n.globl dead\ndead:\n.cfi_startproc\n.cfi_lsda 0x0, lsda_sym\nret\n.cfi_endproc\n.text\n.globl main\nmain:\n.cfi_startproc\nxorl %eax, %eax\nret\n.cfi_endproc\n.data\nlsda_sym: .quad 0\n.section .note.GNU-stack,\"\",@progbits\n",
+        );
+        let exe = ws.join("ehd");
+        run_tool(
+            Command::new("gcc")
+                .arg(format!("-B{}/", ws.ld_dir().display()))
+                .arg(&obj)
+                .arg("-Wl,--gc-sections")
+                .arg("-o")
+                .arg(&exe),
+        );
+        assert_eq!(run_exe(&exe).code(), 0);
+    }
+}

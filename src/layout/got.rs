@@ -213,7 +213,7 @@ pub fn reloc_action(
         sym_class(res, sym_ref(obj, idx))
     };
     let relaxed = match spec.value {
-        Value::GotTpOff => relaxed_tls_ie(res, sections, obj, sec, r),
+        Value::GotTpOff => relaxed_tls_ie(res, obj, sec, r),
         _ => spec.needs_got() && relaxed_got_load(res, sections, obj, sec, r).is_some(),
     };
     let writable = obj.sections[sec].flags & u64::from(elf::SHF_WRITE) != 0;
@@ -243,7 +243,7 @@ pub fn relaxed_got_load(
         return None;
     }
     let relax = got_relaxation(
-        r.r_type(E, false),
+        r_type,
         obj.sections[sec].data,
         r.r_offset.get(E) as usize,
         sections.fixed_address(),
@@ -277,13 +277,11 @@ pub fn relaxed_got_load(
 /// it. Scan, apply and `--emit-relocs` decide through this.
 pub fn relaxed_tls_ie(
     res: &Resolution,
-    sections: &Sections,
     obj: &ObjectFile,
     sec: usize,
     r: &crate::input::object::Rela64,
 ) -> bool {
     let idx = r.r_sym(E, false) as usize;
-    let _ = sections;
     idx != 0
         && r.r_type(E, false) == elf::R_X86_64_GOTTPOFF
         && matches!(sym_class(res, sym_ref(obj, idx)), SymClass::Defined)
@@ -349,9 +347,13 @@ pub fn scan(
     // A function whose address is also loaded from the GOT is called
     // through that GOT entry (`.plt.got`, as GNU ld does): no lazy entry,
     // no JUMP_SLOT. Not a canonical one, whose `.plt` entry is its address.
-    let got_set: FxHashSet<(SymRef, GotKind)> = got.iter().copied().collect();
+    let got_index: FxHashMap<(SymRef, GotKind), u32> = got
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, i as u32))
+        .collect();
     let (plt_got, plt): (Vec<SymId>, Vec<SymId>) = all_plt.into_iter().partition(|&id| {
-        got_set.contains(&(SymRef::Global(id), GotKind::Address)) && !canonical.contains(&id)
+        got_index.contains_key(&(SymRef::Global(id), GotKind::Address)) && !canonical.contains(&id)
     });
     let index = |v: &[SymId]| -> FxHashMap<SymId, u32> {
         v.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect()
@@ -366,11 +368,7 @@ pub fn scan(
     Ok(GotPlan {
         mode: Some(mode),
         pack_relative,
-        got_index: got
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| (k, i as u32))
-            .collect(),
+        got_index,
         got,
         iplt_index: iplt
             .iter()
@@ -491,7 +489,9 @@ fn scan_file(
                     out.copies.push(id);
                 }
             }
+            let kept = sections.place_kept(obj.id, si as u32, r.r_offset.get(E));
             match act.record {
+                _ if !kept => {}
                 PlaceRecord::None => {}
                 PlaceRecord::Relative => {
                     counts.relative += 1;
@@ -501,14 +501,14 @@ fn scan_file(
                 }
                 PlaceRecord::Symbolic => counts.symbolic += 1,
             }
-            if act.record != PlaceRecord::None && !writable {
+            if act.record != PlaceRecord::None && kept && !writable {
                 out.textrel = true;
                 if out.textrel_place.is_none() {
                     out.textrel_place = Some(format!(
                         "{}: relocation {} against `{}' in read-only section `{}'",
                         obj.name,
                         spec.name,
-                        crate::demangle::pretty(obj.name_of(idx), res.demangle),
+                        target_name(res, obj, idx),
                         String::from_utf8_lossy(s.name)
                     ));
                 }
@@ -638,6 +638,21 @@ fn protected_copy(res: &Resolution, obj: &ObjectFile, id: SymId) -> Option<Error
     })
 }
 
+/// How messages name relocation target `idx` of `obj`: a section
+/// symbol by its section's name, others demangled.
+fn target_name(res: &Resolution, obj: &ObjectFile, idx: usize) -> String {
+    if idx < obj.first_global && obj.symbols[idx].st_type() == elf::STT_SECTION {
+        match obj.place_of(idx) {
+            SymPlace::Section(t) => {
+                String::from_utf8_lossy(obj.sections[t as usize].name).into_owned()
+            }
+            _ => String::new(),
+        }
+    } else {
+        crate::demangle::pretty(obj.name_of(idx), res.demangle)
+    }
+}
+
 /// GNU ld's message for a relocation the output kind cannot hold.
 fn refused(
     res: &Resolution,
@@ -647,16 +662,7 @@ fn refused(
     rname: &str,
     why: Refusal,
 ) -> Error {
-    let target = if idx < obj.first_global && obj.symbols[idx].st_type() == elf::STT_SECTION {
-        match obj.place_of(idx) {
-            SymPlace::Section(t) => {
-                String::from_utf8_lossy(obj.sections[t as usize].name).into_owned()
-            }
-            _ => String::new(),
-        }
-    } else {
-        crate::demangle::pretty(obj.name_of(idx), res.demangle)
-    };
+    let target = target_name(res, obj, idx);
     let sec = String::from_utf8_lossy(obj.sections[si].name);
     match why {
         Refusal::NeedsPic => err!(

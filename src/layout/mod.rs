@@ -1068,6 +1068,25 @@ impl Sections {
         }
     }
 
+    /// Whether input offset `off` of section `sec` of `file` lands in the
+    /// output: false inside an `.eh_frame` record that was dropped (the
+    /// FDE of discarded code), whose relocations are not applied. The scan
+    /// counts dynamic records, and their writers write them, only here.
+    pub fn place_kept(&self, file: FileId, sec: u32, off: u64) -> bool {
+        let Some(p) = self
+            .placement
+            .get(file as usize)
+            .and_then(|v| v.get(sec as usize))
+        else {
+            return false;
+        };
+        p.is_placed()
+            && self.out[p.out as usize].chunks[p.chunk as usize]
+                .eh
+                .as_ref()
+                .is_none_or(|eh| eh.find(off).is_some())
+    }
+
     /// The output is linked at a fixed address (not a PIE): an address
     /// fits in an instruction's immediate.
     pub fn fixed_address(&self) -> bool {

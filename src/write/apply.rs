@@ -203,13 +203,7 @@ impl ApplyCtx<'_> {
                 Value::DtpOff if alloc => sv.wrapping_add(a).wrapping_sub(tp),
                 Value::DtpOff => sv.wrapping_add(a).wrapping_sub(self.tls.start),
                 Value::GotTpOff
-                    if crate::layout::got::relaxed_tls_ie(
-                        self.res,
-                        self.sections,
-                        obj,
-                        sec as usize,
-                        r,
-                    ) =>
+                    if crate::layout::got::relaxed_tls_ie(self.res, obj, sec as usize, r) =>
                 {
                     x86::ie_to_le(data, off);
                     put(

@@ -167,13 +167,7 @@ pub fn for_each_record(
                     addend = 0;
                 }
                 if spec.value == crate::arch::x86_64::Value::GotTpOff
-                    && crate::layout::got::relaxed_tls_ie(
-                        ctx.res,
-                        ctx.sections,
-                        obj,
-                        sec as usize,
-                        r,
-                    )
+                    && crate::layout::got::relaxed_tls_ie(ctx.res, obj, sec as usize, r)
                 {
                     // Initial exec made local exec: the field is the TP offset.
                     addend = 0;

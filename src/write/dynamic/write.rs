@@ -110,7 +110,11 @@ fn for_each_record(
         };
         consumed = spec.consumes_next();
         let (class, act) = reloc_action(res, sections, mode, obj, rec.sec as usize, r, spec);
-        if act.record == PlaceRecord::None || act.refuse.is_some() || class == SymClass::NoSymbol {
+        if act.record == PlaceRecord::None
+            || act.refuse.is_some()
+            || class == SymClass::NoSymbol
+            || !sections.place_kept(rec.file, rec.sec, r.r_offset.get(E))
+        {
             continue;
         }
         f(r, act);
