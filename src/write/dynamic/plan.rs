@@ -13,6 +13,7 @@ use crate::layout::Sections;
 use crate::resolve::mode::OutputMode;
 use crate::resolve::{dynamic_name, Definition, Resolution, SymId};
 use object::elf;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 /// `.relr.dyn`'s tags (not in the `object` crate's list).
@@ -199,39 +200,47 @@ impl DynPlan {
                 res.symbols[id as usize].def == Definition::Undefined && mode.has_loader()
             })
             .collect();
-        let mut imports: Vec<SymId> = Vec::new();
-        let mut hashed: Vec<SymId> = Vec::new();
-        for (id, g) in res.symbols.iter().enumerate() {
-            let id = id as SymId;
-            match g.def {
-                // Copied variables and canonical `.plt` entries have their
-                // address here: the loader must find them when it binds the
-                // shared objects' own references.
-                Definition::Shared { .. }
-                    if got.copy_of.contains_key(&id) || got.canonical.contains(&id) =>
-                {
-                    hashed.push(id)
+        // Each global's place in `.dynsym`, decided in parallel (an
+        // executable linked with `-E` may export every one): imported
+        // (false) or hashed (true), in symbol order.
+        let placed: Vec<(SymId, bool)> = res
+            .symbols
+            .par_iter()
+            .enumerate()
+            .filter_map(|(id, g)| {
+                let id = id as SymId;
+                match g.def {
+                    // Copied variables and canonical `.plt` entries have
+                    // their address here: the loader must find them when it
+                    // binds the shared objects' own references.
+                    Definition::Shared { .. }
+                        if got.copy_of.contains_key(&id) || got.canonical.contains(&id) =>
+                    {
+                        Some((id, true))
+                    }
+                    Definition::Shared { .. } if got.imports.binary_search(&id).is_ok() => {
+                        Some((id, false))
+                    }
+                    Definition::Undefined if weak_in_got.contains(&id) => Some((id, false)),
+                    Definition::Object { .. } if exported(args, res, id) => Some((id, true)),
+                    _ => None,
                 }
-                Definition::Shared { .. } if got.imports.binary_search(&id).is_ok() => {
-                    imports.push(id)
-                }
-                Definition::Undefined if weak_in_got.contains(&id) => imports.push(id),
-                Definition::Object { .. } if exported(args, res, id) => hashed.push(id),
-                _ => {}
-            }
-        }
+            })
+            .collect();
+        let hashed: Vec<SymId> = placed.iter().filter(|p| p.1).map(|p| p.0).collect();
+        let imports: Vec<SymId> = placed.iter().filter(|p| !p.1).map(|p| p.0).collect();
         let symoffset = 1 + imports.len() as u32;
         let shape = GnuHashShape::new(symoffset, hashed.len());
         let with_gnu = matches!(args.hash_style, HashStyle::Gnu | HashStyle::Both);
         let with_sysv = matches!(args.hash_style, HashStyle::Sysv | HashStyle::Both);
         let mut keyed: Vec<(u32, SymId, u32)> = hashed
-            .iter()
+            .par_iter()
             .map(|&id| {
                 let h = gnu_hash(dynamic_name(res.symbols[id as usize].name));
                 (if with_gnu { shape.bucket(h) } else { 0 }, id, h)
             })
             .collect();
-        keyed.sort_unstable();
+        keyed.par_sort_unstable();
         let mut symbols = imports;
         symbols.extend(keyed.iter().map(|k| k.1));
         let index: FxHashMap<SymId, u32> = symbols
