@@ -46,6 +46,23 @@ pub fn copy_input(obj: &ObjectFile, sec: u32, chunk: &Chunk, data: &mut [u8]) {
 }
 
 impl ApplyCtx<'_> {
+    /// A GOT entry's link-time value: an address (an IFUNC's `.plt`
+    /// stub) or a TP offset. `.got` and its RELATIVE records both use it.
+    pub fn got_value(&self, r: crate::layout::got::SymRef, kind: GotKind) -> u64 {
+        match kind {
+            GotKind::Address => match self.got.iplt_index.get(&r) {
+                Some(&slot) => {
+                    self.values.iplt_addr + crate::layout::got::IPLT_ENTRY * u64::from(slot)
+                }
+                None => self.values.raw_value(self.res, self.sections, r),
+            },
+            GotKind::TpOff => self
+                .values
+                .raw_value(self.res, self.sections, r)
+                .wrapping_sub(self.tls.tp()),
+        }
+    }
+
     fn got_entry(&self, obj: &ObjectFile, idx: usize, kind: GotKind) -> Result<u64> {
         let r = sym_ref(obj, idx);
         match self.got.got_index.get(&(r, kind)) {

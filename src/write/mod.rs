@@ -11,7 +11,7 @@ pub mod symtab;
 use crate::args::BuildId;
 use crate::error::Result;
 use crate::input::object::FileId;
-use crate::layout::got::{GotKind, GotPlan};
+use crate::layout::got::GotPlan;
 use crate::layout::{
     align_up, Chunk, ChunkKind, OutputSection, Sections, Segment, Synthetic, EHDR_SIZE, PHDR_SIZE,
     SHDR_SIZE,
@@ -618,29 +618,14 @@ impl WriteCtx<'_> {
         let mut f = Filler::new(data);
         match kind {
             Synthetic::Got => {
-                let tp = apply.tls.tp();
                 let mode = got.mode.unwrap_or(crate::resolve::mode::OutputMode::Static);
                 for &(r, k) in &got.got {
                     let class = crate::layout::got::sym_class(self.res, r);
-                    if matches!(
-                        crate::arch::x86_64::got_record(mode, class, k),
-                        crate::arch::x86_64::GotRecord::GlobDat
-                            | crate::arch::x86_64::GotRecord::TpOff64
-                    ) {
+                    let v = match crate::arch::x86_64::got_record(mode, class, k) {
                         // The loader writes it.
-                        f.put(&0u64.to_le_bytes())?;
-                        continue;
-                    }
-                    let v = match k {
-                        GotKind::Address => match got.iplt_index.get(&r) {
-                            Some(&slot) => {
-                                values.iplt_addr + crate::layout::got::IPLT_ENTRY * u64::from(slot)
-                            }
-                            None => values.raw_value(self.res, self.sections, r),
-                        },
-                        GotKind::TpOff => values
-                            .raw_value(self.res, self.sections, r)
-                            .wrapping_sub(tp),
+                        crate::arch::x86_64::GotRecord::GlobDat
+                        | crate::arch::x86_64::GotRecord::TpOff64 => 0,
+                        _ => apply.got_value(r, k),
                     };
                     f.put(&v.to_le_bytes())?;
                 }

@@ -321,7 +321,7 @@ impl DynWriter<'_> {
                     let at = values.got_addr + 8 * i as u64;
                     match (unit, got_record(self.mode, sym_class(res, r), kind)) {
                         (RelaUnit::GotRelative, GotRecord::Relative) if !got.pack_relative => {
-                            let v = self.got_value(r, kind);
+                            let v = self.apply.got_value(r, kind);
                             rela(f, at, 0, elf::R_X86_64_RELATIVE, v)?;
                         }
                         (RelaUnit::GotSymbolic, GotRecord::GlobDat | GotRecord::TpOff64) => {
@@ -354,23 +354,6 @@ impl DynWriter<'_> {
             }
         }
         Ok(())
-    }
-
-    /// A GOT entry's link-time value: an address or a TP offset.
-    fn got_value(&self, r: SymRef, kind: GotKind) -> u64 {
-        let a = self.apply;
-        match kind {
-            GotKind::Address => match a.got.iplt_index.get(&r) {
-                Some(&slot) => {
-                    a.values.iplt_addr + crate::layout::got::IPLT_ENTRY * u64::from(slot)
-                }
-                None => a.values.raw_value(a.res, a.sections, r),
-            },
-            GotKind::TpOff => a
-                .values
-                .raw_value(a.res, a.sections, r)
-                .wrapping_sub(a.tls.tp()),
-        }
     }
 
     /// The records of kind `want` for the places of input section
