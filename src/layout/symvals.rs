@@ -441,10 +441,6 @@ impl SymbolValues {
             .flat_map(|o| &o.chunks)
             .find(|c| c.kind == crate::layout::ChunkKind::Synthetic(plt_got))
             .map_or(8, |c| c.size / (got.plt_got.len().max(1) as u64));
-        let plt_entry = |i: u32| match plt_sec_addr {
-            Some(sec) => sec + PLT_ENTRY * u64::from(i),
-            None => plt_addr + PLT_ENTRY * (1 + u64::from(i)),
-        };
         let commons_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Commons);
         let synthetic = synthetic_values(sections);
         let global = res
@@ -460,7 +456,7 @@ impl SymbolValues {
                     if let Some(&c) = got.copy_of.get(&id) {
                         copies_addr + got.copies[c as usize].offset
                     } else if got.canonical.contains(&id) {
-                        plt_entry(got.plt_index[&id])
+                        plt_call_addr(plt_addr, plt_sec_addr, got.plt_index[&id])
                     } else {
                         0
                     }
@@ -519,10 +515,7 @@ impl SymbolValues {
 
     /// Where calls to the function of `.plt` entry `i` go.
     pub fn plt_call_addr(&self, i: u32) -> u64 {
-        match self.plt_sec_addr {
-            Some(sec) => sec + PLT_ENTRY * u64::from(i),
-            None => self.plt_addr + PLT_ENTRY * (1 + u64::from(i)),
-        }
+        plt_call_addr(self.plt_addr, self.plt_sec_addr, i)
     }
 
     pub fn raw_value(&self, res: &Resolution, sections: &Sections, r: SymRef) -> u64 {
@@ -530,6 +523,15 @@ impl SymbolValues {
             SymRef::Global(id) => self.global[id as usize],
             SymRef::Local(f, i) => local_value(sections, &res.objects[f as usize], i as usize),
         }
+    }
+}
+
+/// Where calls to the function of lazy `.plt` entry `i` go: the entry
+/// after PLT0, or its `.plt.sec` entry in the IBT form.
+fn plt_call_addr(plt_addr: u64, plt_sec_addr: Option<u64>, i: u32) -> u64 {
+    match plt_sec_addr {
+        Some(sec) => sec + PLT_ENTRY * u64::from(i),
+        None => plt_addr + PLT_ENTRY * (1 + u64::from(i)),
     }
 }
 
