@@ -17,6 +17,18 @@ pub enum OutputKind {
     /// An executable: static unless shared objects are linked in or
     /// [`Args::pie`] asks for a position-independent one.
     StaticExe,
+    /// `-shared`: a shared object.
+    Shared,
+}
+
+/// `-Bsymbolic`, `-Bsymbolic-functions`: which of a shared object's own
+/// exported definitions its references bind to at link time (they cannot
+/// be interposed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Symbolic {
+    None,
+    Functions,
+    All,
 }
 
 /// `--hash-style=`: which symbol hash tables a dynamic output gets.
@@ -181,6 +193,28 @@ pub struct Args {
     /// `-z ibt`, `-z shstk`, `-z cet-report=`, `-z x86-64-*`,
     /// `-z stack-size=`, ...: what shapes `.note.gnu.property`.
     pub gnu_property: PropertyOptions,
+    /// `-soname`/`-h NAME`: a shared object's `DT_SONAME`.
+    pub soname: Option<String>,
+    /// `-z defs`/`--no-undefined`: a shared object's undefined symbols are
+    /// errors, as in an executable.
+    pub z_defs: bool,
+    pub symbolic: Symbolic,
+    /// `--version-script FILE`, each in order.
+    pub version_scripts: Vec<PathBuf>,
+    /// `--no-undefined-version`: a version script naming a symbol the
+    /// output does not define is an error (`--undefined-version`, GNU ld
+    /// 2.40's default, allows it).
+    pub no_undefined_version: bool,
+    /// `-init NAME`, `-fini NAME`: the functions `DT_INIT`/`DT_FINI` name
+    /// (GNU ld's defaults `_init` and `_fini`).
+    pub init: String,
+    pub fini: String,
+    /// `--exclude-libs LIB,...` (`ALL`): symbols from these archives are
+    /// not exported.
+    pub exclude_libs: Vec<String>,
+    /// `-z nodelete`, `-z nodlopen`, `-z initfirst`, `-z interpose`: bits
+    /// of a shared object's `DT_FLAGS_1`.
+    pub flags_1: u64,
     pub print_version: bool,
     pub print_help: bool,
     /// `-v`/`--version` with no inputs prints the version and exits.
@@ -234,7 +268,6 @@ pub struct PropertyOptions {
 }
 
 pub const IGNORED_FLAGS: &[&str] = &[
-    "no-undefined",
     "no-relax",
     "relax",
     "sort-common",
@@ -250,8 +283,6 @@ pub const IGNORED_FLAGS: &[&str] = &[
     "no-warn-rwx-segments",
     // rivet never makes a writable and executable PT_LOAD to warn about.
     "warn-rwx-segments",
-    "Bsymbolic",
-    "Bsymbolic-functions",
     "p",
 ];
 
@@ -261,11 +292,8 @@ pub const IGNORED_WITH_VALUE: &[&str] = &[
     "plugin-opt",
     "sysroot",
     "O",
-    "soname",
-    "h",
     "sort-section",
     "compress-debug-sections",
-    "exclude-libs",
     "color-diagnostics",
 ];
 
@@ -273,10 +301,7 @@ pub const IGNORED_WITH_VALUE: &[&str] = &[
 pub const IGNORED_Z_KEYWORDS: &[&str] = &[
     "separate-code",
     "noseparate-code",
-    "defs",
     "nodefs",
-    "nodelete",
-    "nodlopen",
     "combreloc",
     "nocombreloc",
 ];
@@ -427,6 +452,15 @@ impl Args {
             map: None,
             print_gc_sections: false,
             gnu_property: Default::default(),
+            soname: None,
+            z_defs: false,
+            symbolic: Symbolic::None,
+            version_scripts: Vec::new(),
+            no_undefined_version: false,
+            init: "_init".to_string(),
+            fini: "_fini".to_string(),
+            exclude_libs: Vec::new(),
+            flags_1: 0,
             print_version: false,
             print_help: false,
             version_only: false,
@@ -437,6 +471,9 @@ impl Args {
         // `--push-state` saves these three; `--pop-state` restores them.
         let mut saved: Vec<(bool, bool, bool)> = Vec::new();
         let mut group_depth = 0usize;
+        // GNU ld checks linked shared objects' undefined symbols in
+        // executables only, unless told.
+        let mut allow_shlib_undefined = None;
         let mut i = 0;
         while i < expanded.len() {
             let arg = expanded[i].clone();
@@ -485,8 +522,8 @@ impl Args {
                 "no-dynamic-linker" => args.no_dynamic_linker = true,
                 "rpath" | "R" => args.rpath.push(value(&mut i)?),
                 "rpath-link" => args.rpath_link.push(value(&mut i)?),
-                "allow-shlib-undefined" => args.allow_shlib_undefined = true,
-                "no-allow-shlib-undefined" => args.allow_shlib_undefined = false,
+                "allow-shlib-undefined" => allow_shlib_undefined = Some(true),
+                "no-allow-shlib-undefined" => allow_shlib_undefined = Some(false),
                 "enable-new-dtags" => args.new_dtags = true,
                 "disable-new-dtags" => args.new_dtags = false,
                 "E" | "export-dynamic" => args.export_dynamic = true,
@@ -589,10 +626,21 @@ impl Args {
                         Some(other) => bail!("rivet: --build-id: unknown style '{other}'"),
                     }
                 }
-                "shared" | "Bshareable" => {
-                    bail!("rivet: '{arg}': shared objects are not supported yet")
-                }
-                "T" | "script" | "defsym" | "version-script" => {
+                "shared" | "Bshareable" => args.kind = OutputKind::Shared,
+                "soname" | "h" => args.soname = Some(value(&mut i)?),
+                "no-undefined" => args.z_defs = true,
+                "Bsymbolic" => args.symbolic = Symbolic::All,
+                "Bsymbolic-functions" => args.symbolic = Symbolic::Functions,
+                "Bno-symbolic" => args.symbolic = Symbolic::None,
+                "version-script" => args.version_scripts.push(PathBuf::from(value(&mut i)?)),
+                "no-undefined-version" => args.no_undefined_version = true,
+                "undefined-version" => args.no_undefined_version = false,
+                "init" => args.init = value(&mut i)?,
+                "fini" => args.fini = value(&mut i)?,
+                "exclude-libs" => args
+                    .exclude_libs
+                    .extend(value(&mut i)?.split([',', ':']).map(str::to_string)),
+                "T" | "script" | "defsym" => {
                     bail!("rivet: '{arg}': linker scripts are not supported yet")
                 }
                 _ if name.starts_with('z') => {
@@ -611,6 +659,12 @@ impl Args {
                         "relro" => args.relro = true,
                         "norelro" => args.relro = false,
                         "muldefs" => args.allow_multiple_definition = true,
+                        "defs" => args.z_defs = true,
+                        "undefs" => args.z_defs = false,
+                        "nodelete" => args.flags_1 |= u64::from(object::elf::DF_1_NODELETE),
+                        "nodlopen" => args.flags_1 |= u64::from(object::elf::DF_1_NOOPEN),
+                        "initfirst" => args.flags_1 |= u64::from(object::elf::DF_1_INITFIRST),
+                        "interpose" => args.flags_1 |= u64::from(object::elf::DF_1_INTERPOSE),
                         "origin" => args.z_origin = true,
                         "now" => args.bind_now = true,
                         "lazy" => args.bind_now = false,
@@ -663,6 +717,8 @@ impl Args {
             bail!("rivet: --start-group without a matching --end-group");
         }
         args.version_only = args.print_version && args.inputs.is_empty();
+        args.allow_shlib_undefined =
+            allow_shlib_undefined.unwrap_or(args.kind == OutputKind::Shared);
         if args.output.as_os_str().is_empty() {
             bail!(
                 "rivet: cannot open output file '': No such file or directory (-o names no file)"

@@ -34,6 +34,17 @@ pub fn pretty(name: &[u8], demangle: bool) -> String {
     raw()
 }
 
+/// The demangled form version scripts' `extern "C++"` patterns are
+/// matched against (as c++filt prints it: `ns::f(char const*)`); `None`
+/// for a name that is not a C++ one.
+pub fn demangle_for_script(name: &[u8]) -> Option<String> {
+    if !name.starts_with(b"_Z") {
+        return None;
+    }
+    let sym = cpp_demangle::Symbol::new(name).ok()?;
+    sym.demangle().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::pretty;

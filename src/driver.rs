@@ -7,7 +7,7 @@ use crate::layout::{got, merge, symvals};
 use crate::layout::{DynTable, Sections, Synthetic, EHDR_SIZE};
 use crate::mapped::OutputFile;
 use crate::resolve::mode::OutputMode;
-use crate::resolve::{exec_stack, gc, gnu_property, needed, warnings};
+use crate::resolve::{exec_stack, exports, gc, gnu_property, needed, warnings};
 use crate::resolve::{Definition, Stores};
 use crate::write::apply::ApplyCtx;
 use crate::write::dynamic::write::{relr_addresses, RelrTable};
@@ -136,7 +136,7 @@ fn run(
 ) -> Result<LinkStats> {
     let start = Instant::now();
     let mut t = PassTimer::new();
-    let exe = args.kind == OutputKind::StaticExe;
+    let exe = args.kind != OutputKind::Relocatable;
     if args.inputs.is_empty() {
         crate::bail!("rivet: no input files");
     }
@@ -167,15 +167,17 @@ fn run(
     }
     let properties = gnu_property::merge(args, &res)?; //       .note.gnu.property; -z cet-report
     t.mark("program properties");
+    let script = exports::read_version_script(args)?; //        --version-script
     if exe && args.gc_sections {
-        gc::collect_garbage(args, &mut res); //               --gc-sections: drop what nothing live reaches
+        gc::collect_garbage(args, &mut res, script.as_ref()); //               --gc-sections: drop what nothing live reaches
         t.mark("gc");
     }
+    exports::mark(args, &mut res, mode, script.as_ref())?; //   what .dynsym exports; what binds at run time
     let stack = exec_stack::plan(args, &res); //                 PT_GNU_STACK, from -z or the inputs' notes
     exec_stack::report(args, &stack)?; //                        "... implies executable stack"
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
     let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
-    sections.dynamic = mode.is_dynamic();
+    sections.mode = mode;
     if !exe {
         sections.mark_stack_note(stack.segment); //             -r: the merged .note.GNU-stack's X flag
     }
@@ -203,7 +205,14 @@ fn run(
         report_text_relocations(args, mode, &got_plan)?; //     -z text: an error; else GNU ld's warnings
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
         if mode.is_dynamic() {
-            dyn_plan = Some(DynPlan::new(args, &res, &sections, &got_plan, mode));
+            dyn_plan = Some(DynPlan::new(
+                args,
+                &res,
+                &sections,
+                &got_plan,
+                mode,
+                script.as_ref(),
+            ));
             // .dynsym, .rela.dyn, ... counted
         }
         add_synthetic_sections(args, &mut sections, &got_plan, &commons, &properties.note);
@@ -278,7 +287,9 @@ fn run(
     if exe {
         sections.index_omitted(); //                           their symbols' neighbour sections
     }
-    let verneed_count = dyn_plan.as_ref().map_or(0, |p| p.verneed_count);
+    let version_counts = dyn_plan
+        .as_ref()
+        .map_or((0, 0), |p| (p.verneed_count, p.verdef_count));
     toc.finish(
         &sections,
         &mut relas,
@@ -286,7 +297,7 @@ fn run(
         &res,
         !exe,
         end,
-        verneed_count,
+        version_counts,
     ); // file offsets
     let values = symvals::SymbolValues::compute(&res, &sections, &commons, &got_plan); // symbol values
     let entry = if exe {
@@ -653,7 +664,7 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
         let kind = Synthetic::Dyn(DynTable::DynStrNames(k as u32));
         add(b".dynstr", elf::SHT_STRTAB, a, kind, bytes, 1, 0);
     }
-    if plan.verneed_count > 0 {
+    if plan.has_versym() {
         for k in 0..plan.shards() {
             let n = plan.shard_entries(k);
             let kind = Synthetic::Dyn(DynTable::VerSym(k as u32));
@@ -665,6 +676,17 @@ fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ib
             a,
             Synthetic::Dyn(DynTable::VerNeed),
             plan.verneed.len() as u64,
+            8,
+            0,
+        );
+    }
+    if plan.verdef_count > 0 {
+        add(
+            b".gnu.version_d",
+            elf::SHT_GNU_VERDEF,
+            a,
+            Synthetic::Dyn(DynTable::VerDef),
+            plan.verdef.len() as u64,
             8,
             0,
         );
@@ -781,6 +803,10 @@ fn entry_address(
     s: &Sections,
     values: &symvals::SymbolValues,
 ) -> Result<u64> {
+    // A shared object has no entry point unless `-e` names one.
+    if args.kind == OutputKind::Shared && args.entry.is_none() {
+        return Ok(0);
+    }
     let name = args.entry.as_deref().unwrap_or("_start");
     if let Some(id) = res.lookup(name.as_bytes()) {
         if res.symbols[id as usize].def != Definition::Undefined {

@@ -69,9 +69,12 @@ impl RelocSpec {
     pub fn needs_got_tpoff(&self) -> bool {
         self.value == Value::GotTpOff
     }
-    /// The relocation consumes the one after it (the call to __tls_get_addr).
-    pub fn consumes_next(&self) -> bool {
+    /// The relocation consumes the one after it (the call to
+    /// __tls_get_addr), which its relaxation rewrites: in an executable.
+    /// A shared object keeps the call.
+    pub fn consumes_next(&self, mode: crate::resolve::mode::OutputMode) -> bool {
         matches!(self.value, Value::TlsGdToLe | Value::TlsLdToLe)
+            && mode != crate::resolve::mode::OutputMode::Shared
     }
     pub fn is_tls(&self) -> bool {
         matches!(
@@ -203,6 +206,35 @@ pub enum GotKind {
     Address,
     /// The symbol's offset from the thread pointer (initial exec).
     TpOff,
+    /// A shared object's general-dynamic pair for `__tls_get_addr`: the
+    /// module id, then the offset in the module's block.
+    TlsGdModule,
+    TlsGdOffset,
+    /// A shared object's TLS descriptor: the resolver the loader picks,
+    /// then its argument.
+    TlsDesc,
+    TlsDescArg,
+    /// A shared object's local-dynamic pair (one per output, keyed by
+    /// [`crate::layout::got::SymRef::Module`]): its module id, then 0.
+    TlsLdModule,
+    TlsLdOffset,
+}
+
+impl GotKind {
+    /// The entry that always follows this one: the second word of a pair.
+    /// (Entries sort by symbol, then kind, so a pair stays together.)
+    pub fn second_word(self) -> Option<GotKind> {
+        match self {
+            GotKind::TlsGdModule => Some(GotKind::TlsGdOffset),
+            GotKind::TlsDesc => Some(GotKind::TlsDescArg),
+            GotKind::TlsLdModule => Some(GotKind::TlsLdOffset),
+            _ => Option::None,
+        }
+    }
+    /// The entry holds a value relative to the TLS block, not an address.
+    pub fn is_tls(self) -> bool {
+        self != GotKind::Address
+    }
 }
 
 /// A dynamic relocation record written for the relocated place itself.
@@ -274,8 +306,13 @@ pub fn action(
     let pie = mode.is_pie();
     use SymClass::*;
     let dynamic = mode.is_dynamic();
+    let shared = mode == crate::resolve::mode::OutputMode::Shared;
     let got = |k| Action {
         got: Some(k),
+        ..NOTHING
+    };
+    let refuse = |why| Action {
+        refuse: Some(why),
         ..NOTHING
     };
     match spec.value {
@@ -319,8 +356,12 @@ pub fn action(
             _ => NOTHING,
         },
         Pc | Plt => match class {
-            Absolute if pie => Action {
-                refuse: Some(Refusal::AbsolutePcRel),
+            Absolute if pie => refuse(Refusal::AbsolutePcRel),
+            // A shared object reaches a symbol another module may define
+            // only through the PLT: a direct PC-relative address cannot be.
+            ImportedFunc | ImportedData if shared && spec.value == Pc => refuse(Refusal::NeedsPic),
+            ImportedFunc | ImportedData if shared => Action {
+                plt: true,
                 ..NOTHING
             },
             ImportedFunc => Action {
@@ -337,6 +378,7 @@ pub fn action(
         // `R_X86_64_PLTOFF64`, `R_X86_64_GOTOFF64` (large code model):
         // relative to the GOT, through the `.plt` entry or the copy.
         GotOff => match class {
+            ImportedData if shared => refuse(Refusal::NeedsPic),
             ImportedFunc => Action {
                 plt: true,
                 ..NOTHING
@@ -352,6 +394,14 @@ pub fn action(
         // Initial exec of the executable's own TLS: local exec.
         GotTpOff if relaxed => NOTHING,
         GotTpOff => got(GotKind::TpOff),
+        // A shared object's TLS block is at an offset from the thread
+        // pointer known only at run time, and its accesses stay as the
+        // compiler wrote them: through `__tls_get_addr` or a descriptor.
+        TpOff if shared => refuse(Refusal::NeedsPic),
+        TlsGdToLe if shared => got(GotKind::TlsGdModule),
+        TlsLdToLe if shared => got(GotKind::TlsLdModule),
+        TlsDescToLe if shared => got(GotKind::TlsDesc),
+        TlsDescCallToNop if shared => NOTHING,
         TpOff if class.is_imported() => Action {
             refuse: Some(Refusal::LocalExecImported),
             ..NOTHING
@@ -371,13 +421,26 @@ pub fn got_record(
     class: SymClass,
     kind: GotKind,
 ) -> GotRecord {
-    match (kind, class) {
-        (GotKind::Address, SymClass::Defined | SymClass::Ifunc) if mode.is_pie() => {
+    use GotKind as K;
+    let imported = class.is_imported();
+    let shared = mode == crate::resolve::mode::OutputMode::Shared;
+    match kind {
+        K::Address if imported => GotRecord::Symbolic(elf::R_X86_64_GLOB_DAT),
+        K::Address if class == SymClass::UndefWeak && mode.has_loader() => {
+            GotRecord::Symbolic(elf::R_X86_64_GLOB_DAT)
+        }
+        K::Address if matches!(class, SymClass::Defined | SymClass::Ifunc) && mode.is_pie() => {
             GotRecord::Relative
         }
-        (GotKind::Address, SymClass::ImportedFunc | SymClass::ImportedData) => GotRecord::GlobDat,
-        (GotKind::Address, SymClass::UndefWeak) if mode.has_loader() => GotRecord::GlobDat,
-        (GotKind::TpOff, SymClass::ImportedFunc | SymClass::ImportedData) => GotRecord::TpOff64,
+        K::TpOff if imported => GotRecord::Symbolic(elf::R_X86_64_TPOFF64),
+        // A shared object's own TLS: its block's offset from the thread
+        // pointer is the loader's to add.
+        K::TpOff if shared => GotRecord::Local(elf::R_X86_64_TPOFF64),
+        K::TlsGdModule if imported => GotRecord::Symbolic(elf::R_X86_64_DTPMOD64),
+        K::TlsGdModule | K::TlsLdModule => GotRecord::Local(elf::R_X86_64_DTPMOD64),
+        K::TlsGdOffset if imported => GotRecord::Symbolic(elf::R_X86_64_DTPOFF64),
+        K::TlsDesc if imported => GotRecord::Symbolic(elf::R_X86_64_TLSDESC),
+        K::TlsDesc => GotRecord::Local(elf::R_X86_64_TLSDESC),
         _ => GotRecord::None,
     }
 }
@@ -387,10 +450,13 @@ pub fn got_record(
 pub enum GotRecord {
     None,
     Relative,
-    /// `R_X86_64_GLOB_DAT`: the loader writes the symbol's address.
-    GlobDat,
-    /// `R_X86_64_TPOFF64`: the loader writes the symbol's TP offset.
-    TpOff64,
+    /// A record of this type naming the symbol: `GLOB_DAT` (the loader
+    /// writes its address), `TPOFF64`, `DTPMOD64`, `DTPOFF64`, `TLSDESC`.
+    Symbolic(u32),
+    /// A record of this type naming no symbol (index 0): the output's own
+    /// TLS, with the entry's link-time value (the offset in the TLS block)
+    /// as its addend.
+    Local(u32),
 }
 
 /// Bytes of the initial-exec sequence replacing a general-dynamic one

@@ -23,6 +23,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 pub enum SymRef {
     Global(SymId),
     Local(FileId, u32),
+    /// The output's own TLS block as a whole: the key of the
+    /// local-dynamic GOT pair a shared object's `R_X86_64_TLSLD` uses.
+    Module,
 }
 
 pub fn sym_ref(obj: &ObjectFile, idx: usize) -> SymRef {
@@ -153,6 +156,7 @@ impl GotPlan {
 pub fn definition(res: &Resolution, r: SymRef) -> Option<(FileId, u32)> {
     match r {
         SymRef::Local(f, i) => Some((f, i)),
+        SymRef::Module => None,
         SymRef::Global(id) => match res.symbols[id as usize].def {
             Definition::Object { file, sym, .. } => Some((file, sym)),
             _ => None,
@@ -179,10 +183,26 @@ pub fn sym_class(res: &Resolution, r: SymRef) -> SymClass {
                     _ => SymClass::ImportedData,
                 };
             }
+            // A shared object's undefined symbol: the loader binds it.
+            Definition::Undefined if res.symbols[id as usize].preemptible => {
+                return SymClass::ImportedData
+            }
             Definition::Undefined => return SymClass::UndefWeak,
             Definition::Synthetic => return SymClass::Defined,
+            // A shared object's interposable definition: referred to as
+            // another module's would be.
+            Definition::Object { file, sym, .. } if res.symbols[id as usize].preemptible => {
+                let t = res.objects[file as usize].symbols[sym as usize].st_type();
+                return match t {
+                    elf::STT_FUNC | elf::STT_GNU_IFUNC => SymClass::ImportedFunc,
+                    _ => SymClass::ImportedData,
+                };
+            }
             Definition::Object { .. } => {}
         }
+    }
+    if r == SymRef::Module {
+        return SymClass::Defined;
     }
     if is_ifunc(res, r) {
         return SymClass::Ifunc;
@@ -213,7 +233,7 @@ pub fn reloc_action(
         sym_class(res, sym_ref(obj, idx))
     };
     let relaxed = match spec.value {
-        Value::GotTpOff => relaxed_tls_ie(res, obj, sec, r),
+        Value::GotTpOff => relaxed_tls_ie(res, mode, obj, sec, r),
         _ => spec.needs_got() && relaxed_got_load(res, sections, obj, sec, r).is_some(),
     };
     let writable = obj.sections[sec].flags & u64::from(elf::SHF_WRITE) != 0;
@@ -254,11 +274,15 @@ pub fn relaxed_got_load(
             Definition::Synthetic => return Some(relax),
             // Nothing can define it later in a static executable: the
             // load is of 0.
-            Definition::Undefined if !sections.dynamic && relax == GotRelax::MovToLea => {
+            Definition::Undefined if !sections.mode.is_dynamic() && relax == GotRelax::MovToLea => {
                 return sections.fixed_address().then_some(GotRelax::MovToZero);
             }
             _ => {}
         }
+    }
+    // Another module may define it: the GOT entry stays.
+    if sym_class(res, target).is_imported() {
+        return None;
     }
     let (f, i) = definition(res, target)?;
     let def = &res.objects[f as usize];
@@ -277,12 +301,14 @@ pub fn relaxed_got_load(
 /// it. Scan, apply and `--emit-relocs` decide through this.
 pub fn relaxed_tls_ie(
     res: &Resolution,
+    mode: OutputMode,
     obj: &ObjectFile,
     sec: usize,
     r: &crate::input::object::Rela64,
 ) -> bool {
     let idx = r.r_sym(E, false) as usize;
     idx != 0
+        && mode.is_executable()
         && r.r_type(E, false) == elf::R_X86_64_GOTTPOFF
         && matches!(sym_class(res, sym_ref(obj, idx)), SymClass::Defined)
         && crate::arch::x86_64::ie_to_le_ok(obj.sections[sec].data, r.r_offset.get(E) as usize)
@@ -436,7 +462,7 @@ fn scan_file(
                 ));
                 continue;
             };
-            consumed = spec.consumes_next();
+            consumed = spec.consumes_next(mode);
             if !alloc {
                 continue;
             }
@@ -447,7 +473,10 @@ fn scan_file(
                 if let SymRef::Global(id) = target {
                     let g = &res.symbols[id as usize];
                     out.base_used |= g.name == b"_GLOBAL_OFFSET_TABLE_";
-                    if g.def == Definition::Undefined && obj.symbols[idx].st_bind() != elf::STB_WEAK
+                    if g.def == Definition::Undefined
+                        && obj.symbols[idx].st_bind() != elf::STB_WEAK
+                        // A shared object leaves it to the loader.
+                        && !g.preemptible
                     {
                         out.errors
                             .push(undefined_reference(res, obj, si, r, g.name));
@@ -459,20 +488,29 @@ fn scan_file(
                 out.errors.push(e);
                 continue;
             }
-            let (_, act) = reloc_action(res, sections, mode, obj, si, r, spec);
+            let (class, act) = reloc_action(res, sections, mode, obj, si, r, spec);
             if let Some(refusal) = act.refuse {
                 out.errors
-                    .push(refused(res, obj, si, idx, spec.name, refusal));
+                    .push(refused(res, obj, si, idx, spec.name, refusal, mode));
                 continue;
             }
             if idx == 0 {
                 continue;
             }
             if let Some(k) = act.got {
-                out.got.push((target, k));
+                let key = if k == GotKind::TlsLdModule {
+                    SymRef::Module
+                } else {
+                    target
+                };
+                out.got.push((key, k));
+                if let Some(second) = k.second_word() {
+                    out.got.push((key, second));
+                }
             }
             if let SymRef::Global(id) = target {
-                if matches!(res.symbols[id as usize].def, Definition::Shared { .. }) {
+                let def = res.symbols[id as usize].def;
+                if class.is_imported() && !matches!(def, Definition::Object { .. }) {
                     out.imports.push(id);
                 }
                 if act.plt {
@@ -513,7 +551,7 @@ fn scan_file(
                     ));
                 }
             }
-            if spec.value != Value::None && !spec.is_tls() && is_ifunc(res, target) {
+            if spec.value != Value::None && !spec.is_tls() && class == SymClass::Ifunc {
                 out.iplt.push(target);
             }
         }
@@ -661,10 +699,24 @@ fn refused(
     idx: usize,
     rname: &str,
     why: Refusal,
+    mode: OutputMode,
 ) -> Error {
     let target = target_name(res, obj, idx);
     let sec = String::from_utf8_lossy(obj.sections[si].name);
     match why {
+        Refusal::NeedsPic if mode == OutputMode::Shared => {
+            let what = match sym_ref(obj, idx) {
+                SymRef::Global(id) if res.symbols[id as usize].def == Definition::Undefined => {
+                    "undefined symbol "
+                }
+                SymRef::Global(_) => "symbol ",
+                _ => "",
+            };
+            err!(
+                "rivet: error: {}: relocation {rname} against {what}`{target}' in section {sec} can not be used when making a shared object; recompile with -fPIC",
+                obj.name
+            )
+        }
         Refusal::NeedsPic => err!(
             "rivet: error: {}: relocation {rname} against `{target}' in section {sec} can not be used when making a PIE object; recompile with -fPIE",
             obj.name

@@ -68,6 +68,8 @@ pub enum DynTable {
     SysvHash,
     VerSym(u32),
     VerNeed,
+    /// `.gnu.version_d`: a shared object's version definitions.
+    VerDef,
     Dynamic,
     /// One unit of `.rela.dyn` ([`crate::write::dynamic::RelaUnit`]).
     RelaDyn(u32),
@@ -96,6 +98,7 @@ impl DynTable {
             DynTable::SysvHash => ".hash",
             DynTable::VerSym(_) => ".gnu.version",
             DynTable::VerNeed => ".gnu.version_r",
+            DynTable::VerDef => ".gnu.version_d",
             DynTable::Dynamic => ".dynamic",
             DynTable::RelaDyn(_) => ".rela.dyn",
             DynTable::RelaPlt => ".rela.plt",
@@ -274,9 +277,9 @@ pub struct Sections {
     pub eh_frame_hdr_asked: bool,
     /// Address of the first segment (the ELF header): 0 for a PIE.
     pub base: u64,
-    /// The output is a dynamic executable: a symbol undefined now may
-    /// still be bound at run time.
-    pub dynamic: bool,
+    /// What kind of output this is (static, PIE, shared object, ...): set
+    /// once the inputs are resolved.
+    pub mode: crate::resolve::mode::OutputMode,
 }
 
 pub fn align_up(v: u64, a: u64) -> u64 {
@@ -406,6 +409,7 @@ fn rank(name: &[u8], sh_type: u32, flags: u64) -> u32 {
         b".dynsym" => return 13,
         b".dynstr" => return 14,
         b".gnu.version" => return 15,
+        b".gnu.version_d" => return 16,
         b".gnu.version_r" => return 17,
         b".rela.dyn" => return 18,
         b".relr.dyn" => return 21,
@@ -476,7 +480,7 @@ fn layout_section(o: &mut OutputSection) {
 
 /// Assigns every kept input section to an output section, in input order.
 pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
-    let exe = args.kind == OutputKind::StaticExe;
+    let exe = args.kind != OutputKind::Relocatable;
     let mut out: Vec<OutputSection> = Vec::new();
     // Name, COMDAT group (-r), and for SHF_LINK_ORDER sections under -r the
     // output section they are linked to.
@@ -639,8 +643,12 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
         placement,
         group_headers: FxHashMap::default(),
         eh_frame_hdr_asked: exe && args.eh_frame_hdr,
-        base: if args.pie { 0 } else { BASE_ADDR },
-        dynamic: false,
+        base: if args.pie || args.kind == OutputKind::Shared {
+            0
+        } else {
+            BASE_ADDR
+        },
+        mode: crate::resolve::mode::OutputMode::Static,
     };
     if exe {
         sort_sections(&mut sections, res);

@@ -522,6 +522,8 @@ impl SymbolValues {
         match r {
             SymRef::Global(id) => self.global[id as usize],
             SymRef::Local(f, i) => local_value(sections, &res.objects[f as usize], i as usize),
+            // The start of the output's TLS block, as DTPOFF counts.
+            SymRef::Module => 0,
         }
     }
 }
@@ -618,7 +620,13 @@ fn synthetic_values(sections: &Sections) -> impl Fn(&[u8]) -> u64 + Sync + '_ {
                 let start = tls.clone().map(|o| o.addr).min();
                 let end = tls.clone().map(|o| o.addr + o.size).max();
                 let align = tls.map(|o| o.align).max().unwrap_or(1);
+                // In a shared object, whose accesses stay dynamic, it is
+                // the start of the TLS block, which a@dtpoff counts from.
+                let shared = sections.mode == crate::resolve::mode::OutputMode::Shared;
                 start.zip(end).map(|(s, e)| {
+                    if shared {
+                        return s;
+                    }
                     crate::layout::TlsInfo {
                         start: s,
                         memsz: e - s,

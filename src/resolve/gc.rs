@@ -17,6 +17,7 @@
 use crate::args::Args;
 use crate::input::ehframe;
 use crate::input::object::{FileId, ObjectFile, SymPlace, E};
+use crate::input::version_script::VersionScript;
 use crate::resolve::{Definition, Resolution};
 use object::elf;
 use rayon::prelude::*;
@@ -90,7 +91,7 @@ fn target_section(res: &Resolution, obj: &ObjectFile, idx: usize) -> Option<(Fil
 /// groups and FDEs) on every thread, and a section joins the next round
 /// only through the one atomic swap that marks it. What is live is the
 /// least fixpoint, whatever the order of the visits.
-fn mark_live(args: &Args, res: &Resolution) -> Vec<Vec<bool>> {
+fn mark_live(args: &Args, res: &Resolution, script: Option<&VersionScript>) -> Vec<Vec<bool>> {
     let live: Vec<Vec<AtomicBool>> = res
         .objects
         .par_iter()
@@ -138,13 +139,29 @@ fn mark_live(args: &Args, res: &Resolution) -> Vec<Vec<bool>> {
     let mut frontier: Vec<(FileId, u32)> = Vec::new();
     let entry = args.entry.clone().unwrap_or_else(|| "_start".into());
     // Symbols a dynamic output exports stay too: shared objects may
-    // reach them (`-E`, or a name a shared object defines or refers to).
+    // reach them (`-E`, or a name a shared object defines or refers to;
+    // in a shared object, every visible definition).
+    let shared = args.kind == crate::args::OutputKind::Shared;
+    let visible = |g: &crate::resolve::GlobalSymbol| match g.def {
+        crate::resolve::Definition::Object { file, sym, .. } => {
+            let obj = &res.objects[file as usize];
+            matches!(
+                obj.symbols[sym as usize].st_other & 3,
+                object::elf::STV_DEFAULT | object::elf::STV_PROTECTED
+            ) && !matches!(
+                crate::resolve::exports::script_version(script, obj.name_of(sym as usize)),
+                Ok(None)
+            )
+        }
+        _ => false,
+    };
     let exported = res
         .symbols
         .iter()
         .enumerate()
         .filter(|(_, g)| {
             g.dso_ref
+                || (shared && visible(g))
                 || (args.export_dynamic && !res.dsos.is_empty())
                 || args
                     .dynamic_list
@@ -228,8 +245,10 @@ fn mark_live(args: &Args, res: &Resolution) -> Vec<Vec<bool>> {
 }
 
 /// Marks live sections and drops the others (sets `kept = false`).
-pub fn collect_garbage(args: &Args, res: &mut Resolution) {
-    let live = mark_live(args, res);
+/// A shared object's definitions a version script (`script`) leaves
+/// exported are roots.
+pub fn collect_garbage(args: &Args, res: &mut Resolution, script: Option<&VersionScript>) {
+    let live = mark_live(args, res, script);
     let removed: Vec<Vec<u32>> = res
         .objects
         .par_iter_mut()

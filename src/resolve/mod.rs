@@ -12,6 +12,7 @@
 //! members about to be needed are parsed in parallel ahead of time.
 
 pub mod exec_stack;
+pub mod exports;
 pub mod gc;
 pub mod gnu_property;
 pub mod mode;
@@ -75,6 +76,17 @@ pub struct GlobalSymbol<'a> {
     pub dso_ref: bool,
     /// A loaded shared object refers to it with a non-weak undefined symbol.
     pub dso_strong_ref: bool,
+    /// Set by [`exports::mark`]: a dynamic output's `.dynsym` lists this
+    /// definition (with version index `version`).
+    pub exported: bool,
+    /// Set by [`exports::mark`]: bound at run time, not at link time. A
+    /// shared object's default-visibility definitions (another module may
+    /// interpose them) and its undefined symbols; references go through
+    /// the GOT and PLT as to a shared object's symbol.
+    pub preemptible: bool,
+    /// `.gnu.version` of an exported definition: 1 (base) or a version
+    /// script's index, with `VERSYM_HIDDEN` for a non-default `foo@V`.
+    pub version: u16,
 }
 
 /// A shared object linked in, and whether it gets a `DT_NEEDED`.
@@ -151,6 +163,9 @@ struct Resolver<'a> {
     /// Not `-r`: a default-version definition `foo@@V` also defines `foo`
     /// and `foo@V`, as in GNU ld's static links.
     final_link: bool,
+    /// Names with a version (`foo@V`): an `--as-needed` shared object is
+    /// needed when it defines one an object refers to.
+    versioned: Vec<SymId>,
 }
 
 /// An archive on the command line and how far its scan has got.
@@ -289,6 +304,7 @@ pub fn resolve<'a>(
             .collect(),
         allow_multiple_definition: args.allow_multiple_definition,
         final_link,
+        versioned: Vec::new(),
     };
     // `-u` symbols and the entry point are undefined references from the
     // start, so archive members defining them are loaded.
@@ -467,8 +483,14 @@ impl<'a> Resolver<'a> {
             first_ref: None,
             dso_ref: false,
             dso_strong_ref: false,
+            exported: false,
+            preemptible: false,
+            version: 0,
         });
         self.res.by_name.insert(name, hash, id);
+        if memchr::memchr(b'@', name).is_some() {
+            self.versioned.push(id);
+        }
         (id, true)
     }
 
@@ -802,6 +824,25 @@ impl<'a> Resolver<'a> {
             .dsos
             .iter()
             .any(|d| d.so.needed.contains(&so.soname.as_slice()));
+        // A reference to `foo@V` (`.symver`) needs the object defining
+        // `foo` in version `V`, default or not.
+        let versioned_ref = self.versioned.iter().any(|&id| {
+            let g = &self.res.symbols[id as usize];
+            if g.def != Definition::Undefined || !g.strong_ref {
+                return false;
+            }
+            let Some(at) = memchr::memchr(b'@', g.name).filter(|&at| at > 0) else {
+                return false;
+            };
+            let (base, version) = (&g.name[..at], &g.name[at + 1..]);
+            let version = version.strip_prefix(b"@").unwrap_or(version);
+            so.symbols.iter().enumerate().any(|(k, s)| {
+                s.name == base && so.exports(k) && so.version_name(s.version) == Some(version)
+            })
+        });
+        if versioned_ref {
+            return true;
+        }
         so.symbols.iter().enumerate().any(|(i, s)| {
             if s.hidden || !so.exports(i) {
                 return false;

@@ -23,12 +23,17 @@ pub enum OutputMode {
     /// `--no-dynamic-linker`): it applies its own `.rela.dyn` at startup,
     /// and no symbol is looked up at run time.
     StaticPie,
+    /// A shared object (`-shared`): position-independent, and its
+    /// exported definitions may be interposed by other modules (see
+    /// [`crate::resolve::GlobalSymbol::preemptible`]).
+    Shared,
 }
 
 impl OutputMode {
     pub fn decide(args: &Args, res: &Resolution) -> OutputMode {
         match args.kind {
             OutputKind::Relocatable => OutputMode::Relocatable,
+            OutputKind::Shared => OutputMode::Shared,
             OutputKind::StaticExe if args.pie && args.no_dynamic_linker && res.dsos.is_empty() => {
                 OutputMode::StaticPie
             }
@@ -41,18 +46,28 @@ impl OutputMode {
     pub fn is_dynamic(self) -> bool {
         matches!(
             self,
-            OutputMode::Pie | OutputMode::NonPie | OutputMode::StaticPie
+            OutputMode::Pie | OutputMode::NonPie | OutputMode::StaticPie | OutputMode::Shared
         )
     }
     /// Loaded at an address chosen at run time: absolute addresses need
-    /// RELATIVE records.
+    /// RELATIVE records. (Shared objects too.)
     pub fn is_pie(self) -> bool {
-        matches!(self, OutputMode::Pie | OutputMode::StaticPie)
+        matches!(
+            self,
+            OutputMode::Pie | OutputMode::StaticPie | OutputMode::Shared
+        )
+    }
+    /// An executable (not `-r`, not a shared object).
+    pub fn is_executable(self) -> bool {
+        !matches!(self, OutputMode::Relocatable | OutputMode::Shared)
     }
     /// A dynamic loader binds symbols at run time (there are shared
     /// objects, or may be): an undefined weak symbol is left to it.
     pub fn has_loader(self) -> bool {
-        matches!(self, OutputMode::Pie | OutputMode::NonPie)
+        matches!(
+            self,
+            OutputMode::Pie | OutputMode::NonPie | OutputMode::Shared
+        )
     }
     pub fn is_exe(self) -> bool {
         self != OutputMode::Relocatable

@@ -56,15 +56,29 @@ impl ApplyCtx<'_> {
                 }
                 None => self.values.raw_value(self.res, self.sections, r),
             },
-            GotKind::TpOff => self
+            // An executable's TP offset; a shared object's is the loader's
+            // to find, from the offset in its TLS block.
+            GotKind::TpOff if self.sections.mode.is_executable() => self
                 .values
                 .raw_value(self.res, self.sections, r)
                 .wrapping_sub(self.tls.tp()),
+            GotKind::TpOff | GotKind::TlsGdOffset | GotKind::TlsDesc => self
+                .values
+                .raw_value(self.res, self.sections, r)
+                .wrapping_sub(self.tls.start),
+            // Filled by the loader.
+            GotKind::TlsGdModule
+            | GotKind::TlsLdModule
+            | GotKind::TlsLdOffset
+            | GotKind::TlsDescArg => 0,
         }
     }
 
     fn got_entry(&self, obj: &ObjectFile, idx: usize, kind: GotKind) -> Result<u64> {
-        let r = sym_ref(obj, idx);
+        let r = match kind {
+            GotKind::TlsLdModule => crate::layout::got::SymRef::Module,
+            _ => sym_ref(obj, idx),
+        };
         match self.got.got_index.get(&(r, kind)) {
             Some(&i) => Ok(self.values.got_addr + 8 * u64::from(i)),
             None => bail!(
@@ -94,6 +108,7 @@ impl ApplyCtx<'_> {
         let alloc = s.is_alloc();
         let base = out.addr + chunk.offset;
         let tp = self.tls.tp();
+        let shared = self.sections.mode == crate::resolve::mode::OutputMode::Shared;
         // Debug sections use a tombstone for code that was discarded.
         let tombstone = if s.name == b".debug_ranges" || s.name == b".debug_loc" {
             1
@@ -217,10 +232,19 @@ impl ApplyCtx<'_> {
                     .wrapping_add(a)
                     .wrapping_sub(self.values.gotplt_addr),
                 Value::TpOff => sv.wrapping_add(a).wrapping_sub(tp),
+                // A shared object's code keeps its local-dynamic accesses:
+                // the offset in its TLS block, as in debug sections.
+                Value::DtpOff if alloc && shared => sv.wrapping_add(a).wrapping_sub(self.tls.start),
                 Value::DtpOff if alloc => sv.wrapping_add(a).wrapping_sub(tp),
                 Value::DtpOff => sv.wrapping_add(a).wrapping_sub(self.tls.start),
                 Value::GotTpOff
-                    if crate::layout::got::relaxed_tls_ie(self.res, obj, sec as usize, r) =>
+                    if crate::layout::got::relaxed_tls_ie(
+                        self.res,
+                        self.sections.mode,
+                        obj,
+                        sec as usize,
+                        r,
+                    ) =>
                 {
                     x86::ie_to_le(data, off);
                     put(
@@ -238,6 +262,21 @@ impl ApplyCtx<'_> {
                     let size = sym_size(self.res, obj, idx).unwrap_or_default();
                     size.wrapping_add(a)
                 }
+                // A shared object's dynamic TLS sequences stay as they are:
+                // the field is the distance to their GOT pair.
+                Value::TlsGdToLe if shared => self
+                    .got_entry(obj, idx, GotKind::TlsGdModule)?
+                    .wrapping_add(a)
+                    .wrapping_sub(p),
+                Value::TlsLdToLe if shared => self
+                    .got_entry(obj, idx, GotKind::TlsLdModule)?
+                    .wrapping_add(a)
+                    .wrapping_sub(p),
+                Value::TlsDescToLe if shared => self
+                    .got_entry(obj, idx, GotKind::TlsDesc)?
+                    .wrapping_add(a)
+                    .wrapping_sub(p),
+                Value::TlsDescCallToNop if shared => continue,
                 Value::TlsGdToLe => {
                     // lea x@tlsgd(%rip),%rdi; call __tls_get_addr → mov %fs:0,%rax; lea x@tpoff(%rax),%rax
                     if off < 4

@@ -222,7 +222,7 @@ impl Toc {
         res: &Resolution,
         relocatable: bool,
         end: u64,
-        verneed_count: u32,
+        version_counts: (u32, u32),
     ) {
         let mut off = end;
         let symtab_index = self.symtab_index;
@@ -255,7 +255,7 @@ impl Toc {
                     if o.flags & u64::from(elf::SHF_LINK_ORDER) != 0 {
                         h.link = link_order_target(res, sections, o);
                     }
-                    if let Some((link, info)) = dynamic_links(sections, o, verneed_count) {
+                    if let Some((link, info)) = dynamic_links(sections, o, version_counts) {
                         (h.link, h.info) = (link, info);
                     }
                     continue;
@@ -325,13 +325,19 @@ impl Toc {
 /// `sh_link` and `sh_info` of a dynamic output's tables: the string or
 /// symbol table each refers to (`.rela.plt` also names `.got.plt`, which
 /// it relocates).
-fn dynamic_links(sections: &Sections, o: &OutputSection, verneed_count: u32) -> Option<(u32, u32)> {
+/// `version_counts` are the entries of `.gnu.version_r` and `.gnu.version_d`.
+fn dynamic_links(
+    sections: &Sections,
+    o: &OutputSection,
+    (verneed_count, verdef_count): (u32, u32),
+) -> Option<(u32, u32)> {
     let index = |name: &[u8]| sections.find(name).map_or(0, |s| s.index);
     let dynsym = sections.find(b".dynsym")?.index;
     Some(match o.sh_type {
         elf::SHT_DYNSYM => (index(b".dynstr"), 1),
         elf::SHT_GNU_HASH | elf::SHT_HASH | elf::SHT_GNU_VERSYM => (dynsym, 0),
         elf::SHT_GNU_VERNEED => (index(b".dynstr"), verneed_count),
+        elf::SHT_GNU_VERDEF => (index(b".dynstr"), verdef_count),
         elf::SHT_DYNAMIC => (index(b".dynstr"), 0),
         elf::SHT_RELA if o.name == b".rela.plt" => (dynsym, index(b".got.plt")),
         elf::SHT_RELA if o.is_alloc() => (dynsym, 0),
@@ -623,8 +629,7 @@ impl WriteCtx<'_> {
                     let class = crate::layout::got::sym_class(self.res, r);
                     let v = match crate::arch::x86_64::got_record(mode, class, k) {
                         // The loader writes it.
-                        crate::arch::x86_64::GotRecord::GlobDat
-                        | crate::arch::x86_64::GotRecord::TpOff64 => 0,
+                        crate::arch::x86_64::GotRecord::Symbolic(_) => 0,
                         _ => apply.got_value(r, k),
                     };
                     f.put(&v.to_le_bytes())?;
@@ -732,9 +737,9 @@ impl WriteCtx<'_> {
         f.put(&ident)?;
         let e_type = match self.mode {
             crate::resolve::mode::OutputMode::Relocatable => elf::ET_REL,
-            crate::resolve::mode::OutputMode::Pie | crate::resolve::mode::OutputMode::StaticPie => {
-                elf::ET_DYN
-            }
+            crate::resolve::mode::OutputMode::Pie
+            | crate::resolve::mode::OutputMode::StaticPie
+            | crate::resolve::mode::OutputMode::Shared => elf::ET_DYN,
             _ => elf::ET_EXEC,
         };
         f.put(&e_type.to_le_bytes())?;

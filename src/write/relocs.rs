@@ -144,7 +144,7 @@ pub fn for_each_record(
         let mut addend = r.r_addend.get(E);
         let (mut r_type, delta) = match (ctx.exe, reloc_spec(ty)) {
             (true, Some(spec)) if !consumed => {
-                consumed = spec.consumes_next();
+                consumed = spec.consumes_next(ctx.sections.mode);
                 let relaxed = if spec.needs_got() {
                     crate::layout::got::relaxed_got_load(
                         ctx.res,
@@ -167,7 +167,13 @@ pub fn for_each_record(
                     addend = 0;
                 }
                 if spec.value == crate::arch::x86_64::Value::GotTpOff
-                    && crate::layout::got::relaxed_tls_ie(ctx.res, obj, sec as usize, r)
+                    && crate::layout::got::relaxed_tls_ie(
+                        ctx.res,
+                        ctx.sections.mode,
+                        obj,
+                        sec as usize,
+                        r,
+                    )
                 {
                     // Initial exec made local exec: the field is the TP offset.
                     addend = 0;

@@ -732,6 +732,7 @@ pub fn describe(r: SymRef, res: &Resolution) -> String {
         SymRef::Local(f, i) => {
             String::from_utf8_lossy(res.objects[f as usize].name_of(i as usize)).into_owned()
         }
+        SymRef::Module => "(the TLS module)".to_string(),
     }
 }
 

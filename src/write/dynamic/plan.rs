@@ -7,7 +7,6 @@
 use super::gnu_hash::{gnu_hash, sysv_hash, sysv_hash_size, GnuHashShape};
 use crate::arch::x86_64::{got_record, GotRecord};
 use crate::args::{Args, HashStyle};
-use crate::input::object::SymPlace;
 use crate::layout::got::{sym_class, GotPlan, SymRef};
 use crate::layout::Sections;
 use crate::resolve::mode::OutputMode;
@@ -88,6 +87,10 @@ pub struct DynPlan {
     /// `.gnu.version_r`'s bytes and entry count (0: no section).
     pub verneed: Vec<u8>,
     pub verneed_count: u32,
+    /// `.gnu.version_d`'s bytes and entry count (0: no section): a shared
+    /// object's base version, then its version script's named versions.
+    pub verdef: Vec<u8>,
+    pub verdef_count: u32,
     /// `.rela.dyn`'s units and their record counts.
     pub rela_units: Vec<(RelaUnit, u64)>,
     /// RELATIVE records left in `.rela.dyn` (`DT_RELACOUNT`).
@@ -127,34 +130,6 @@ impl DynPlan {
 /// The dynamic loader glibc installs on x86-64, GNU ld's default.
 const DEFAULT_INTERP: &[u8] = b"/lib64/ld-linux-x86-64.so.2";
 
-/// Whether an executable's global `id` is in `.dynsym` as a definition:
-/// asked for by `-E`, or named by a shared object (which then binds to
-/// it), with default or protected visibility, in a kept section.
-fn exported(args: &Args, res: &Resolution, id: SymId) -> bool {
-    let g = &res.symbols[id as usize];
-    let Definition::Object { file, sym, .. } = g.def else {
-        return false;
-    };
-    let listed = || {
-        args.dynamic_list
-            .iter()
-            .any(|p| crate::args::glob_match(p.as_bytes(), g.name))
-    };
-    if !(args.export_dynamic || g.dso_ref || listed()) {
-        return false;
-    }
-    let obj = &res.objects[file as usize];
-    let s = &obj.symbols[sym as usize];
-    if !matches!(s.st_other & 3, elf::STV_DEFAULT | elf::STV_PROTECTED) {
-        return false;
-    }
-    match obj.place_of(sym as usize) {
-        SymPlace::Section(k) => obj.sections[k as usize].kept,
-        SymPlace::Undefined => false,
-        _ => true,
-    }
-}
-
 /// Strings of `.dynstr`, each stored once.
 #[derive(Default)]
 struct StrTab {
@@ -185,6 +160,7 @@ impl DynPlan {
         sections: &Sections,
         got: &GotPlan,
         mode: OutputMode,
+        script: Option<&crate::input::version_script::VersionScript>,
     ) -> DynPlan {
         // Imports: names regular objects refer to that shared objects
         // define, and undefined weak names the loader may yet find (those
@@ -194,7 +170,7 @@ impl DynPlan {
             .iter()
             .filter_map(|(r, _)| match r {
                 SymRef::Global(id) => Some(*id),
-                SymRef::Local(..) => None,
+                SymRef::Local(..) | SymRef::Module => None,
             })
             .filter(|&id| {
                 res.symbols[id as usize].def == Definition::Undefined && mode.has_loader()
@@ -222,7 +198,11 @@ impl DynPlan {
                         Some((id, false))
                     }
                     Definition::Undefined if weak_in_got.contains(&id) => Some((id, false)),
-                    Definition::Object { .. } if exported(args, res, id) => Some((id, true)),
+                    // A shared object's undefined symbols, for the loader.
+                    Definition::Undefined if g.preemptible && g.first_ref.is_some() => {
+                        Some((id, false))
+                    }
+                    Definition::Object { .. } if g.exported => Some((id, true)),
                     _ => None,
                 }
             })
@@ -243,23 +223,52 @@ impl DynPlan {
         keyed.par_sort_unstable();
         let mut symbols = imports;
         symbols.extend(keyed.iter().map(|k| k.1));
-        let index: FxHashMap<SymId, u32> = symbols
+        let mut index: FxHashMap<SymId, u32> = symbols
             .iter()
             .enumerate()
             .map(|(i, &id)| (id, i as u32 + 1))
             .collect();
+        // `foo` and `foo@V`, the names a default-version definition `foo@@V`
+        // also has, are listed as it is.
+        if mode == OutputMode::Shared {
+            let aliases: Vec<(SymId, u32)> = res
+                .symbols
+                .par_iter()
+                .enumerate()
+                .filter_map(|(id, g)| {
+                    let Definition::Object { file, sym, .. } = g.def else {
+                        return None;
+                    };
+                    if g.exported || !g.preemptible {
+                        return None;
+                    }
+                    let own = res.objects[file as usize].name_of(sym as usize);
+                    let primary = res.lookup(own)?;
+                    Some((id as SymId, *index.get(&primary)?))
+                })
+                .collect();
+            index.extend(aliases);
+        }
 
         // .dynstr: needed names, the run path, version names (its head),
         // then the symbols' names in `.dynsym` order, shard by shard.
         let mut strs = StrTab::default();
         strs.add(b"");
         let needed: Vec<u32> = res.dsos.iter().map(|d| strs.add(&d.so.soname)).collect();
+        let soname = args.soname.as_ref().map(|n| strs.add(n.as_bytes()));
         let runpath = (!args.rpath.is_empty()).then(|| strs.add(args.rpath.join(":").as_bytes()));
 
         // Versions: each (shared object, version name) an imported or
         // copied symbol is bound to gets an index from 2 up.
         let mut version_index: FxHashMap<(u32, &[u8]), u16> = FxHashMap::default();
         let mut by_dso: Vec<Vec<(&[u8], u16)>> = vec![Vec::new(); res.dsos.len()];
+        // Needed versions are numbered after the defined ones.
+        let defined_versions = match script {
+            Some(script) if mode == OutputMode::Shared => {
+                script.nodes().iter().filter(|n| n.name.is_some()).count() as u16
+            }
+            _ => 0,
+        };
         let mut versym = vec![0u16];
         for &id in &symbols {
             let v = match res.symbols[id as usize].def {
@@ -271,7 +280,7 @@ impl DynPlan {
                         .flatten()
                     {
                         Some(name) => {
-                            let next = 2 + version_index.len() as u16;
+                            let next = 2 + defined_versions + version_index.len() as u16;
                             *version_index.entry((dso, name)).or_insert_with(|| {
                                 by_dso[dso as usize].push((name, next));
                                 next
@@ -280,6 +289,7 @@ impl DynPlan {
                         None => 1,
                     }
                 }
+                Definition::Object { .. } => g_version(res, id),
                 _ => 1,
             };
             versym.push(v);
@@ -295,7 +305,7 @@ impl DynPlan {
                 GotRecord::None => {}
                 GotRecord::Relative if got.pack_relative => got_relr += 1,
                 GotRecord::Relative => got_relative += 1,
-                GotRecord::GlobDat | GotRecord::TpOff64 => got_symbolic += 1,
+                GotRecord::Symbolic(_) | GotRecord::Local(_) => got_symbolic += 1,
             }
         }
         let mut rela_units = Vec::new();
@@ -337,7 +347,7 @@ impl DynPlan {
                 .iter()
                 .position(|d| d.so.versions.contains(&Some(relr_version)));
             if let Some(dso) = provider {
-                let next = 2 + version_index.len() as u16;
+                let next = 2 + defined_versions + version_index.len() as u16;
                 version_index.insert((dso as u32, relr_version), next);
                 by_dso[dso].push((relr_version, next));
             }
@@ -370,7 +380,23 @@ impl DynPlan {
             }
         }
 
+        let (verdef, verdef_count) = match script.filter(|s| !s.is_anonymous()) {
+            Some(script) if mode == OutputMode::Shared => {
+                // The base version is named after the object (its soname, or
+                // the output file's name, as GNU ld names it).
+                let base = args.soname.clone().unwrap_or_else(|| {
+                    args.output
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                });
+                version_definitions(&base, script, &mut strs)
+            }
+            _ => (Vec::new(), 0),
+        };
+
         let interp = match &args.dynamic_linker {
+            _ if mode == OutputMode::Shared && args.dynamic_linker.is_none() => Vec::new(),
             _ if args.no_dynamic_linker => Vec::new(),
             Some(p) => [p.as_bytes(), b"\0"].concat(),
             None => [DEFAULT_INTERP, b"\0"].concat(),
@@ -413,19 +439,88 @@ impl DynPlan {
             versym,
             verneed_count: files.len() as u32,
             verneed,
+            verdef,
+            verdef_count,
             rela_units,
             relative_count,
             relr_count,
             dynamic: Vec::new(),
         };
-        plan.dynamic = dynamic_entries(args, res, sections, got, mode, &plan, &needed, runpath);
+        plan.dynamic = dynamic_entries(
+            args,
+            res,
+            sections,
+            got,
+            mode,
+            &plan,
+            &needed,
+            DynStrings { runpath, soname },
+        );
         plan.dynstr = strs.bytes;
         plan
+    }
+
+    /// Whether the output has `.gnu.version`: it has version needs or
+    /// definitions.
+    pub fn has_versym(&self) -> bool {
+        self.verneed_count > 0 || self.verdef_count > 0
     }
 
     pub fn sysv_hash_size(&self) -> u64 {
         sysv_hash_size(self.dynsym_count())
     }
+}
+
+/// `.dynstr` offsets of the strings `.dynamic` names besides the needed
+/// objects.
+struct DynStrings {
+    runpath: Option<u32>,
+    soname: Option<u32>,
+}
+
+/// An exported definition's `.gnu.version` entry.
+fn g_version(res: &Resolution, id: SymId) -> u16 {
+    res.symbols[id as usize].version.max(1)
+}
+
+/// `.gnu.version_d`: the base version `base` (index 1), then each named
+/// version of `script` (index 2 up, in script order) with the versions
+/// it inherits from, last named first, as GNU ld writes them.
+fn version_definitions(
+    base: &str,
+    script: &crate::input::version_script::VersionScript,
+    strs: &mut StrTab,
+) -> (Vec<u8>, u32) {
+    let mut defs: Vec<(u16, u16, &str, Vec<&str>)> = vec![(elf::VER_FLG_BASE, 1, base, Vec::new())];
+    for (i, node) in script.nodes().iter().enumerate() {
+        let Some(name) = &node.name else { continue };
+        let parents = node.deps.iter().rev().map(String::as_str).collect();
+        defs.push((0, i as u16 + 2, name, parents));
+    }
+    let mut out = Vec::new();
+    let put16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let put32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    let count = defs.len();
+    for (k, (flags, index, name, parents)) in defs.into_iter().enumerate() {
+        let aux = 1 + parents.len();
+        put16(&mut out, 1); // vd_version
+        put16(&mut out, flags);
+        put16(&mut out, index);
+        put16(&mut out, aux as u16);
+        put32(&mut out, sysv_hash(name.as_bytes()));
+        put32(&mut out, 20); // vd_aux: the names follow the entry
+        let next = if k + 1 == count {
+            0
+        } else {
+            20 + 8 * aux as u32
+        };
+        put32(&mut out, next);
+        for (j, n) in std::iter::once(name).chain(parents).enumerate() {
+            put32(&mut out, strs.add(n.as_bytes()));
+            put32(&mut out, if j + 1 == aux { 0 } else { 8 });
+        }
+    }
+    (out, count as u32)
 }
 
 /// The `.dynamic` entries, in GNU ld's order.
@@ -438,14 +533,21 @@ fn dynamic_entries(
     mode: OutputMode,
     plan: &DynPlan,
     needed: &[u32],
-    runpath: Option<u32>,
+    strings: DynStrings,
 ) -> Vec<(i64, DynValue)> {
     use DynValue::*;
     let mut d: Vec<(i64, DynValue)> = Vec::new();
     for &n in needed {
         d.push((i64::from(elf::DT_NEEDED), Str(n)));
     }
-    if let Some(r) = runpath {
+    if let Some(n) = strings.soname {
+        d.push((i64::from(elf::DT_SONAME), Str(n)));
+    }
+    let symbolic = mode == OutputMode::Shared && args.symbolic == crate::args::Symbolic::All;
+    if symbolic {
+        d.push((i64::from(elf::DT_SYMBOLIC), Num(0)));
+    }
+    if let Some(r) = strings.runpath {
         let tag = if args.new_dtags {
             elf::DT_RUNPATH
         } else {
@@ -457,10 +559,10 @@ fn dynamic_entries(
         res.lookup(name)
             .filter(|&id| matches!(res.symbols[id as usize].def, Definition::Object { .. }))
     };
-    if let Some(id) = defined(b"_init") {
+    if let Some(id) = defined(args.init.as_bytes()) {
         d.push((i64::from(elf::DT_INIT), Sym(id)));
     }
-    if let Some(id) = defined(b"_fini") {
+    if let Some(id) = defined(args.fini.as_bytes()) {
         d.push((i64::from(elf::DT_FINI), Sym(id)));
     }
     for (name, at, size) in [
@@ -491,7 +593,10 @@ fn dynamic_entries(
     d.push((i64::from(elf::DT_SYMTAB), Addr(b".dynsym")));
     d.push((i64::from(elf::DT_STRSZ), Size(b".dynstr")));
     d.push((i64::from(elf::DT_SYMENT), Num(DYNSYM_SIZE)));
-    d.push((i64::from(elf::DT_DEBUG), Num(0)));
+    if mode != OutputMode::Shared {
+        // Where the loader leaves `r_debug` for debuggers: executables only.
+        d.push((i64::from(elf::DT_DEBUG), Num(0)));
+    }
     if DynPlan::rela_plt_records(got) > 0 {
         d.push((i64::from(elf::DT_PLTGOT), Addr(b".got.plt")));
         d.push((i64::from(elf::DT_PLTRELSZ), Size(b".rela.plt")));
@@ -521,6 +626,18 @@ fn dynamic_entries(
     if got.textrel {
         flags |= u64::from(elf::DF_TEXTREL);
     }
+    // A shared object's initial-exec TLS must be in the static TLS block:
+    // it cannot be loaded late by `dlopen` if that has no room left.
+    let static_tls = got
+        .got
+        .iter()
+        .any(|&(_, k)| k == crate::arch::x86_64::GotKind::TpOff);
+    if mode == OutputMode::Shared && static_tls {
+        flags |= u64::from(elf::DF_STATIC_TLS);
+    }
+    if symbolic {
+        flags |= u64::from(elf::DF_SYMBOLIC);
+    }
     if flags != 0 {
         d.push((i64::from(elf::DT_FLAGS), Num(flags)));
     }
@@ -531,11 +648,19 @@ fn dynamic_entries(
     if args.z_origin {
         flags_1 |= u64::from(elf::DF_1_ORIGIN);
     }
-    if mode.is_pie() {
+    if mode.is_pie() && mode != OutputMode::Shared {
         flags_1 |= u64::from(elf::DF_1_PIE);
     }
+    flags_1 |= args.flags_1;
     if flags_1 != 0 {
         d.push((i64::from(elf::DT_FLAGS_1), Num(flags_1)));
+    }
+    if plan.verdef_count > 0 {
+        d.push((i64::from(elf::DT_VERDEF), Addr(b".gnu.version_d")));
+        d.push((
+            i64::from(elf::DT_VERDEFNUM),
+            Num(u64::from(plan.verdef_count)),
+        ));
     }
     if plan.verneed_count > 0 {
         d.push((i64::from(elf::DT_VERNEED), Addr(b".gnu.version_r")));
@@ -544,7 +669,7 @@ fn dynamic_entries(
             Num(u64::from(plan.verneed_count)),
         ));
     }
-    if plan.verneed_count > 0 {
+    if plan.has_versym() {
         d.push((i64::from(elf::DT_VERSYM), Addr(b".gnu.version")));
     }
     if plan.relative_count > 0 {

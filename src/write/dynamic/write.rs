@@ -108,7 +108,7 @@ fn for_each_record(
         let Some(spec) = reloc_spec(r.r_type(E, false)) else {
             continue;
         };
-        consumed = spec.consumes_next();
+        consumed = spec.consumes_next(mode);
         let (class, act) = reloc_action(res, sections, mode, obj, rec.sec as usize, r, spec);
         if act.record == PlaceRecord::None
             || act.refuse.is_some()
@@ -203,6 +203,7 @@ impl DynWriter<'_> {
                 }
             }
             DynTable::VerNeed => f.put(&self.plan.verneed)?,
+            DynTable::VerDef => f.put(&self.plan.verdef)?,
             DynTable::Dynamic => self.write_dynamic(&mut f)?,
             DynTable::RelaDyn(u) => self.write_rela_unit(u, &mut f)?,
             DynTable::RelaPlt => self.write_rela_plt(&mut f)?,
@@ -269,6 +270,8 @@ impl DynWriter<'_> {
                     let ty = s.st_type();
                     (s.st_bind(), ty, s.st_other & 3, shndx, s.st_size.get(E))
                 }
+                // Left to the loader: weak unless some reference is strong.
+                _ if g.strong_ref => (elf::STB_GLOBAL, elf::STT_NOTYPE, 0, 0, 0),
                 _ => (elf::STB_WEAK, elf::STT_NOTYPE, 0, 0, 0),
             };
             let mut value = values.global[id as usize];
@@ -324,16 +327,14 @@ impl DynWriter<'_> {
                             let v = self.apply.got_value(r, kind);
                             rela(f, at, 0, elf::R_X86_64_RELATIVE, v)?;
                         }
-                        (RelaUnit::GotSymbolic, GotRecord::GlobDat | GotRecord::TpOff64) => {
+                        (RelaUnit::GotSymbolic, GotRecord::Symbolic(ty)) => {
                             let SymRef::Global(id) = r else {
                                 return Err(err!("internal error: local symbol imported"));
                             };
-                            let ty = if kind == GotKind::TpOff {
-                                elf::R_X86_64_TPOFF64
-                            } else {
-                                elf::R_X86_64_GLOB_DAT
-                            };
                             rela(f, at, self.dynsym_index(id)?, ty, 0)?;
+                        }
+                        (RelaUnit::GotSymbolic, GotRecord::Local(ty)) => {
+                            rela(f, at, 0, ty, self.apply.got_value(r, kind))?;
                         }
                         _ => {}
                     }
