@@ -18,15 +18,22 @@
 # target/bench-inputs/selflink-dyn/args.txt (build in selflink-dyn-build);
 # outputs go to target/bench-out/exe-dyn/.
 #
+# With --shared, rivet's library crate linked as a Rust `dylib` (cargo rustc
+# --crate-type dylib): a large shared object with debug info, every Rust
+# symbol exported through a version script rustc writes, -shared -z now,
+# --gc-sections. Recorded into target/bench-inputs/selflink-so/args.txt;
+# outputs go to target/bench-out/exe-so/ and are checked with readelf.
+#
 # For the two self-links every output is run with --version afterwards, as a
 # check that each linker produced a program that works (mold 1.10.1's static
 # self-link crashes at startup in glibc's __ctype_init: reported, still timed).
 #
-# Usage: benches/compare_exe.sh [--dynamic] [--runs N] [--interleave]
+# Usage: benches/compare_exe.sh [--dynamic|--shared] [--runs N] [--interleave]
 #                               [--linkers LIST] [ARGS_FILE]
 #   ARGS_FILE  an ld command line, one argument per line, from any build
 #              (default: the self-link above). Its -o is replaced.
 #   --dynamic  the default recording is the dynamic (PIE) self-link
+#   --shared   the default recording is the `dylib` link above
 #   --runs N   timed runs per linker (default 10), after one warm-up
 #   --interleave  one run of every linker per round, the order rotated every
 #              round, N rounds after a warm-up round: fairer when other work
@@ -48,11 +55,13 @@ runs=10
 want=rivet,ld.bfd,ld.gold,ld.lld,mold
 args_file=
 dynamic=
+shared=
 interleave=
 while (($#)); do
     case $1 in
     --interleave) interleave=1; shift ;;
     --dynamic) dynamic=1; shift ;;
+    --shared) shared=1; shift ;;
     --runs) runs=$2; shift 2 ;;
     --linkers) want=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -71,7 +80,9 @@ if [[ -z $args_file ]]; then
     # -lld rustc would run rust-lld through gcc (-fuse-ld=lld) and not our ld.
     flags="-C linker-features=-lld -C save-temps"
     name=selflink
-    if [[ -n $dynamic ]]; then
+    if [[ -n $shared ]]; then
+        name=selflink-so
+    elif [[ -n $dynamic ]]; then
         name=selflink-dyn
     else
         flags="-C target-feature=+crt-static -C relocation-model=static $flags"
@@ -87,14 +98,20 @@ exec ld.bfd "\$@"
 EOF
         chmod +x "$inputs/ld/ld"
         echo "compare_exe.sh: building rivet's debug self-link inputs (once)" >&2
-        (cd "$root" && RUSTFLAGS="$flags -C link-arg=-B$inputs/ld" \
-            cargo build --quiet --target-dir "$root/target/bench-inputs/$name-build")
+        if [[ -n $shared ]]; then
+            # Only the dylib's own link is recorded (it comes last).
+            (cd "$root" && RUSTFLAGS="$flags -C link-arg=-B$inputs/ld" \
+                cargo rustc --lib --crate-type dylib --quiet --target-dir "$root/target/bench-inputs/$name-build")
+        else
+            (cd "$root" && RUSTFLAGS="$flags -C link-arg=-B$inputs/ld" \
+                cargo build --quiet --target-dir "$root/target/bench-inputs/$name-build")
+        fi
         [[ -s $args_file ]] || { echo "compare_exe.sh: the build did not run the recording ld" >&2; exit 1; }
     fi
 fi
 mapfile -t argv <"$args_file"
 
-out=${OUT:-$root/target/bench-out/exe${dynamic:+-dyn}}
+out=${OUT:-$root/target/bench-out/exe${dynamic:+-dyn}${shared:+-so}}
 mkdir -p "$out"
 # The recorded line with its output redirected: LINKER stands for the name.
 line=()
@@ -128,7 +145,13 @@ for l in rivet ld.bfd ld.gold ld.lld mold; do
     hf+=(-n "$l" "$cmd")
 done
 ((${#order[@]})) || { echo "compare_exe.sh: no linker ran" >&2; exit 1; }
-if [[ -n $selflink ]]; then
+if [[ -n $selflink && -n $shared ]]; then
+    # The outputs are shared objects: each must read back cleanly.
+    for l in "${order[@]}"; do
+        readelf -hdW --dyn-syms "$out/$l.out" >/dev/null 2>"$out/$l.run.err" && ! [[ -s $out/$l.run.err ]] ||
+            { echo "compare_exe.sh: readelf complains about the object $l linked:" >&2; head -3 "$out/$l.run.err" >&2; }
+    done
+elif [[ -n $selflink ]]; then
     # The outputs are rivet itself: each must run.
     for l in "${order[@]}"; do
         "$out/$l.out" --version >/dev/null 2>"$out/$l.run.err" ||
