@@ -10,6 +10,7 @@ pub mod layout;
 pub mod mapped;
 pub mod partition;
 pub mod resolve;
+pub mod run;
 pub mod scaling;
 pub mod symmap;
 pub mod sync;

@@ -2,6 +2,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    if rivet::run::is_run(&argv) {
+        // Returns only when the command could not be started.
+        let Err(e) = rivet::run::run(&argv);
+        eprintln!("{e}");
+        return ExitCode::from(1);
+    }
     let args = match rivet::args::Args::parse(&argv) {
         Ok(a) => a,
         Err(e) => {
