@@ -168,11 +168,13 @@ fn run(
     let properties = gnu_property::merge(args, &res)?; //       .note.gnu.property; -z cet-report
     t.mark("program properties");
     let script = exports::read_version_script(args)?; //        --version-script
+    t.mark("version script");
     if exe && args.gc_sections {
         gc::collect_garbage(args, &mut res, script.as_ref()); //               --gc-sections: drop what nothing live reaches
         t.mark("gc");
     }
     exports::mark(args, &mut res, mode, script.as_ref())?; //   what .dynsym exports; what binds at run time
+    t.mark("exports");
     let stack = exec_stack::plan(args, &res); //                 PT_GNU_STACK, from -z or the inputs' notes
     exec_stack::report(args, &stack)?; //                        "... implies executable stack"
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them

@@ -108,6 +108,12 @@ pub struct VersionScript {
     exact_c: FxHashMap<Vec<u8>, ExactHit>,
     /// Exact C++ patterns, by demangled name.
     exact_cxx: FxHashMap<Vec<u8>, ExactHit>,
+    /// The glob patterns, in script order: (node, in its `global:` list,
+    /// index in that list). A script rustc writes lists thousands of exact
+    /// names and one glob; only the globs are tried one by one.
+    globs: Vec<(usize, bool, usize)>,
+    /// Some pattern is C++ ([`VersionScript::has_cxx_patterns`]).
+    has_cxx: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -236,10 +242,7 @@ impl VersionScript {
     /// Whether any pattern is C++: only then need [`VersionScript::classify`]
     /// be given demangled names.
     pub fn has_cxx_patterns(&self) -> bool {
-        self.nodes
-            .iter()
-            .flat_map(|n| n.globals.iter().chain(&n.locals))
-            .any(|p| p.lang == Lang::Cxx)
+        self.has_cxx
     }
 
     /// The version a defined global `name` gets, or whether a `local:`
@@ -264,24 +267,21 @@ impl VersionScript {
             };
         }
         let (mut global, mut local, mut star_global, mut star_local) = (None, false, None, false);
-        for (i, node) in self.nodes.iter().enumerate() {
-            for p in node.globals.iter().filter(|p| !p.exact) {
-                if p.matches_symbol(name, demangled) {
-                    if p.is_match_all() {
-                        star_global = Some(i);
-                    } else {
-                        global = Some(i);
-                    }
-                }
+        for &(i, in_globals, k) in &self.globs {
+            let node = &self.nodes[i];
+            let p = if in_globals {
+                &node.globals[k]
+            } else {
+                &node.locals[k]
+            };
+            if !p.matches_symbol(name, demangled) {
+                continue;
             }
-            for p in node.locals.iter().filter(|p| !p.exact) {
-                if p.matches_symbol(name, demangled) {
-                    if p.is_match_all() {
-                        star_local = true;
-                    } else {
-                        local = true;
-                    }
-                }
+            match (in_globals, p.is_match_all()) {
+                (true, true) => star_global = Some(i),
+                (true, false) => global = Some(i),
+                (false, true) => star_local = true,
+                (false, false) => local = true,
             }
         }
         match (global, local, star_global) {
@@ -311,6 +311,8 @@ pub fn parse(path: &str, text: &str) -> Result<VersionScript> {
         warnings,
         exact_c: FxHashMap::default(),
         exact_cxx: FxHashMap::default(),
+        globs: Vec::new(),
+        has_cxx: false,
     };
     // Checked as GNU ld's lang_register_vers_node checks each node against
     // those before it.
@@ -369,6 +371,14 @@ pub fn parse(path: &str, text: &str) -> Result<VersionScript> {
                         global,
                     });
                 }
+            }
+        }
+        for (pats, global) in [(&node.globals, true), (&node.locals, false)] {
+            for (k, p) in pats.iter().enumerate() {
+                if !p.exact {
+                    script.globs.push((index, global, k));
+                }
+                script.has_cxx |= p.lang == Lang::Cxx;
             }
         }
         script.nodes.push(node);
