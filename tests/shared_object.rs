@@ -1584,6 +1584,54 @@ linker_test! {
             );
         }
 
+        // A hidden reference must be defined here.
+        let hidden = ws.compile_text(
+            "hidden.c",
+            "__attribute__((visibility(\"hidden\"))) int hid(void);\nint g(void) { return hid(); }\n",
+            &["-fPIC", "-O1"],
+        );
+        expect_shared_error(
+            &ws,
+            &[path_str(&hidden)],
+            "libhidden.so",
+            &[
+                &["undefined reference", "undefined symbol"],
+                &["hid"],
+                &["hidden.o"],
+            ],
+        );
+
+        // Version scripts: a syntax error names the script and line; a
+        // `.symver` version the script does not define is an error.
+        let plain = ws.compile_text("plain.c", "int foo(void) { return 1; }\n", &["-fPIC"]);
+        let bad_map = ws.join("bad.map");
+        std::fs::write(&bad_map, "V1 {\n  global: foo\n  local: *;\n};\n").unwrap();
+        expect_shared_error(
+            &ws,
+            &[
+                path_str(&plain),
+                format!("-Wl,--version-script={}", bad_map.display()),
+            ],
+            "libbadmap.so",
+            &[&["bad.map:3"], &["syntax error"]],
+        );
+        let symver = ws.compile_text(
+            "symver.c",
+            "int foo_impl(void) { return 1; }\n__asm__(\".symver foo_impl,foo@@NOPE\");\n",
+            &["-fPIC"],
+        );
+        let map = ws.join("v.map");
+        std::fs::write(&map, "V1 { global: foo; local: *; };\n").unwrap();
+        expect_shared_error(
+            &ws,
+            &[
+                path_str(&symver),
+                format!("-Wl,--version-script={}", map.display()),
+            ],
+            "libsymver.so",
+            &[&["version node not found for symbol foo@@NOPE"]],
+        );
+
         // Allowed by default: a program defines it.
         let lib = link_shared(
             &ws,
@@ -1904,6 +1952,79 @@ linker_test! {
                 "{}: no rivet in .comment:\n{comment}",
                 file.display()
             );
+        }
+    }
+}
+
+linker_test! {
+    /// `--exclude-libs` keeps an archive's definitions out of `.dynsym`
+    /// (by name and with `ALL`), `-z nodelete`/`-z initfirst`/`-z nodlopen`
+    /// set `DT_FLAGS_1`, and `-init`/`-fini` name `DT_INIT`/`DT_FINI`: the
+    /// same as GNU ld's, and the library still works.
+    fn exclude_libs_and_flags() {
+        let ws = Workspace::new("so-exclude");
+        let helper = ws.compile_text(
+            "helper.c",
+            "int helper_fn(int x) { return x * 3; }\nint helper_data = 5;\n",
+            &["-fPIC", "-O1"],
+        );
+        let archive = ws.join("libhelper.a");
+        let o = run_tool(Command::new("ar").arg("rcs").arg(&archive).arg(&helper));
+        assert!(o.status.success(), "{}", o.stderr);
+        let api = ws.compile_text(
+            "api.c",
+            "#include <stdio.h>\nint helper_fn(int);\nextern int helper_data;\n\
+             int api(int x) { return helper_fn(x) + helper_data; }\n\
+             void my_init(void) { puts(\"my_init\"); }\nvoid my_fini(void) { puts(\"my_fini\"); }\n",
+            &["-fPIC", "-O1"],
+        );
+        let main = ws.compile_text(
+            "apimain.c",
+            "#include <stdio.h>\nint api(int);\nint main(void) { printf(\"%d\\n\", api(4)); return 0; }\n",
+            &["-O1"],
+        );
+        let variants: [(&str, &[&str]); 3] = [
+            ("byname", &["-Wl,--exclude-libs,libhelper.a", "-Wl,-z,nodelete"]),
+            ("all", &["-Wl,--exclude-libs=ALL", "-Wl,-z,initfirst", "-Wl,-z,nodlopen"]),
+            ("init", &["-Wl,-init,my_init", "-Wl,-fini,my_fini"]),
+        ];
+        for (variant, flags) in variants {
+            let mut libs = Vec::new();
+            for (by, dir) in [(By::Gnu, "gnu"), (By::Tested, "tested")] {
+                let mut extra: Vec<String> = vec![
+                    format!("-L{}", ws.path().display()),
+                    "-lhelper".into(),
+                ];
+                extra.extend(flags.iter().map(|f| f.to_string()));
+                let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                let out = ws.join(format!("{variant}-{dir}/libapi.so"));
+                std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+                libs.push(link_shared(&ws, "gcc", by, &[&api], &extra, &out));
+            }
+            let (g, t) = (&libs[0], &libs[1]);
+            DynSyms::assert_same(g, t);
+            let names = DynSyms::of(t).names();
+            if variant != "init" {
+                assert!(!names.contains("helper_fn"), "{variant}: {names:?}");
+            }
+            for tag in ["FLAGS_1", "INIT", "FINI"] {
+                let value = |lib: &Path| {
+                    let v = dynamic_tag(lib, tag);
+                    // Addresses differ between the linkers; flags do not.
+                    if tag == "FLAGS_1" { v } else { v.map(|_| "present".into()) }
+                };
+                assert_eq!(value(t), value(g), "{variant}: DT_{tag}");
+            }
+            let exe = link(
+                &ws,
+                "gcc",
+                By::Gnu,
+                &[path_str(&main), path_str(t)],
+                &ws.join(format!("apimain-{variant}")),
+            );
+            let r = run_in(&exe, t.parent().unwrap());
+            let expected = if variant == "init" { "my_init\n17\nmy_fini\n" } else { "17\n" };
+            assert_output(&r, expected, variant);
         }
     }
 }
