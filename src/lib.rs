@@ -12,6 +12,7 @@ pub mod partition;
 pub mod resolve;
 pub mod run;
 pub mod scaling;
+pub mod signals;
 pub mod symmap;
 pub mod sync;
 pub mod write;

@@ -29,11 +29,19 @@ fn main() -> ExitCode {
         }
     }
     rivet::driver::exit_after_link();
-    match rivet::driver::link_args(&args) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
+    // A panic is a bug in rivet: said so, with the link it happened in, and
+    // the link fails as any other (status 1, the file being written
+    // removed as the stack unwinds).
+    let output = args.output.display().to_string();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("rivet: internal error (a bug in rivet), linking {output}: {info}");
+    }));
+    match std::panic::catch_unwind(|| rivet::driver::link_args(&args)) {
+        Ok(Ok(_)) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("{e}");
             ExitCode::from(1)
         }
+        Err(_) => ExitCode::from(1),
     }
 }

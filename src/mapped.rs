@@ -31,15 +31,39 @@ pub fn map_readonly(file: &File) -> std::io::Result<Bytes> {
     Ok(Bytes::Mapped(map))
 }
 
-/// The output, created beside its final path under a temporary name, mapped
-/// once at its final size, and renamed into place by [`OutputFile::commit`].
-/// Dropped without a commit, it removes the temporary file, so a failed link
-/// never leaves a half-written output.
+/// The output, written beside its final path and swapped into place by
+/// [`OutputFile::commit`], so that the path holds the complete old output
+/// until the new one is complete, whenever the link stops.
+///
+/// It is written into the *spare* file `.NAME.rivet-spare` beside the
+/// output: the previous output, which the last commit left there. Writing
+/// into an existing file's page cache is much cheaper than creating a file
+/// (a new file's pages must each be allocated, zeroed and inserted into the
+/// page cache as they are first touched, and replacing the old file frees
+/// them all again). The commit exchanges the spare and the output
+/// atomically (`renameat2(RENAME_EXCHANGE)`), so the old output becomes the
+/// next link's spare. Every byte of the output is written, zeros included
+/// ([`crate::partition::Filler::zeros`], [`crate::partition::par_for_each_range`]),
+/// so the result does not depend on what the spare held.
+///
+/// A spare is only written if it is a regular file with one link, owned by
+/// this user, not a running program (Linux refuses to open one for writing:
+/// ETXTBSY), and not being written by another link (an `flock`); otherwise
+/// it is removed and made anew, or (when locked) a file named after this
+/// process is used and the old output is not kept. A link killed while
+/// writing leaves the spare with garbage in it, which the next link
+/// overwrites. Dropped without a commit, the file written is removed.
+/// RIVET_NO_REUSE_OUTPUT writes a fresh file and keeps no spare.
 pub struct OutputFile {
     tmp: PathBuf,
     target: PathBuf,
     map: Option<MmapMut>,
+    /// Holds the spare's lock until the commit.
+    file: Option<File>,
     executable: bool,
+    /// The file written is the spare, which keeps the old output after
+    /// the commit.
+    keeps_spare: bool,
     /// The target is a device or FIFO (`-o /dev/null`): the output is
     /// written into it at commit, as GNU ld writes into it, never renamed
     /// over it.
@@ -55,51 +79,75 @@ fn is_special(target: &Path) -> bool {
     })
 }
 
+/// The spare file beside `target`.
+pub fn spare_path(target: &Path) -> PathBuf {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.join(format!(".{base}.rivet-spare"))
+}
+
 impl OutputFile {
     pub fn create(target: &Path, size: u64, executable: bool) -> Result<OutputFile> {
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let base = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let into_special = is_special(target);
-        // Beside a device (`/dev/null`) no file is made: the temporary file
-        // goes to the temporary directory.
-        let tmp_dir = if into_special {
-            std::env::temp_dir()
-        } else {
-            dir.to_path_buf()
-        };
-        let tmp = tmp_dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
-        let reused = if into_special {
+        let no_reuse = std::env::var_os("RIVET_NO_REUSE_OUTPUT").is_some();
+        let spare = spare_path(target);
+        let opened = if into_special || no_reuse {
             None
         } else {
-            reuse_old_output(target, &tmp, executable)
+            open_spare(&spare, executable)
         };
-        let file = match reused {
-            Some(file) => file,
-            None => OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)
-                .map_err(|e| err!("rivet: cannot create {}: {e}", tmp.display()))?,
+        let (tmp, file, keeps_spare) = match opened {
+            Some(file) => (spare, file, true),
+            None => {
+                // Beside a device (`/dev/null`) no file is made: the
+                // temporary file goes to the temporary directory.
+                let dir = if into_special {
+                    std::env::temp_dir()
+                } else {
+                    spare.parent().unwrap_or(Path::new(".")).to_path_buf()
+                };
+                let base = target
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&tmp)
+                    .map_err(|e| {
+                        err!(
+                            "rivet: cannot open output file {}: {e} (creating {})",
+                            target.display(),
+                            tmp.display()
+                        )
+                    })?;
+                (tmp, file, false)
+            }
         };
+        crate::signals::name_output(target);
+        crate::signals::remove_on_signal(&tmp);
         let mut out = OutputFile {
             tmp,
             target: target.to_path_buf(),
             map: None,
+            file: None,
             executable,
+            keeps_spare,
             into_special,
         };
         file.set_len(size).map_err(|e| {
             err!(
-                "rivet: cannot size {} to {size} bytes: {e}",
-                out.tmp.display()
+                "rivet: cannot write {}: cannot size it to {size} bytes: {e}",
+                out.target.display()
             )
         })?;
         // Reserve the blocks now: otherwise every first write to a page of
@@ -107,16 +155,21 @@ impl OutputFile {
         // filesystem, and the parallel writers wait on each other.
         preallocate(&file, size).map_err(|e| {
             err!(
-                "rivet: cannot allocate {size} bytes for {}: {e}",
-                out.tmp.display()
+                "rivet: cannot write {}: cannot allocate {size} bytes: {e}",
+                out.target.display()
             )
         })?;
         if size > 0 {
-            // The file was just created under a name no one else uses and is
-            // renamed into place only after the mapping is gone.
+            // The file is this link's alone (created under its name, or the
+            // spare under its lock) and is renamed into place only after
+            // the mapping is gone.
             // SAFETY: this process is the file's only writer while it is mapped.
-            let map = unsafe { MmapMut::map_mut(&file) }
-                .map_err(|e| err!("rivet: cannot map {}: {e}", out.tmp.display()))?;
+            let map = unsafe { MmapMut::map_mut(&file) }.map_err(|e| {
+                err!(
+                    "rivet: cannot write {}: cannot map it: {e}",
+                    out.target.display()
+                )
+            })?;
             // Ask for the page cache to hold the output in 2 MiB folios
             // where the filesystem can (ext4 since Linux 6.16, XFS): one
             // fault, one page-cache insertion and one TLB entry per 2 MiB
@@ -127,6 +180,7 @@ impl OutputFile {
             let _ = map.advise(memmap2::Advice::HugePage);
             out.map = Some(map);
         }
+        out.file = Some(file);
         Ok(out)
     }
 
@@ -153,8 +207,8 @@ impl OutputFile {
         std::fs::set_permissions(&self.tmp, std::fs::Permissions::from_mode(mode)).map_err(
             |e| {
                 err!(
-                    "rivet: cannot set permissions of {}: {e}",
-                    self.tmp.display()
+                    "rivet: cannot write {}: cannot set its permissions: {e}",
+                    self.target.display()
                 )
             },
         )?;
@@ -167,15 +221,56 @@ impl OutputFile {
             // Drop removes the temporary file.
             return Ok(());
         }
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| {
-            err!(
-                "rivet: cannot rename {} to {}: {e}",
-                self.tmp.display(),
-                self.target.display()
-            )
-        })?;
+        // The old output becomes the spare in the same step as the new one
+        // takes its place; with no old output (or where the filesystem
+        // cannot exchange) the new one is renamed into place.
+        let replaceable = std::fs::symlink_metadata(&self.target)
+            .is_ok_and(|m| m.file_type().is_file() || m.file_type().is_symlink());
+        let exchanged = if replaceable {
+            exchange(&self.tmp, &self.target)
+        } else {
+            Err(std::io::ErrorKind::NotFound.into())
+        };
+        match exchanged {
+            Ok(()) if self.keeps_spare => {}
+            // Written under this process's name: the old output is not kept.
+            Ok(()) => {
+                let _ = std::fs::remove_file(&self.tmp);
+            }
+            Err(_) => std::fs::rename(&self.tmp, &self.target).map_err(|e| {
+                err!(
+                    "rivet: cannot write {}: cannot rename {} to it: {e}",
+                    self.target.display(),
+                    self.tmp.display()
+                )
+            })?,
+        }
+        crate::signals::remove_on_signal(Path::new(""));
         self.tmp = PathBuf::new();
+        drop(self.file.take());
         Ok(())
+    }
+}
+
+/// Swaps the files at `a` and `b` atomically (both must exist).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes());
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are NUL-terminated strings that outlive the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -183,6 +278,7 @@ impl Drop for OutputFile {
     fn drop(&mut self) {
         drop(self.map.take());
         if !self.tmp.as_os_str().is_empty() {
+            crate::signals::remove_on_signal(Path::new(""));
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
@@ -206,46 +302,53 @@ fn populate(buf: &mut [u8]) {
     let _ = unsafe { libc::madvise(aligned as *mut libc::c_void, len, MADV_POPULATE_WRITE) };
 }
 
-/// Takes over the file already at `target`, if rivet may, by renaming it to
-/// `tmp` and opening it; it is then resized and overwritten in place.
-///
-/// Writing into an existing file's page cache is much cheaper than creating
-/// a file: a new file's pages must each be allocated, zeroed and inserted
-/// into the page cache as they are first touched, and replacing the old
-/// file frees all of its pages again (mold reuses its output for the same
-/// reason). Every byte of the output is then written, zeros included
-/// ([`crate::partition::Filler::zeros`], [`crate::partition::par_for_each_range`]),
-/// so the result does not depend on what the old file held.
-///
-/// Only a regular file with one link, owned by this user, is taken: other
-/// names of a hard-linked file keep the old contents, as when GNU ld
-/// replaces it. A running executable is not overwritten: Linux refuses to
-/// open it for writing (ETXTBSY), and it is unlinked instead, as a new file
-/// would replace it. Where the kernel does not refuse (`text_busy_is_enforced`),
-/// executables are never reused. RIVET_NO_REUSE_OUTPUT turns this off.
-fn reuse_old_output(target: &Path, tmp: &Path, executable: bool) -> Option<File> {
+/// Opens (or creates) the spare file at `spare` for this link to write,
+/// locked against other links of the same output; `None` when another link
+/// holds it. A spare rivet may not overwrite (another name links to it, it
+/// is not this user's, it is a running program, it is not a regular file)
+/// is removed and made anew.
+fn open_spare(spare: &Path, executable: bool) -> Option<File> {
+    use std::os::fd::AsRawFd;
     use std::os::unix::fs::MetadataExt;
-    if std::env::var_os("RIVET_NO_REUSE_OUTPUT").is_some() {
-        return None;
-    }
-    let meta = std::fs::symlink_metadata(target).ok()?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
-    if !meta.file_type().is_file() || meta.nlink() != 1 || meta.uid() != euid {
-        return None;
-    }
-    if executable && !text_busy_is_enforced() {
-        return None;
-    }
-    std::fs::rename(target, tmp).ok()?;
-    match OpenOptions::new().read(true).write(true).open(tmp) {
-        Ok(file) => Some(file),
-        Err(_) => {
-            // A running program (ETXTBSY): leave it to whoever runs it.
-            let _ = std::fs::remove_file(tmp);
-            None
+    let usable = std::fs::symlink_metadata(spare).map(|m| {
+        m.file_type().is_file()
+            && m.nlink() == 1
+            && m.uid() == euid
+            && (!executable || text_busy_is_enforced())
+    });
+    // A running program (ETXTBSY) fails to open: its file is left to
+    // whoever runs it, under no name of ours.
+    let file = match usable {
+        Ok(true) => OpenOptions::new().read(true).write(true).open(spare).ok(),
+        _ => None,
+    };
+    let file = match file {
+        Some(f) => f,
+        None => {
+            if usable.is_ok() {
+                std::fs::remove_file(spare).ok()?;
+            }
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(spare)
+                .ok()?
         }
-    }
+    };
+    // SAFETY: flock only reads its integer arguments; the descriptor is
+    // `file`'s, open for the call.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    // Another link has it: the caller writes a file of its own. (Between
+    // its open and its lock, another link may have replaced the spare:
+    // then it is no longer at the path, and this link must not use it.)
+    let still_there = std::fs::symlink_metadata(spare)
+        .ok()
+        .zip(file.metadata().ok())
+        .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
+    (locked && still_there).then_some(file)
 }
 
 /// Whether the kernel refuses to open a running executable for writing,
