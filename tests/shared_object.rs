@@ -2028,3 +2028,88 @@ linker_test! {
         }
     }
 }
+
+linker_test! {
+    /// Cases found linking real libraries: an undefined TLS symbol keeps
+    /// `STT_TLS` in `.dynsym` (GNU ld refuses to bind a TLS definition to
+    /// a non-TLS reference); `extern "C++"` patterns match vtables, VTTs
+    /// and thunks by c++filt's names; with `--gc-sections`, symbols only
+    /// collected code referred to are not imported. Each library as GNU
+    /// ld's, and programs GNU ld links against it run.
+    fn real_library_cases() {
+        let ws = Workspace::new("so-real-cases");
+        // TLS the program defines and the library reads.
+        let lib = ws.compile_text(
+            "tlsref.c",
+            "extern __thread int t_exe;\nint read_exe_tls(void) { return t_exe; }\n",
+            &["-fPIC", "-O2"],
+        );
+        let main = ws.compile_text(
+            "tlsmain.c",
+            "#include <stdio.h>\n__thread int t_exe = 77;\nint read_exe_tls(void);\n\
+             int main(void) { printf(\"%d\\n\", read_exe_tls()); return 0; }\n",
+            &["-O2"],
+        );
+        // C++ special names under a version script.
+        let cxx = ws.compile_text(
+            "shapes.cpp",
+            "namespace ns {\nstruct S { virtual ~S(); virtual int f(); };\nS::~S() {}\nint S::f() { return 1; }\n\
+             struct B1 { virtual int g() { return 2; } virtual ~B1() {} };\n\
+             struct D : virtual B1, S { int g() override; int f() override; };\n\
+             int D::g() { return 3; }\nint D::f() { return 4; }\nS *make_d() { return new D; }\n}\n",
+            &["-fPIC", "-O1"],
+        );
+        let cxx_map = ws.join("shapes.map");
+        std::fs::write(
+            &cxx_map,
+            "V1 { global: extern \"C++\" { ns::*; \"vtable for ns::S\"; \"typeinfo for ns::S\"; \
+             \"VTT for ns::D\"; \"vtable for ns::D\"; \"non-virtual thunk to ns::D::f()\"; \
+             \"virtual thunk to ns::D::g()\"; }; local: *; };\n",
+        )
+        .unwrap();
+        let cxx_main = ws.compile_text(
+            "shapesmain.cpp",
+            "#include <cstdio>\nnamespace ns { struct S { virtual ~S(); virtual int f(); }; S *make_d(); }\n\
+             int main() { ns::S s; ns::S *d = ns::make_d(); std::printf(\"%d %d\\n\", s.f(), d->f()); delete d; }\n",
+            &["-O1"],
+        );
+        // Collected code's references.
+        let gc = ws.compile_text(
+            "gcref.c",
+            "extern int weak_ref(void) __attribute__((weak));\nextern int strong_ref(void);\n\
+             __attribute__((visibility(\"hidden\"))) int unused(void) { return (weak_ref ? weak_ref() : 0) + strong_ref(); }\n\
+             int used(void) { return 42; }\n",
+            &["-fPIC", "-O2", "-ffunction-sections"],
+        );
+        let gc_main = ws.compile_text(
+            "gcmain.c",
+            "#include <stdio.h>\nint used(void);\nint main(void) { printf(\"%d\\n\", used()); return 0; }\n",
+            &["-O2"],
+        );
+        let map_flag = format!("-Wl,--version-script={}", cxx_map.display());
+        /// Name, driver, library object, flags, program, its output.
+        type Case<'a> = (&'a str, &'a str, &'a Path, &'a [&'a str], &'a Path, &'a str);
+        let cases: [Case; 3] = [
+            ("tls", "gcc", &lib, &[], &main, "77\n"),
+            ("cxx", "g++", &cxx, &[map_flag.as_str()], &cxx_main, "1 4\n"),
+            ("gc", "gcc", &gc, &["-Wl,--gc-sections"], &gc_main, "42\n"),
+        ];
+        for (name, driver, obj, flags, prog, expected) in cases {
+            let mut libs = Vec::new();
+            for (by, dir) in [(By::Gnu, "gnu"), (By::Tested, "tested")] {
+                let out = ws.join(format!("{name}-{dir}/lib{name}.so"));
+                std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+                libs.push(link_shared(&ws, driver, by, &[obj], flags, &out));
+            }
+            DynSyms::assert_same(&libs[0], &libs[1]);
+            let exe = link(
+                &ws,
+                driver,
+                By::Gnu,
+                &[path_str(prog), path_str(&libs[1])],
+                &ws.join(format!("{name}-main")),
+            );
+            assert_output(&run_in(&exe, libs[1].parent().unwrap()), expected, name);
+        }
+    }
+}

@@ -204,18 +204,17 @@ pub fn mark(
                 return Ok(Export::default());
             }
             let function = matches!(s.st_type(), elf::STT_FUNC | elf::STT_GNU_IFUNC);
+            // `--dynamic-list` in a shared object names what may be
+            // interposed, and the rest binds here, whatever -Bsymbolic
+            // says (GNU ld 2.40).
             let bound_here = match args.symbolic {
+                _ if !args.dynamic_list.is_empty() => !args
+                    .dynamic_list
+                    .iter()
+                    .any(|p| crate::args::glob_match(p.as_bytes(), base_name)),
                 Symbolic::All => true,
                 Symbolic::Functions => function,
-                // `--dynamic-list` in a shared object names what may be
-                // interposed; the rest binds here.
-                Symbolic::None => {
-                    !args.dynamic_list.is_empty()
-                        && !args
-                            .dynamic_list
-                            .iter()
-                            .any(|p| crate::args::glob_match(p.as_bytes(), base_name))
-                }
+                Symbolic::None => false,
             };
             Ok(Export {
                 exported: primary,

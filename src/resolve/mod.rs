@@ -70,6 +70,10 @@ pub struct GlobalSymbol<'a> {
     pub strong_ref: bool,
     /// The first object that refers to it, for messages.
     pub first_ref: Option<FileId>,
+    /// That reference's `STT_*` type: what a shared object's `.dynsym`
+    /// says of a symbol it leaves undefined (`STT_TLS` matters: GNU ld
+    /// refuses to bind a TLS reference to a non-TLS symbol).
+    pub ref_type: u8,
     /// A loaded shared object defines or refers to the name: an
     /// executable's definition of it goes into `.dynsym`, so that the
     /// shared object binds to it.
@@ -481,6 +485,7 @@ impl<'a> Resolver<'a> {
             def: Definition::Undefined,
             strong_ref: false,
             first_ref: None,
+            ref_type: 0,
             dso_ref: false,
             dso_strong_ref: false,
             exported: false,
@@ -742,6 +747,7 @@ impl<'a> Resolver<'a> {
                 let gs = &mut self.res.symbols[sid as usize];
                 if gs.first_ref.is_none() {
                     gs.first_ref = Some(id);
+                    gs.ref_type = obj.symbols[i].st_type();
                 }
                 continue;
             }

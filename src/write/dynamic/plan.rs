@@ -198,8 +198,11 @@ impl DynPlan {
                         Some((id, false))
                     }
                     Definition::Undefined if weak_in_got.contains(&id) => Some((id, false)),
-                    // A shared object's undefined symbols, for the loader.
-                    Definition::Undefined if g.preemptible && g.first_ref.is_some() => {
+                    // A shared object's undefined symbols that kept code
+                    // refers to, for the loader.
+                    Definition::Undefined
+                        if g.preemptible && got.imports.binary_search(&id).is_ok() =>
+                    {
                         Some((id, false))
                     }
                     Definition::Object { .. } if g.exported => Some((id, true)),
@@ -543,7 +546,10 @@ fn dynamic_entries(
     if let Some(n) = strings.soname {
         d.push((i64::from(elf::DT_SONAME), Str(n)));
     }
-    let symbolic = mode == OutputMode::Shared && args.symbolic == crate::args::Symbolic::All;
+    // `--dynamic-list` overrides -Bsymbolic, and GNU ld then marks neither.
+    let symbolic = mode == OutputMode::Shared
+        && args.symbolic == crate::args::Symbolic::All
+        && args.dynamic_list.is_empty();
     if symbolic {
         d.push((i64::from(elf::DT_SYMBOLIC), Num(0)));
     }

@@ -270,9 +270,16 @@ impl DynWriter<'_> {
                     let ty = s.st_type();
                     (s.st_bind(), ty, s.st_other & 3, shndx, s.st_size.get(E))
                 }
-                // Left to the loader: weak unless some reference is strong.
-                _ if g.strong_ref => (elf::STB_GLOBAL, elf::STT_NOTYPE, 0, 0, 0),
-                _ => (elf::STB_WEAK, elf::STT_NOTYPE, 0, 0, 0),
+                // Left to the loader: weak unless some reference is strong,
+                // of the type the references give it.
+                _ => {
+                    let bind = if g.strong_ref {
+                        elf::STB_GLOBAL
+                    } else {
+                        elf::STB_WEAK
+                    };
+                    (bind, g.ref_type, 0, 0, 0)
+                }
             };
             let mut value = values.global[id as usize];
             if ty == elf::STT_TLS && shndx != 0 {
