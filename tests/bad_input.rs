@@ -1065,3 +1065,86 @@ linker_test! {
         assert!(leftover_temps(ws.path()).is_empty());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Section headers that contradict what their section is.
+
+/// Writes `bad.o`, a copy of c.o (which has a COMDAT group) changed by
+/// `edit`, and expects linking it with a.o and b.o to fail naming bad.o
+/// and each of `needles`. GNU ld 2.40 links most of these silently (a
+/// relocation section naming itself, a wrong sh_link, unknown group flags:
+/// it then loses the relocations or the group) and refuses the others in
+/// its own words, so with `RIVET_LINKER` set there is nothing to check.
+fn corrupt_c(name: &str, needles: &[&str], edit: impl FnOnce(&mut Elf)) {
+    if !testing_built_rivet() {
+        return;
+    }
+    let ws = setup(name);
+    ws.assemble("c", C_S);
+    let mut elf = Elf::read(&ws.join("c.o"));
+    edit(&mut elf);
+    elf.write(&ws, "bad.o");
+    let mut all = vec!["bad.o"];
+    all.extend_from_slice(needles);
+    expect_failure(&ws, name, &["a.o", "b.o", "bad.o"], &all);
+}
+
+linker_test! {
+    /// A symbol table whose entries are not 24 bytes.
+    fn symtab_entsize_not_24() {
+        corrupt_c("symtab_entsize", &["sh_entsize", "not 24"], |e| {
+            let symtab = e.first_section_of_type(2);
+            let at = e.shdr(symtab) + 56;
+            e.set_u64(at, 16);
+        });
+    }
+}
+
+linker_test! {
+    /// A relocation section that says it relocates itself, or a group,
+    /// or links to a section that is not the symbol table.
+    fn relocation_section_header_contradictions() {
+        corrupt_c("rela_info_self", &["cannot be relocated"], |e| {
+            let rela = e.first_section_of_type(4);
+            let at = e.shdr(rela) + 44;
+            e.set_u32(at, rela as u32);
+        });
+        corrupt_c("rela_info_group", &["cannot be relocated"], |e| {
+            let rela = e.first_section_of_type(4);
+            let group = e.first_section_of_type(17);
+            let at = e.shdr(rela) + 44;
+            e.set_u32(at, group as u32);
+        });
+        corrupt_c("rela_link", &["is not the symbol table"], |e| {
+            let rela = e.first_section_of_type(4);
+            let at = e.shdr(rela) + 40;
+            e.set_u32(at, rela as u32);
+        });
+    }
+}
+
+linker_test! {
+    /// An `SHT_GROUP` with unknown flags, one listing itself, one listing a
+    /// section another group has.
+    fn group_section_contradictions() {
+        corrupt_c("group_flags", &["unknown flags"], |e| {
+            let g = e.first_section_of_type(17);
+            let at = e.sh_offset(g);
+            e.set_u32(at, 0x11);
+        });
+        corrupt_c("group_self", &["group section"], |e| {
+            let g = e.first_section_of_type(17);
+            let at = e.sh_offset(g) + 4;
+            e.set_u32(at, g as u32);
+        });
+        corrupt_c("group_twice", &["already in another group"], |e| {
+            // The group's second member replaced by its first: one section
+            // listed twice.
+            let g = e.first_section_of_type(17);
+            let off = e.sh_offset(g);
+            assert!(e.sh_size(g) >= 12, "c.o's group has two members");
+            let first = e.u32(off + 4);
+            e.set_u32(off + 8, first);
+        });
+    }
+}

@@ -398,6 +398,12 @@ impl<'a> ObjectFile<'a> {
                 }
                 symtab_index = Some(i);
                 let sname = String::from_utf8_lossy(s.name);
+                if s.entsize != 24 {
+                    return Err(bad(&format_args!(
+                        "symbol table {sname}: entry size (sh_entsize) {} is not 24",
+                        s.entsize
+                    )));
+                }
                 symbols = slice_of(s.data).ok_or_else(|| {
                     bad(&format_args!(
                         "symbol table {sname}: size {:#x} is not a multiple of 24",
@@ -513,6 +519,29 @@ impl<'a> ObjectFile<'a> {
                     self.name
                 ),
             };
+            // sh_info names the section relocated, sh_link the symbol
+            // table: neither may be the relocation section itself, another
+            // relocation section or a group; sh_link must be the symbol table.
+            let target_type = self.sections[target].sh_type;
+            if target == i
+                || matches!(
+                    target_type,
+                    elf::SHT_RELA | elf::SHT_REL | elf::SHT_GROUP | elf::SHT_SYMTAB
+                )
+            {
+                bail!(
+                    "{}: relocation section {rname} applies to section {target} ({}), which cannot be relocated",
+                    self.name,
+                    String::from_utf8_lossy(tname)
+                );
+            }
+            let link = self.sections[i].link as usize;
+            if self.sections.get(link).map(|l| l.sh_type) != Some(elf::SHT_SYMTAB) {
+                bail!(
+                    "{}: relocation section {rname}: its symbol table (sh_link) {link} is not the symbol table",
+                    self.name
+                );
+            }
             let tsize = self.sections[target].size;
             for (n, r) in relocs.iter().enumerate() {
                 let sym = r.r_sym(E, false) as usize;
@@ -552,6 +581,15 @@ impl<'a> ObjectFile<'a> {
             let Some((flags, members)) = words.split_first() else {
                 bail!("{}: empty SHT_GROUP section", self.name);
             };
+            // GRP_COMDAT is the only flag the gABI defines (the high bits
+            // are for the OS and processor, which define none here).
+            if flags.get(E) & !elf::GRP_COMDAT != 0 {
+                bail!(
+                    "{}: group section {i} has unknown flags {:#x}",
+                    self.name,
+                    flags.get(E)
+                );
+            }
             let sig_sym = self.sections[i].info;
             let signature = self
                 .symbol_name(sig_sym as usize)
@@ -580,6 +618,22 @@ impl<'a> ObjectFile<'a> {
                         "{}: group {} lists section index {m}, out of range",
                         self.name,
                         String::from_utf8_lossy(signature)
+                    );
+                }
+                let member = &self.sections[m as usize];
+                if m as usize == i || member.sh_type == elf::SHT_GROUP {
+                    bail!(
+                        "{}: group {} lists a group section ({m}) as a member",
+                        self.name,
+                        String::from_utf8_lossy(signature)
+                    );
+                }
+                if member.group.is_some() {
+                    bail!(
+                        "{}: group {} lists section {m} ({}), which is already in another group",
+                        self.name,
+                        String::from_utf8_lossy(signature),
+                        String::from_utf8_lossy(member.name)
                     );
                 }
                 self.sections[m as usize].group = Some(gidx);
