@@ -147,7 +147,8 @@ fn run(
         .collect();
     warnings::report(args, &unknown_z)?; //                     unknown -z keywords, as GNU ld warns
     let inputs = input::open_inputs(args)?; //                  map every input file
-    refuse_output_among_inputs(args, &inputs)?; //             never overwrite an input
+    refuse_output_among_inputs(args, &inputs) //               never overwrite an input
+        .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?; // ... nor remove it
     t.mark("open");
     let mut stores = Stores::default();
     stores.parse.keep_excluded = !exe; //                       -r keeps SHF_EXCLUDE sections
@@ -408,13 +409,31 @@ fn refuse_output_among_inputs(args: &Args, inputs: &[input::OpenedInput]) -> Res
     let Ok(out) = std::fs::metadata(&args.output) else {
         return Ok(());
     };
+    let same = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
+    };
     for i in inputs {
-        if let Ok(m) = std::fs::metadata(&i.path) {
-            if m.dev() == out.dev() && m.ino() == out.ino() {
-                crate::bail!(
-                    "rivet: input file '{}' is the same as output file",
-                    i.path.display()
-                );
+        if same(&i.path) {
+            crate::bail!(
+                "rivet: input file '{}' is the same as output file",
+                i.path.display()
+            );
+        }
+        // A thin archive's members are files of their own.
+        if i.bytes.starts_with(b"!<thin>\n") {
+            let Ok(ar) = input::parse_archive(&i.path, &i.bytes) else {
+                continue;
+            };
+            for m in &ar.members {
+                if let input::MemberData::External(p) = &m.data {
+                    if same(p) {
+                        crate::bail!(
+                            "rivet: input file '{}' (a member of thin archive {}) is the same as output file",
+                            p.display(),
+                            i.path.display()
+                        );
+                    }
+                }
             }
         }
     }

@@ -119,3 +119,31 @@ linker_test! {
         assert!(out.exists());
     }
 }
+
+linker_test! {
+    /// An output that is a member of a thin archive among the inputs (or
+    /// an input found by `-l`) is refused and left as it is. GNU ld 2.40
+    /// links over the member (destroying the input), so there is nothing
+    /// to check with `RIVET_LINKER` set.
+    fn output_that_is_a_thin_archive_member_is_refused() {
+        if !testing_built_rivet() {
+            return;
+        }
+        let ws = setup("output_that_is_a_thin_archive_member_is_refused");
+        let o = run_tool(
+            std::process::Command::new("ar")
+                .current_dir(ws.path())
+                .args(["rcsT", "libthin.a", "ok.o"]),
+        );
+        assert!(o.status.success(), "{}", o.stderr);
+        let before = read(&ws.join("ok.o"));
+        for args in [
+            &["-r", "-o", "ok.o", "libthin.a"][..],
+            &["-r", "-o", "ok.o", "--whole-archive", "-L.", "-lthin"][..],
+        ] {
+            let o = fails(&ws, args);
+            assert!(o.stderr.contains("is the same as output file"), "{}", o.stderr);
+            assert_eq!(read(&ws.join("ok.o")), before, "{args:?}");
+        }
+    }
+}
