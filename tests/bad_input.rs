@@ -1148,3 +1148,33 @@ linker_test! {
         });
     }
 }
+
+linker_test! {
+    /// An `.eh_frame` FDE whose CIE pointer does not lead to a CIE, and a
+    /// CIE whose FDE pointer encoding cannot be read: errors naming the
+    /// file at input time, not internal errors while `.eh_frame_hdr` is
+    /// built. (GNU ld only warns that it makes no `.eh_frame_hdr` table.)
+    fn eh_frame_records_that_contradict_each_other() {
+        if !testing_built_rivet() {
+            return;
+        }
+        // a.o's .eh_frame: the CIE at 0 ("zR", its FDE encoding at 16),
+        // then main's FDE right after it.
+        let cie_len = |e: &Elf| {
+            let eh = e.sh_offset(e.section(".eh_frame"));
+            e.u32(eh) as usize + 4
+        };
+        corrupt_a("eh_frame_cie_pointer", &["not a CIE"], |e| {
+            let eh = e.sh_offset(e.section(".eh_frame"));
+            let fde = eh + cie_len(e);
+            // Point 8 bytes short of the CIE: inside it.
+            let id = e.u32(fde + 4);
+            e.set_u32(fde + 4, id - 8);
+        });
+        corrupt_a("eh_frame_encoding", &["FDE pointer encoding"], |e| {
+            let eh = e.sh_offset(e.section(".eh_frame"));
+            assert_eq!(&e.bytes[eh + 9..eh + 12], b"zR\0");
+            e.bytes[eh + 16] = 0x05;
+        });
+    }
+}

@@ -95,6 +95,8 @@ pub fn split(obj: &ObjectFile, sec: usize) -> Result<EhFrameRecords> {
     let mut pos = 0usize;
     let mut rel = 0usize;
     let mut out_off = 0u32;
+    // The CIEs seen so far, by offset, with their FDE pointer encodings.
+    let mut cies: Vec<(usize, u8)> = Vec::new();
     while pos < data.len() {
         if data.len() - pos < 4 {
             bail!(
@@ -128,13 +130,37 @@ pub fn split(obj: &ObjectFile, sec: usize) -> Result<EhFrameRecords> {
         let id = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap()) as usize;
         let mut keep = true;
         let mut cie_in_off = u32::MAX;
-        if id != 0 {
+        if id == 0 {
+            // What `.eh_frame_hdr` will read of this CIE's FDEs.
+            let enc = cie_fde_encoding(&data[pos..pos + total]);
+            if !encoding_readable(enc) {
+                bail!(
+                    "{}: .eh_frame: CIE at offset {pos:#x} has an FDE pointer encoding rivet cannot read ({enc:#x})",
+                    obj.name
+                );
+            }
+            cies.push((pos, enc));
+        } else {
             let Some(cie) = (pos + 4).checked_sub(id) else {
                 bail!(
                     "{}: .eh_frame: FDE at offset {pos:#x} points before the section",
                     obj.name
                 );
             };
+            // Its CIE comes before it in the same section.
+            let Ok(k) = cies.binary_search_by_key(&cie, |c| c.0) else {
+                bail!(
+                    "{}: .eh_frame: FDE at offset {pos:#x} points to offset {cie:#x}, which is not a CIE",
+                    obj.name
+                );
+            };
+            let need = 8 + encoded_size(cies[k].1).max(4);
+            if total < need {
+                bail!(
+                    "{}: .eh_frame: FDE at offset {pos:#x} is too short ({total} bytes) for its code address",
+                    obj.name
+                );
+            }
             cie_in_off = cie as u32;
             // The relocation at pc_begin decides whether the code is kept.
             while rel < relocs.len() && (relocs[rel].r_offset.get(E) as usize) < pos + 8 {
@@ -257,6 +283,12 @@ fn cie_fde_encoding(cie: &[u8]) -> u8 {
     0
 }
 
+/// Whether [`read_encoded`] can read a pointer of encoding `enc`.
+fn encoding_readable(enc: u8) -> bool {
+    matches!(enc & 0x0f, 0x00 | 0x02 | 0x03 | 0x04 | 0x0a | 0x0b | 0x0c)
+        && matches!(enc & 0x70, 0x00 | 0x10)
+}
+
 fn encoded_size(enc: u8) -> usize {
     match enc & 0x0f {
         0x00 => 8,
@@ -312,7 +344,11 @@ pub fn write_hdr(
         let d = v.wrapping_sub(base) as i64;
         i32::try_from(d)
             .map(|d| d.to_le_bytes())
-            .map_err(|_| crate::err!(".eh_frame_hdr: offset out of 32-bit range"))
+            .map_err(|_| {
+                crate::err!(
+                    "rivet: .eh_frame_hdr: address {v:#x} is more than 2 GiB away from it (an .eh_frame relocation against a far or corrupt address)"
+                )
+            })
     };
     out[4..8].copy_from_slice(&rel(eh_addr, hdr_addr + 4)?);
     out[8..12].copy_from_slice(&(table.len() as u32).to_le_bytes());
