@@ -1178,3 +1178,26 @@ linker_test! {
         });
     }
 }
+
+linker_test! {
+    /// A name with control characters (an escape sequence) is printed
+    /// escaped, never sent to the terminal as it is.
+    fn control_characters_in_names_are_escaped() {
+        if !testing_built_rivet() {
+            return;
+        }
+        let ws = setup("control_chars");
+        let mut elf = Elf::read(&ws.join("a.o"));
+        // `foo`, which a.o calls and leaves undefined, becomes "f\x1bo".
+        let sym = elf.symbol("foo");
+        let symtab = elf.first_section_of_type(2);
+        let name = elf.sh_offset(elf.sh_link(symtab)) + elf.u32(sym) as usize;
+        elf.bytes[name + 1] = 0x1b;
+        elf.write(&ws, "bad.o");
+        // An undefined symbol is an error in an executable (not under -r).
+        let o = link(&ws, Mode::Static, &["bad.o"], &[]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains("f\\x1bo"), "{}", o.stderr);
+        assert!(!o.stderr.contains('\u{1b}'), "{:?}", o.stderr);
+    }
+}

@@ -35,7 +35,7 @@ pub fn report(args: &Args, warnings: &[String]) -> Result<()> {
         return Ok(());
     }
     for w in warnings {
-        eprintln!("{w}");
+        eprintln!("{}", crate::error::printable(w));
     }
     if args.fatal_warnings {
         crate::bail!("rivet: warnings are fatal (--fatal-warnings)");
