@@ -580,3 +580,43 @@ linker_test! {
         assert!(o.stderr.contains("excluded_sym"), "{}", o.stderr);
     }
 }
+
+linker_test! {
+    /// A compressed section claiming far more than its stream could hold in
+    /// real debug info (64 MiB of zeros in 64 KiB of zlib) is refused as a
+    /// decompression bomb, naming the file and section, before anything is
+    /// allocated for it. GNU ld inflates it; nothing to check with
+    /// `RIVET_LINKER` set.
+    fn decompression_bomb_is_refused() {
+        if !testing_built_rivet() {
+            return;
+        }
+        let ws = Workspace::new("decompression_bomb");
+        let obj = ws.compile_text("z.c", "int x;\n", &[]);
+        std::fs::write(ws.join("zeros.bin"), vec![0u8; 64 << 20]).unwrap();
+        let with = ws.join("with.o");
+        let bomb = ws.join("bomb.o");
+        for args in [
+            vec![
+                "--add-section".to_string(),
+                ".debug_junk=zeros.bin".into(),
+                path_str(&obj),
+                path_str(&with),
+            ],
+            vec![
+                "--compress-debug-sections=zlib".into(),
+                path_str(&with),
+                path_str(&bomb),
+            ],
+        ] {
+            let o = run_tool(Command::new("objcopy").current_dir(ws.path()).args(&args));
+            assert!(o.status.success(), "objcopy {args:?}: {}", o.stderr);
+        }
+        let o = run_linker(ws.path(), ["-r", "-o", "out.o", "bomb.o"]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        for needle in ["bomb.o", ".debug_junk", "decompression bomb"] {
+            assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
+        }
+        assert!(!ws.join("out.o").exists());
+    }
+}

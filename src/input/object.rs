@@ -136,6 +136,10 @@ impl<'a> InputSection<'a> {
 
 const SHF_COMPRESSED: u64 = elf::SHF_COMPRESSED as u64;
 
+/// The most a compressed section may claim to expand to, per compressed
+/// byte (plus 1 MiB): far past what debug info reaches (3-10 times).
+pub const MAX_INFLATE_RATIO: u64 = 200;
+
 /// Decompresses `stream` (of ELFCOMPRESS type `kind`), which must yield
 /// exactly `size` bytes. Output grows with what is actually decoded, never
 /// past `size`, so a header claiming a huge size allocates nothing up front.
@@ -149,6 +153,18 @@ fn inflate(
         format!("section {sname}: cannot decompress {what} data: {detail}")
     };
     let limit = usize::try_from(size).map_err(|_| corrupt("its", &"size too large"))?;
+    // A decompression bomb: debug info compresses 3-10 times; a header
+    // claiming far more than that would make rivet hold what a few bytes
+    // expand to. Refused past a ratio no real section comes near.
+    if size > MAX_INFLATE_RATIO * stream.len() as u64 + (1 << 20) {
+        return Err(corrupt(
+            "its",
+            &format_args!(
+                "its header gives {size:#x} bytes for {:#x} compressed, more than {MAX_INFLATE_RATIO} times as many (refused as a decompression bomb)",
+                stream.len()
+            ),
+        ));
+    }
     let out = match kind {
         elf::ELFCOMPRESS_ZLIB => {
             miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(stream, limit).map_err(|e| {
