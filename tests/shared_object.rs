@@ -1632,6 +1632,26 @@ linker_test! {
             &[&["version node not found for symbol foo@@NOPE"]],
         );
 
+        // One name given two default versions by `.symver`: two
+        // definitions of `foo`.
+        let two = ws.compile_text(
+            "twover.c",
+            "int a(void) { return 1; }\nint b(void) { return 2; }\n\
+             __asm__(\".symver a,foo@@V1\");\n__asm__(\".symver b,foo@@V2\");\n",
+            &["-fPIC"],
+        );
+        let two_map = ws.join("two.map");
+        std::fs::write(&two_map, "V1 { global: foo; };\nV2 { } V1;\n").unwrap();
+        expect_shared_error(
+            &ws,
+            &[
+                path_str(&two),
+                format!("-Wl,--version-script={}", two_map.display()),
+            ],
+            "libtwover.so",
+            &[&["multiple definition", "duplicate symbol"], &["foo"], &["twover.o"]],
+        );
+
         // Allowed by default: a program defines it.
         let lib = link_shared(
             &ws,
