@@ -2133,3 +2133,37 @@ linker_test! {
         }
     }
 }
+
+linker_test! {
+    /// `--emit-relocs` in a shared object: the relocations of its TLS
+    /// sequences (kept, not relaxed) are written with their own types, as
+    /// GNU ld writes them: the same number of records of each type in each
+    /// section.
+    fn emit_relocs_keep_dynamic_tls_types() {
+        let ws = Workspace::new("so-emit-relocs");
+        let obj = ws.compile_text(
+            "tlsemit.c",
+            "__thread int gtv = 1;\nstatic __thread int ltv = 2;\n\
+             int get(void) { ltv++; return gtv + ltv; }\n",
+            &["-fPIC", "-O1"],
+        );
+        let mut libs = Vec::new();
+        for (by, dir) in [(By::Gnu, "gnu"), (By::Tested, "tested")] {
+            let out = ws.join(format!("{dir}/libtlsemit.so"));
+            std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+            libs.push(link_shared(&ws, "gcc", by, &[&obj], &["-Wl,--emit-relocs"], &out));
+        }
+        let types = |lib: &Path| {
+            let mut v: Vec<String> = readelf(&["-rW"], lib)
+                .lines()
+                .filter_map(|l| l.split_whitespace().nth(2))
+                .filter(|t| t.starts_with("R_X86_64_"))
+                .map(str::to_string)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(types(&libs[1]), types(&libs[0]));
+        assert_eq!(rela_counts(&libs[1]), rela_counts(&libs[0]));
+    }
+}

@@ -490,6 +490,7 @@ pub fn emitted_type(
     r_type: u32,
     relaxed: Option<GotRelax>,
     imported: bool,
+    shared: bool,
 ) -> (u32, i64) {
     match relaxed {
         Some(GotRelax::TestToImm | GotRelax::BinopToImm | GotRelax::MovToZero) => {
@@ -507,6 +508,8 @@ pub fn emitted_type(
         Option::None => {}
     }
     match spec.value {
+        // A shared object's own TLS sequences stay as written.
+        TlsGdToLe | TlsLdToLe | TlsDescToLe | TlsDescCallToNop if shared => (r_type, 0),
         // A shared object's TLS: initial exec through the GOT.
         TlsGdToLe if imported => (elf::R_X86_64_GOTTPOFF, 8),
         TlsDescToLe if imported => (elf::R_X86_64_GOTTPOFF, 0),

@@ -179,7 +179,13 @@ pub fn for_each_record(
                     addend = 0;
                     (elf::R_X86_64_TPOFF32, 0)
                 } else {
-                    emitted_type(spec, ty, relaxed, imported)
+                    emitted_type(
+                        spec,
+                        ty,
+                        relaxed,
+                        imported,
+                        ctx.sections.mode == crate::resolve::mode::OutputMode::Shared,
+                    )
                 }
             }
             (true, _) if consumed => {
