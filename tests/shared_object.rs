@@ -153,16 +153,6 @@ struct DynSyms {
 impl DynSyms {
     fn of(file: &Path) -> DynSyms {
         let text = readelf_clean(&["--dyn-syms", "-W"], file);
-        // `Name: V` of each `.gnu.version_d` entry.
-        let versions = readelf_clean(&["-V", "-W"], file);
-        let version_names: BTreeSet<&str> = versions
-            .split("Version needs section")
-            .next()
-            .unwrap_or("")
-            .lines()
-            .filter_map(|l| l.split("Name: ").nth(1))
-            .map(str::trim)
-            .collect();
         let mut defined = BTreeSet::new();
         let mut undefined = BTreeSet::new();
         for line in text.lines() {
@@ -179,10 +169,6 @@ impl DynSyms {
                     let bare = name.split('@').next().unwrap();
                     undefined.insert(format!("{bare} {bind}"));
                 }
-                // GNU ld also lists each version it defines as an absolute
-                // symbol of that name; rivet does not (no loader reads
-                // them), so they are left out of the comparison.
-                "ABS" if version_names.contains(name) => {}
                 "ABS" => {
                     defined.insert(format!("{name} {ty} {bind} {vis} {size} ABS"));
                 }

@@ -59,6 +59,16 @@ pub enum DynValue {
     Sym(SymId),
 }
 
+/// One `.dynsym` entry after the null one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DynEntry {
+    /// A global of the link.
+    Global(SymId),
+    /// A shared object's version definition `k` (index `k + 2`): GNU ld
+    /// lists each named version as an absolute symbol of that name.
+    Version(u16),
+}
+
 pub struct DynPlan {
     /// `.interp`'s bytes, NUL included; empty for a program that
     /// relocates itself (`--no-dynamic-linker`).
@@ -66,7 +76,9 @@ pub struct DynPlan {
     /// `.dynsym` after the null entry, in order: symbols resolved to shared
     /// objects (imports) first, then the hashed ones (defined here), in
     /// `.gnu.hash` bucket order.
-    pub symbols: Vec<SymId>,
+    pub symbols: Vec<DynEntry>,
+    /// The names of the versions [`DynEntry::Version`] lists.
+    pub version_names: Vec<Vec<u8>>,
     /// `.dynsym` index of every symbol listed.
     pub index: FxHashMap<SymId, u32>,
     /// Index of the first hashed symbol.
@@ -210,17 +222,41 @@ impl DynPlan {
                 }
             })
             .collect();
-        let hashed: Vec<SymId> = placed.iter().filter(|p| p.1).map(|p| p.0).collect();
-        let imports: Vec<SymId> = placed.iter().filter(|p| !p.1).map(|p| p.0).collect();
+        // A shared object's named versions, as GNU ld lists them.
+        let version_names: Vec<Vec<u8>> = match script {
+            Some(script) if mode == OutputMode::Shared => script
+                .nodes()
+                .iter()
+                .filter_map(|n| n.name.as_ref().map(|v| v.as_bytes().to_vec()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut hashed: Vec<DynEntry> = placed
+            .iter()
+            .filter(|p| p.1)
+            .map(|p| DynEntry::Global(p.0))
+            .collect();
+        hashed.extend((0..version_names.len() as u16).map(DynEntry::Version));
+        let imports: Vec<DynEntry> = placed
+            .iter()
+            .filter(|p| !p.1)
+            .map(|p| DynEntry::Global(p.0))
+            .collect();
+        let name_of = |e: &DynEntry| -> &[u8] {
+            match *e {
+                DynEntry::Global(id) => dynamic_name(res.symbols[id as usize].name),
+                DynEntry::Version(k) => &version_names[usize::from(k)],
+            }
+        };
         let symoffset = 1 + imports.len() as u32;
         let shape = GnuHashShape::new(symoffset, hashed.len());
         let with_gnu = matches!(args.hash_style, HashStyle::Gnu | HashStyle::Both);
         let with_sysv = matches!(args.hash_style, HashStyle::Sysv | HashStyle::Both);
-        let mut keyed: Vec<(u32, SymId, u32)> = hashed
+        let mut keyed: Vec<(u32, DynEntry, u32)> = hashed
             .par_iter()
-            .map(|&id| {
-                let h = gnu_hash(dynamic_name(res.symbols[id as usize].name));
-                (if with_gnu { shape.bucket(h) } else { 0 }, id, h)
+            .map(|e| {
+                let h = gnu_hash(name_of(e));
+                (if with_gnu { shape.bucket(h) } else { 0 }, *e, h)
             })
             .collect();
         keyed.par_sort_unstable();
@@ -229,7 +265,10 @@ impl DynPlan {
         let mut index: FxHashMap<SymId, u32> = symbols
             .iter()
             .enumerate()
-            .map(|(i, &id)| (id, i as u32 + 1))
+            .filter_map(|(i, e)| match *e {
+                DynEntry::Global(id) => Some((id, i as u32 + 1)),
+                DynEntry::Version(_) => None,
+            })
             .collect();
         // `foo` and `foo@V`, the names a default-version definition `foo@@V`
         // also has, are listed as it is.
@@ -273,7 +312,14 @@ impl DynPlan {
             _ => 0,
         };
         let mut versym = vec![0u16];
-        for &id in &symbols {
+        for e in &symbols {
+            let id = match *e {
+                DynEntry::Global(id) => id,
+                DynEntry::Version(k) => {
+                    versym.push(k + 2);
+                    continue;
+                }
+            };
             let v = match res.symbols[id as usize].def {
                 Definition::Shared { dso, sym } => {
                     let so = &res.dsos[dso as usize].so;
@@ -407,32 +453,39 @@ impl DynPlan {
 
         let sysv_hash = with_sysv.then(|| {
             std::iter::once(0)
-                .chain(
-                    symbols
-                        .iter()
-                        .map(|&id| sysv_hash(dynamic_name(res.symbols[id as usize].name))),
-                )
+                .chain(symbols.iter().map(|e| sysv_hash(name_of(e))))
                 .collect()
         });
         let gnu = with_gnu.then(|| (shape, keyed.iter().map(|k| k.2).collect()));
 
         // Each shard's name bytes, then every name's offset by prefix sums.
-        let name_len = |id: &SymId| dynamic_name(res.symbols[*id as usize].name).len() as u64 + 1;
+        // A version's entry names the string `.gnu.version_d` names it with
+        // (as GNU ld's, which readelf then shows without `@@V`): nothing of
+        // its own in the shards.
+        let version_off: Vec<u32> = version_names.iter().map(|n| strs.add(n)).collect();
+        let name_len = |e: &DynEntry| match e {
+            DynEntry::Global(_) => name_of(e).len() as u64 + 1,
+            DynEntry::Version(_) => 0,
+        };
         let shard_names: Vec<u64> = symbols
             .chunks(DYNSYM_SHARD)
             .map(|c| c.iter().map(name_len).sum())
             .collect();
         let mut name_off = Vec::with_capacity(symbols.len());
         let mut at = strs.bytes.len() as u64;
-        for id in &symbols {
-            name_off.push(u32::try_from(at).unwrap_or(u32::MAX));
-            at += name_len(id);
+        for e in &symbols {
+            match *e {
+                DynEntry::Global(_) => name_off.push(u32::try_from(at).unwrap_or(u32::MAX)),
+                DynEntry::Version(k) => name_off.push(version_off[usize::from(k)]),
+            }
+            at += name_len(e);
         }
 
         let mut plan = DynPlan {
             interp,
             shard_names,
             symbols,
+            version_names,
             index,
             symoffset,
             gnu_hash: gnu,

@@ -2,7 +2,7 @@
 //! function fills exactly the slice the layout gave its table (or its
 //! unit of `.rela.dyn`), reading only the plan and final addresses.
 
-use super::plan::{DynPlan, DynValue, RelaUnit, DYNSYM_SIZE};
+use super::plan::{DynEntry, DynPlan, DynValue, RelaUnit, DYNSYM_SIZE};
 use super::relr::{write_relr, RelrPlan};
 use crate::arch::x86_64::{got_record, reloc_spec, Action, GotRecord, PlaceRecord, SymClass};
 use crate::err;
@@ -177,9 +177,12 @@ impl DynWriter<'_> {
             DynTable::DynSym(k) => self.write_dynsym(k as usize, &mut f)?,
             DynTable::DynStrNames(k) => {
                 let names = &self.apply.res.symbols;
-                for &id in &self.plan.symbols[self.plan.shard(k as usize)] {
-                    f.put(crate::resolve::dynamic_name(names[id as usize].name))?;
-                    f.put(&[0])?;
+                for e in &self.plan.symbols[self.plan.shard(k as usize)] {
+                    // A version's name is the one `.gnu.version_d` has.
+                    if let DynEntry::Global(id) = *e {
+                        f.put(crate::resolve::dynamic_name(names[id as usize].name))?;
+                        f.put(&[0])?;
+                    }
                 }
             }
             DynTable::GnuHash => {
@@ -234,7 +237,18 @@ impl DynWriter<'_> {
         let copies =
             synthetic_place(self.sections(), Synthetic::Dyn(DynTable::Copies)).map_or(0, |p| p.1);
         for k in self.plan.shard(shard) {
-            let id = self.plan.symbols[k];
+            let id = match self.plan.symbols[k] {
+                DynEntry::Global(id) => id,
+                // A version's name: an absolute object of value 0.
+                DynEntry::Version(_) => {
+                    f.put(&self.plan.name_off[k].to_le_bytes())?;
+                    f.put(&[(elf::STB_GLOBAL << 4) | elf::STT_OBJECT, 0])?;
+                    f.put(&elf::SHN_ABS.to_le_bytes())?;
+                    f.put(&0u64.to_le_bytes())?;
+                    f.put(&0u64.to_le_bytes())?;
+                    continue;
+                }
+            };
             let g = &res.symbols[id as usize];
             let (bind, ty, other, shndx, size) = match g.def {
                 Definition::Shared { dso, sym } => {
