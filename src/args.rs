@@ -21,6 +21,16 @@ pub enum OutputKind {
     Shared,
 }
 
+/// `--defsym NAME=EXPR`: a symbol the linker defines, `EXPR` being a
+/// number, a symbol, or a symbol plus or minus a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defsym {
+    pub name: String,
+    /// The symbol the value is relative to; `None`: an absolute number.
+    pub base: Option<String>,
+    pub offset: i64,
+}
+
 /// `-Bsymbolic`, `-Bsymbolic-functions`: which of a shared object's own
 /// exported definitions its references bind to at link time (they cannot
 /// be interposed).
@@ -201,6 +211,8 @@ pub struct Args {
     pub symbolic: Symbolic,
     /// `--version-script FILE`, each in order.
     pub version_scripts: Vec<PathBuf>,
+    /// `--defsym NAME=EXPR`, in order.
+    pub defsyms: Vec<Defsym>,
     /// `--no-undefined-version`: a version script naming a symbol the
     /// output does not define is an error (`--undefined-version`, GNU ld
     /// 2.40's default, allows it).
@@ -457,6 +469,7 @@ impl Args {
             symbolic: Symbolic::None,
             version_scripts: Vec::new(),
             no_undefined_version: false,
+            defsyms: Vec::new(),
             init: "_init".to_string(),
             fini: "_fini".to_string(),
             exclude_libs: Vec::new(),
@@ -640,7 +653,11 @@ impl Args {
                 "exclude-libs" => args
                     .exclude_libs
                     .extend(value(&mut i)?.split([',', ':']).map(str::to_string)),
-                "T" | "script" | "defsym" => {
+                "defsym" => {
+                    let v = value(&mut i)?;
+                    args.defsyms.push(parse_defsym(&v)?);
+                }
+                "T" | "script" => {
                     bail!("rivet: '{arg}': linker scripts are not supported yet")
                 }
                 _ if name.starts_with('z') => {
@@ -770,6 +787,54 @@ fn parse_property_z(kw: &str, o: &mut PropertyOptions) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// `NAME=EXPR` of `--defsym`: EXPR is a number (C syntax: `0x`, octal,
+/// decimal), a symbol, or a symbol plus or minus a number. (GNU ld takes
+/// any linker-script expression; others are refused with a message.)
+fn parse_defsym(v: &str) -> Result<Defsym> {
+    let bad = || {
+        err!("rivet: --defsym {v}: expected NAME=EXPR, EXPR a number, a symbol, or SYMBOL+NUMBER / SYMBOL-NUMBER (other linker-script expressions are not supported)")
+    };
+    let (name, expr) = v.split_once('=').ok_or_else(bad)?;
+    let name = name.trim();
+    let expr: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
+    let is_symbol = |t: &str| {
+        !t.is_empty()
+            && !t.starts_with(|c: char| c.is_ascii_digit())
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.$@".contains(c))
+    };
+    if !is_symbol(name) || expr.is_empty() {
+        return Err(bad());
+    }
+    if let Some(n) = parse_c_number(&expr) {
+        return Ok(Defsym {
+            name: name.to_string(),
+            base: None,
+            offset: n as i64,
+        });
+    }
+    let (base, offset) = match expr.rfind(['+', '-']).filter(|&at| at > 0) {
+        Some(at) => {
+            let n = parse_c_number(&expr[at + 1..]).ok_or_else(bad)? as i64;
+            let n = if &expr[at..at + 1] == "-" {
+                n.wrapping_neg()
+            } else {
+                n
+            };
+            (&expr[..at], n)
+        }
+        None => (expr.as_str(), 0),
+    };
+    if !is_symbol(base) {
+        return Err(bad());
+    }
+    Ok(Defsym {
+        name: name.to_string(),
+        base: Some(base.to_string()),
+        offset,
+    })
 }
 
 /// A number as C's `strtoul(s, &end, 0)` reads it with nothing left over:

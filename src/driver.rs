@@ -204,6 +204,7 @@ fn run(
     let mut dyn_plan = None;
     if exe {
         symvals::mark_synthetic(&mut res, &sections, mode.is_dynamic()); //       __start_X, __init_array_start, ...
+        resolve::check_defsym_bases(&res)?; //                  --defsym relative to a defined symbol
         got_plan = got::scan(&res, &sections, mode, args.pack_relative_relocs)?; //      GOT, PLT, copies, dynamic records; undefined symbols
         report_text_relocations(args, mode, &got_plan)?; //     -z text: an error; else GNU ld's warnings
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss

@@ -252,3 +252,52 @@ linker_test! {
         }
     }
 }
+
+linker_test! {
+    /// `--defsym NAME=NUMBER` and `--defsym NAME=SYMBOL+NUMBER`: a program
+    /// reading both (the number as an address, the other through a
+    /// pointer) prints the same with GNU ld, static, as a PIE (where GNU
+    /// ld moves the number with the load address: it is printed as an
+    /// offset from the image's start) and `-no-pie`; a symbol nothing
+    /// defines in the expression is an error.
+    fn defsym() {
+        let ws = Workspace::new("options-defsym");
+        std::fs::write(
+            ws.join("ds.c"),
+            "#include <stdio.h>\nextern char abs_sym[], rel_sym[], __ehdr_start[];\nint base_var[4] = {1, 2, 3, 4};\n\
+             int main(void) { printf(\"%ld %d\\n\", (long)(abs_sym - __ehdr_start), *(int *)rel_sym); return 0; }\n",
+        )
+        .unwrap();
+        let obj = ws.compile(&ws.join("ds.c"), &["-O1", "-fPIE"], "");
+        let defs = [
+            "-Wl,--defsym,abs_sym=0x1234".to_string(),
+            "-Wl,--defsym=rel_sym = base_var + 8".to_string(),
+        ];
+        let mut args = vec![path_str(&obj)];
+        args.extend(defs.iter().cloned());
+        let (out, _, _) = both(&ws, &args, "defsym-static");
+        assert!(out.ends_with(" 3\n"), "{out}");
+        for kind in ["-pie", "-no-pie"] {
+            let mut outs = Vec::new();
+            for by in ["-fuse-ld=bfd".to_string(), format!("-B{}/", ws.ld_dir().display())] {
+                let exe = ws.join(format!("defsym{kind}{}", outs.len()));
+                let o = run_tool(
+                    Command::new("gcc")
+                        .arg(kind)
+                        .arg(&by)
+                        .args(&args)
+                        .arg("-o")
+                        .arg(&exe),
+                );
+                assert!(o.status.success(), "{kind} {by}: {}", o.stderr);
+                outs.push(run_exe(&exe));
+            }
+            assert_same_run(&outs[0], &outs[1], kind);
+        }
+        let mut bad = vec![path_str(&obj), "-Wl,--defsym,x=nowhere+1".to_string()];
+        bad.extend(defs.iter().cloned());
+        let o = gcc_link(&ws, true, &bad, "bad");
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains("nowhere"), "{}", o.stderr);
+    }
+}

@@ -443,7 +443,7 @@ impl SymbolValues {
             .map_or(8, |c| c.size / (got.plt_got.len().max(1) as u64));
         let commons_addr = synthetic_chunk_addr(sections, crate::layout::Synthetic::Commons);
         let synthetic = synthetic_values(sections);
-        let global = res
+        let global: Vec<u64> = res
             .symbols
             .par_iter()
             .enumerate()
@@ -475,6 +475,12 @@ impl SymbolValues {
                 }
             })
             .collect();
+        // `--defsym`, in order (one may name an earlier one).
+        let mut global = global;
+        for &(id, base, offset) in &res.defsyms {
+            let from = base.map_or(0, |b| global[b as usize]);
+            global[id as usize] = from.wrapping_add(offset as u64);
+        }
         SymbolValues {
             global,
             iplt_addr: synthetic_chunk_addr(sections, crate::layout::Synthetic::Iplt).unwrap_or(0),

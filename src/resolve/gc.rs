@@ -173,6 +173,7 @@ fn mark_live(args: &Args, res: &Resolution, script: Option<&VersionScript>) -> V
         .undefined
         .iter()
         .chain(std::iter::once(&entry))
+        .chain(args.defsyms.iter().filter_map(|d| d.base.as_ref()))
         .filter_map(|name| res.lookup(name.as_bytes()));
     for id in named.chain(exported) {
         {

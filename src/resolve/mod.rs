@@ -133,6 +133,9 @@ pub struct Resolution<'a> {
     pub discard: Discard,
     /// `--demangle`/`--no-demangle`, for messages naming symbols.
     pub demangle: bool,
+    /// `--defsym`: (symbol, the symbol its value is relative to, offset).
+    /// Each is `Definition::Synthetic`; a `None` base makes it absolute.
+    pub defsyms: Vec<(SymId, Option<SymId>, i64)>,
 }
 
 impl<'a> Resolution<'a> {
@@ -294,6 +297,7 @@ pub fn resolve<'a>(
             by_name: Default::default(),
             discard: args.discard,
             demangle: args.demangle,
+            defsyms: Vec::new(),
         },
         comdats: FxHashMap::default(),
         stores,
@@ -323,6 +327,20 @@ pub fn resolve<'a>(
         let id = r.intern(name);
         r.mark_strong_ref(id);
     }
+    // `--defsym`: the symbols a value is relative to are references too.
+    let defsyms: Vec<(SymId, Option<SymId>, i64)> = args
+        .defsyms
+        .iter()
+        .map(|d| {
+            let id = r.intern(&stores.names.alloc(d.name.clone().into_bytes())[..]);
+            let base = d.base.as_ref().map(|b| {
+                let b = r.intern(&stores.names.alloc(b.clone().into_bytes())[..]);
+                r.mark_strong_ref(b);
+                b
+            });
+            (id, base, d.offset)
+        })
+        .collect();
 
     // Objects named on the command line are all loaded: parse them at once,
     // in parallel, and add each when its turn comes. Archives' member lists
@@ -418,6 +436,12 @@ pub fn resolve<'a>(
         return Err(e);
     }
     bind_versioned_references(&mut r.res);
+    // A `--defsym` assignment wins over any input's definition, as a
+    // linker script's assignment does in GNU ld.
+    for &(id, _, _) in &defsyms {
+        r.res.symbols[id as usize].def = Definition::Synthetic;
+    }
+    r.res.defsyms = defsyms;
     Ok(r.res)
 }
 
@@ -450,6 +474,22 @@ fn bind_versioned_references(res: &mut Resolution) {
             res.symbols[id].def = Definition::Shared { dso, sym };
         }
     }
+}
+
+/// A `--defsym` relative to a symbol nothing defines (checked once the
+/// linker's own symbols are defined): GNU ld's error.
+pub fn check_defsym_bases(res: &Resolution) -> crate::error::Result<()> {
+    for &(_, base, _) in &res.defsyms {
+        if let Some(b) = base {
+            if res.symbols[b as usize].def == Definition::Undefined {
+                crate::bail!(
+                    "rivet: --defsym: undefined symbol `{}' referenced in expression",
+                    res.name(b)
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The name a global has in a dynamic symbol table: without the
