@@ -156,9 +156,18 @@ fn inflate(
     // A decompression bomb: debug info compresses 3-10 times; a header
     // claiming far more than that would make rivet hold what a few bytes
     // expand to. Refused past a ratio no real section comes near.
+    let kind_name = match kind {
+        elf::ELFCOMPRESS_ZLIB => "zlib",
+        elf::ELFCOMPRESS_ZSTD => "zstd",
+        other => {
+            return Err(format!(
+                "section {sname}: unknown compression type {other} (rivet reads zlib and zstd)"
+            ))
+        }
+    };
     if size > MAX_INFLATE_RATIO * stream.len() as u64 + (1 << 20) {
         return Err(corrupt(
-            "its",
+            kind_name,
             &format_args!(
                 "its header gives {size:#x} bytes for {:#x} compressed, more than {MAX_INFLATE_RATIO} times as many (refused as a decompression bomb)",
                 stream.len()
