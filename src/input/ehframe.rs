@@ -254,7 +254,8 @@ fn cie_fde_encoding(cie: &[u8]) -> u8 {
     while p < cie.len() && cie[p] != 0 {
         p += 1;
     }
-    let aug = &cie[aug_start..p.min(cie.len())];
+    // A record too short for an augmentation string has none.
+    let aug = cie.get(aug_start..p.min(cie.len())).unwrap_or_default();
     p += 1;
     if !aug.starts_with(b"z") {
         return 0;
