@@ -489,6 +489,29 @@ linker_test! {
             assert_eq!((o.code(), o.stdout.as_str()), (0, "plugin says 42\n"), "{what}");
             let dynsym = readelf(&["--dyn-syms", "-W"], &exported);
             assert!(dynsym.contains(" host_value"), "{what} left host_value out:\n{dynsym}");
+            // `-E` exports the linker's `_edata`, `__bss_start` and `_end`
+            // too, at their `.symtab` values (as GNU ld 2.40 does); the
+            // lists do not.
+            let symtab = readelf(&["-s", "-W"], &exported);
+            for name in ["_edata", "__bss_start", "_end"] {
+                let entry = |table: &str| {
+                    table
+                        .lines()
+                        .find(|l| l.split_whitespace().last() == Some(name))
+                        .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string())
+                };
+                if what == "E" {
+                    let value = entry(&dynsym);
+                    assert!(value.is_some(), "-E left {name} out:\n{dynsym}");
+                    let in_symtab = symtab
+                        .split("Symbol table '.symtab'")
+                        .nth(1)
+                        .and_then(&entry);
+                    assert_eq!(value, in_symtab, "{name}");
+                } else {
+                    assert!(entry(&dynsym).is_none(), "{what} exported {name}");
+                }
+            }
         }
         // Without any of them the plugin cannot find host_value.
         let plain = link("host.plain", &[]);

@@ -117,7 +117,7 @@ const LOCAL_LINKER_DEFINED: &[(&str, u8)] = &[
 
 /// Names GNU ld 2.40's default script assigns (not `PROVIDE`s), so that
 /// every executable has them, referred to or not.
-const ALWAYS_DEFINED: &[&str] = &["_edata", "__bss_start", "_end"];
+pub const ALWAYS_DEFINED: &[&str] = &["_edata", "__bss_start", "_end"];
 
 /// The output sections whose script statements hold a linker-defined
 /// symbol's assignment (`.preinit_array : { PROVIDE_HIDDEN

@@ -67,6 +67,9 @@ pub enum DynEntry {
     /// A shared object's version definition `k` (index `k + 2`): GNU ld
     /// lists each named version as an absolute symbol of that name.
     Version(u16),
+    /// A symbol the linker always defines (`_edata`, `__bss_start`,
+    /// `_end`), which `-E` exports as GNU ld does.
+    Linker(&'static str),
 }
 
 pub struct DynPlan {
@@ -237,6 +240,20 @@ impl DynPlan {
             .map(|p| DynEntry::Global(p.0))
             .collect();
         hashed.extend((0..version_names.len() as u16).map(DynEntry::Version));
+        if args.export_dynamic && mode.is_executable() {
+            // Unless an input defines the name: then that is exported.
+            let ours = |n: &&&str| {
+                res.lookup(n.as_bytes()).is_none_or(|id| {
+                    !matches!(res.symbols[id as usize].def, Definition::Object { .. })
+                })
+            };
+            hashed.extend(
+                crate::layout::symvals::ALWAYS_DEFINED
+                    .iter()
+                    .filter(ours)
+                    .map(|&n| DynEntry::Linker(n)),
+            );
+        }
         let imports: Vec<DynEntry> = placed
             .iter()
             .filter(|p| !p.1)
@@ -246,6 +263,7 @@ impl DynPlan {
             match *e {
                 DynEntry::Global(id) => dynamic_name(res.symbols[id as usize].name),
                 DynEntry::Version(k) => &version_names[usize::from(k)],
+                DynEntry::Linker(n) => n.as_bytes(),
             }
         };
         let symoffset = 1 + imports.len() as u32;
@@ -267,7 +285,7 @@ impl DynPlan {
             .enumerate()
             .filter_map(|(i, e)| match *e {
                 DynEntry::Global(id) => Some((id, i as u32 + 1)),
-                DynEntry::Version(_) => None,
+                DynEntry::Version(_) | DynEntry::Linker(_) => None,
             })
             .collect();
         // `foo` and `foo@V`, the names a default-version definition `foo@@V`
@@ -317,6 +335,10 @@ impl DynPlan {
                 DynEntry::Global(id) => id,
                 DynEntry::Version(k) => {
                     versym.push(k + 2);
+                    continue;
+                }
+                DynEntry::Linker(_) => {
+                    versym.push(1);
                     continue;
                 }
             };
@@ -464,8 +486,8 @@ impl DynPlan {
         // its own in the shards.
         let version_off: Vec<u32> = version_names.iter().map(|n| strs.add(n)).collect();
         let name_len = |e: &DynEntry| match e {
-            DynEntry::Global(_) => name_of(e).len() as u64 + 1,
             DynEntry::Version(_) => 0,
+            _ => name_of(e).len() as u64 + 1,
         };
         let shard_names: Vec<u64> = symbols
             .chunks(DYNSYM_SHARD)
@@ -475,8 +497,8 @@ impl DynPlan {
         let mut at = strs.bytes.len() as u64;
         for e in &symbols {
             match *e {
-                DynEntry::Global(_) => name_off.push(u32::try_from(at).unwrap_or(u32::MAX)),
                 DynEntry::Version(k) => name_off.push(version_off[usize::from(k)]),
+                _ => name_off.push(u32::try_from(at).unwrap_or(u32::MAX)),
             }
             at += name_len(e);
         }

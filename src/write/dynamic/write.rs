@@ -179,9 +179,16 @@ impl DynWriter<'_> {
                 let names = &self.apply.res.symbols;
                 for e in &self.plan.symbols[self.plan.shard(k as usize)] {
                     // A version's name is the one `.gnu.version_d` has.
-                    if let DynEntry::Global(id) = *e {
-                        f.put(crate::resolve::dynamic_name(names[id as usize].name))?;
-                        f.put(&[0])?;
+                    match *e {
+                        DynEntry::Global(id) => {
+                            f.put(crate::resolve::dynamic_name(names[id as usize].name))?;
+                            f.put(&[0])?;
+                        }
+                        DynEntry::Linker(n) => {
+                            f.put(n.as_bytes())?;
+                            f.put(&[0])?;
+                        }
+                        DynEntry::Version(_) => {}
                     }
                 }
             }
@@ -245,6 +252,19 @@ impl DynWriter<'_> {
                     f.put(&[(elf::STB_GLOBAL << 4) | elf::STT_OBJECT, 0])?;
                     f.put(&elf::SHN_ABS.to_le_bytes())?;
                     f.put(&0u64.to_le_bytes())?;
+                    f.put(&0u64.to_le_bytes())?;
+                    continue;
+                }
+                // Where `.symtab` puts it too.
+                DynEntry::Linker(n) => {
+                    let sections = self.sections();
+                    let shndx = crate::layout::symvals::linker_sym_section(sections, n.as_bytes())
+                        .map_or(elf::SHN_ABS, |o| sections.out[o].index as u16);
+                    let value = crate::layout::symvals::synthetic_value(sections, n.as_bytes());
+                    f.put(&self.plan.name_off[k].to_le_bytes())?;
+                    f.put(&[(elf::STB_GLOBAL << 4) | elf::STT_NOTYPE, 0])?;
+                    f.put(&shndx.to_le_bytes())?;
+                    f.put(&value.to_le_bytes())?;
                     f.put(&0u64.to_le_bytes())?;
                     continue;
                 }
