@@ -1201,3 +1201,34 @@ linker_test! {
         assert!(!o.stderr.contains('\u{1b}'), "{:?}", o.stderr);
     }
 }
+
+linker_test! {
+    /// A corrupt `.bss` size of 1 TiB puts what follows out of reach of
+    /// 32-bit relocations: the overflow is reported with a note naming the
+    /// file and section whose size is to blame, not only the relocation.
+    fn huge_section_is_named_when_relocations_overflow() {
+        if !testing_built_rivet() {
+            return;
+        }
+        let ws = Workspace::new("huge_bss");
+        ws.compile_text(
+            "x.c",
+            "int big[16];\nextern int other[8];\nint main(void) { return big[1] + other[2]; }\n",
+            &["-O1"],
+        );
+        ws.compile_text("y.c", "int other[8];\n", &["-O1"]);
+        let mut elf = Elf::read(&ws.join("x.o"));
+        let bss = elf.section(".bss");
+        let at = elf.shdr(bss) + 32;
+        elf.set_u64(at, 1 << 40);
+        elf.write(&ws, "bad.o");
+        let o = link(&ws, Mode::Static, &["bad.o", "y.o"], &[]);
+        assert_eq!(o.code(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains("out of range"), "{}", o.stderr);
+        assert!(
+            o.stderr.contains("bad.o: section .bss is 0x10000000000 bytes"),
+            "{}",
+            o.stderr
+        );
+    }
+}

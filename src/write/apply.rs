@@ -88,6 +88,30 @@ impl ApplyCtx<'_> {
         }
     }
 
+    /// An input section over 2 GiB, which puts what follows it out of
+    /// reach of 32-bit relocations: named when one overflows, since it is
+    /// more likely the cause (a corrupt size) than the relocation's file.
+    fn huge_section(&self) -> Option<String> {
+        let (size, file, sec) = self
+            .sections
+            .out
+            .iter()
+            .flat_map(|o| &o.chunks)
+            .filter_map(|c| match c.kind {
+                crate::layout::ChunkKind::Input { file, sec } => Some((c.size, file, sec)),
+                _ => None,
+            })
+            .max()?;
+        (size > 1 << 31).then(|| {
+            let obj = &self.res.objects[file as usize];
+            format!(
+                "rivet: note: {}: section {} is {size:#x} bytes (a corrupt size?), which moves everything after it",
+                obj.name,
+                sec_name(obj, sec)
+            )
+        })
+    }
+
     /// Whether symbol `idx` of `obj` is a shared object's, so that a TLS
     /// access to it becomes initial exec rather than local exec.
     fn imported(&self, obj: &ObjectFile, idx: usize) -> bool {
@@ -163,11 +187,16 @@ impl ApplyCtx<'_> {
                 ),
             };
             let size = spec.size as usize;
-            // Writes one field of this relocation, naming it if the value overflows.
+            // Writes one field of this relocation, naming it if the value
+            // overflows (and the huge input section that may be why).
             let put = |field: &mut [u8], value: u64, check: x86::Check| {
                 write_checked(
                     obj, sec, spec.name, in_off, field, value, check, self.res, idx,
                 )
+                .map_err(|e| match self.huge_section() {
+                    Some(why) => crate::err!("{e}\n{why}"),
+                    None => e,
+                })
             };
             let oob = || {
                 err!(
