@@ -12,29 +12,6 @@ use std::process::Command;
 
 const THREADS: [usize; 4] = [1, 2, 16, 16];
 
-/// Asserts all files have the same bytes, naming the first difference.
-fn assert_identical(outputs: &[PathBuf]) {
-    let first = read(&outputs[0]);
-    assert!(!first.is_empty(), "{} is empty", outputs[0].display());
-    for other in &outputs[1..] {
-        let bytes = read(other);
-        if bytes != first {
-            let at = first
-                .iter()
-                .zip(&bytes)
-                .position(|(a, b)| a != b)
-                .unwrap_or(first.len().min(bytes.len()));
-            panic!(
-                "{} and {} differ (sizes {} and {}), first at offset {at:#x}",
-                outputs[0].display(),
-                other.display(),
-                first.len(),
-                bytes.len()
-            );
-        }
-    }
-}
-
 /// Fills `path` with `len` bytes of a non-zero pattern, as an old output
 /// would leave it. rivet overwrites an existing output in place, so a byte
 /// it forgot to write would show up as one of these.

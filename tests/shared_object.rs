@@ -1716,24 +1716,7 @@ linker_test! {
                 )
             })
             .collect();
-        let first = read(&outputs[0]);
-        for o in &outputs[1..] {
-            let bytes = read(o);
-            if bytes != first {
-                let at = first
-                    .iter()
-                    .zip(&bytes)
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(first.len().min(bytes.len()));
-                panic!(
-                    "{} differs from {} (sizes {} and {}), first at {at:#x}",
-                    o.display(),
-                    outputs[0].display(),
-                    bytes.len(),
-                    first.len()
-                );
-            }
-        }
+        assert_identical(&outputs);
         let exported = DynSyms::of(&outputs[0]).names();
         assert!(
             exported.contains("many_2999") && exported.contains("many_table"),

@@ -688,3 +688,26 @@ pub fn link_and_compare(
     assert_same_run(&r, &t, what);
     (reference, tested, t.stdout)
 }
+
+/// Asserts all files have the same bytes, naming the first difference.
+pub fn assert_identical(outputs: &[PathBuf]) {
+    let first = read(&outputs[0]);
+    assert!(!first.is_empty(), "{} is empty", outputs[0].display());
+    for other in &outputs[1..] {
+        let bytes = read(other);
+        if bytes != first {
+            let at = first
+                .iter()
+                .zip(&bytes)
+                .position(|(a, b)| a != b)
+                .unwrap_or(first.len().min(bytes.len()));
+            panic!(
+                "{} and {} differ (sizes {} and {}), first at offset {at:#x}",
+                outputs[0].display(),
+                other.display(),
+                first.len(),
+                bytes.len()
+            );
+        }
+    }
+}
