@@ -2136,3 +2136,40 @@ linker_test! {
         assert_eq!(rela_counts(&libs[1]), rela_counts(&libs[0]));
     }
 }
+
+linker_test! {
+    /// Several `--version-script`s are read as one, in order (the second
+    /// names the first's version as its parent), as GNU ld reads them; a
+    /// syntax error in the second names that file and its own line.
+    fn two_version_scripts() {
+        let ws = Workspace::new("so-two-scripts");
+        let obj = ws.compile_text(
+            "fb.c",
+            "int foo(void) { return 1; }\nint bar(void) { return 2; }\nint baz(void) { return 3; }\n",
+            &["-fPIC"],
+        );
+        std::fs::write(ws.join("m1.map"), "V1 { global: foo; local: *; };\n").unwrap();
+        std::fs::write(ws.join("m2.map"), "V2 {\n  global: bar;\n} V1;\n").unwrap();
+        std::fs::write(ws.join("bad.map"), "\nV3 { global: baz }\n").unwrap();
+        let flags = |second: &str| {
+            vec![
+                format!("-Wl,--version-script={}", ws.join("m1.map").display()),
+                format!("-Wl,--version-script={}", ws.join(second).display()),
+            ]
+        };
+        let mut libs = Vec::new();
+        for (by, dir) in [(By::Gnu, "gnu"), (By::Tested, "tested")] {
+            let out = ws.join(format!("{dir}/libfb.so"));
+            std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+            let f = flags("m2.map");
+            let f: Vec<&str> = f.iter().map(String::as_str).collect();
+            libs.push(link_shared(&ws, "gcc", by, &[&obj], &f, &out));
+        }
+        DynSyms::assert_same(&libs[0], &libs[1]);
+        let names = DynSyms::of(&libs[1]).names();
+        assert!(names.contains("bar@@V2") && !names.contains("baz"), "{names:?}");
+        let mut args = vec![path_str(&obj)];
+        args.extend(flags("bad.map"));
+        expect_shared_error(&ws, &args, "libbad.so", &[&["bad.map:2"], &["syntax error"]]);
+    }
+}

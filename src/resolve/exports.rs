@@ -28,21 +28,57 @@ use rustc_hash::FxHashMap;
 /// version.
 pub const VERSYM_HIDDEN: u16 = 0x8000;
 
-/// Reads the version scripts named on the command line (GNU ld takes
-/// several as one; rivet takes one).
+/// Reads the version scripts named on the command line. GNU ld reads
+/// several as one script, in order (a later one may name an earlier one's
+/// versions as parents); a message about the joined text names the file
+/// and line it came from.
 pub fn read_version_script(args: &Args) -> Result<Option<VersionScript>> {
-    match args.version_scripts.as_slice() {
-        [] => Ok(None),
-        [path] => {
-            let name = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| crate::err!("rivet: cannot read version script {name}: {e}"))?;
-            let script = crate::input::version_script::parse(&name, &text)?;
-            crate::resolve::warnings::report(args, script.warnings())?;
-            Ok(Some(script))
-        }
-        _ => bail!("rivet: more than one --version-script is not supported"),
+    if args.version_scripts.is_empty() {
+        return Ok(None);
     }
+    let mut joined = String::new();
+    // (first line in `joined`, file name) of each script.
+    let mut starts: Vec<(usize, String)> = Vec::new();
+    for path in &args.version_scripts {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| crate::err!("rivet: cannot read version script {name}: {e}"))?;
+        starts.push((joined.lines().count() + 1, name));
+        joined.push_str(&text);
+        if !joined.ends_with('\n') {
+            joined.push('\n');
+        }
+    }
+    const JOINED: &str = "<version scripts>";
+    let name = match starts.as_slice() {
+        [(_, only)] => only.as_str(),
+        _ => JOINED,
+    };
+    // `JOINED:LINE:` in a message becomes `FILE:LINE-IN-FILE:`.
+    let locate = |msg: String| -> String {
+        let Some(at) = msg.find(JOINED) else {
+            return msg;
+        };
+        let rest = &msg[at + JOINED.len()..];
+        let Some((line, tail)) = rest
+            .strip_prefix(':')
+            .and_then(|r| r.split_once(':'))
+            .and_then(|(l, t)| Some((l.parse::<usize>().ok()?, t)))
+        else {
+            return msg;
+        };
+        let (first, file) = starts
+            .iter()
+            .rev()
+            .find(|s| s.0 <= line)
+            .unwrap_or(&starts[0]);
+        format!("{}{file}:{}:{tail}", &msg[..at], line - first + 1)
+    };
+    let script = crate::input::version_script::parse(name, &joined)
+        .map_err(|e| crate::error::Error(locate(e.0)))?;
+    let warnings: Vec<String> = script.warnings().iter().cloned().map(locate).collect();
+    crate::resolve::warnings::report(args, &warnings)?;
+    Ok(Some(script))
 }
 
 /// What [`mark`] decides for one global.
