@@ -155,9 +155,11 @@ fn mark_live(args: &Args, res: &Resolution, script: Option<&VersionScript>) -> V
         }
         _ => false,
     };
-    let exported = res
+    // Decided in parallel: a shared object's version script is consulted
+    // for every global.
+    let exported: Vec<crate::resolve::SymId> = res
         .symbols
-        .iter()
+        .par_iter()
         .enumerate()
         .filter(|(_, g)| {
             g.dso_ref
@@ -168,7 +170,8 @@ fn mark_live(args: &Args, res: &Resolution, script: Option<&VersionScript>) -> V
                     .iter()
                     .any(|p| crate::args::glob_match(p.as_bytes(), g.name))
         })
-        .map(|(id, _)| id as crate::resolve::SymId);
+        .map(|(id, _)| id as crate::resolve::SymId)
+        .collect();
     let named = args
         .undefined
         .iter()

@@ -80,8 +80,6 @@ pub struct DynPlan {
     /// objects (imports) first, then the hashed ones (defined here), in
     /// `.gnu.hash` bucket order.
     pub symbols: Vec<DynEntry>,
-    /// The names of the versions [`DynEntry::Version`] lists.
-    pub version_names: Vec<Vec<u8>>,
     /// `.dynsym` index of every symbol listed.
     pub index: FxHashMap<SymId, u32>,
     /// Index of the first hashed symbol.
@@ -507,7 +505,6 @@ impl DynPlan {
             interp,
             shard_names,
             symbols,
-            version_names,
             index,
             symoffset,
             gnu_hash: gnu,
