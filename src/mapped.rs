@@ -97,9 +97,15 @@ impl OutputFile {
         let into_special = is_special(target);
         let no_reuse = std::env::var_os("RIVET_NO_REUSE_OUTPUT").is_some();
         let spare = spare_path(target);
+        // A stopping signal removes the file this link writes: named before
+        // it can be created, so that no moment leaves a new, empty file.
+        // (A spare removed that this link did not get to use is only a
+        // spare.)
+        crate::signals::name_output(target);
         let opened = if into_special || no_reuse {
             None
         } else {
+            crate::signals::remove_on_signal(&spare);
             open_spare(&spare, executable)
         };
         let (tmp, file, keeps_spare) = match opened {
@@ -117,6 +123,7 @@ impl OutputFile {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let tmp = dir.join(format!(".{base}.rivet-{}.tmp", std::process::id()));
+                crate::signals::remove_on_signal(&tmp);
                 let file = OpenOptions::new()
                     .read(true)
                     .write(true)
@@ -133,8 +140,6 @@ impl OutputFile {
                 (tmp, file, false)
             }
         };
-        crate::signals::name_output(target);
-        crate::signals::remove_on_signal(&tmp);
         let mut out = OutputFile {
             tmp,
             target: target.to_path_buf(),

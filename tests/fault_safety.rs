@@ -199,7 +199,10 @@ fn sigint_sigterm_sighup_remove_the_file_being_written() {
         if let Ok(spare) = std::fs::read(f.ws.join(".out.rivet-spare")) {
             assert!(
                 spare == f.out_a || spare == f.out_b,
-                "signal {sig}: the spare is not a whole earlier output"
+                "signal {sig}: the spare is not a whole earlier output ({} bytes, outputs {} {})",
+                spare.len(),
+                f.out_a.len(),
+                f.out_b.len()
             );
             if was_new {
                 let old = if current_is_a { &f.out_b } else { &f.out_a };
