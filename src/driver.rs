@@ -247,14 +247,14 @@ fn run(
         (Vec::new(), 0)
     };
     t.mark("count relocation records");
-    let mut toc = write::assign_indices(&res, &mut sections, &mut relas, !exe, with_symtab); // header order
+    let mut toc = write::assign_indices(&res, &sections, &mut relas, !exe, with_symtab); // header order
     let symtab_plan = with_symtab.then(|| {
         let linker = if exe {
             symvals::LinkerSyms::collect(&res, &sections) // _end, __init_array_start, ...
         } else {
             symvals::LinkerSyms::default()
         };
-        symtab::plan(&res, &sections, emit_relocs, exe, linker) // count symbols
+        symtab::plan(&res, &sections, &toc, emit_relocs, exe, linker) // count symbols
     });
     t.mark("count symbols");
     let (phdrs, tls, end, relr) = if exe {
@@ -288,9 +288,6 @@ fn run(
         let end = sections.place_relocatable(EHDR_SIZE);
         (Vec::new(), None, end, None)
     };
-    if exe {
-        sections.index_omitted(); //                           their symbols' neighbour sections
-    }
     let version_counts = dyn_plan
         .as_ref()
         .map_or((0, 0), |p| (p.verneed_count, p.verdef_count));
@@ -324,6 +321,7 @@ fn run(
         symtab_ctx: symtab_plan.as_ref().map(|plan| SymtabCtx {
             res: &res,
             sections: &sections,
+            toc: &toc,
             plan,
             commons: &commons,
             global_values: if exe { &values.global } else { &[] },
@@ -369,7 +367,7 @@ fn run(
     file.commit() //                                            rename into place
         .inspect_err(|_| output_unusable.store(true, Ordering::Relaxed))?;
     t.mark("commit");
-    crate::write::mapfile::write_if_asked(args, &inputs, &res, &sections, &values)?; // -Map, -M: the link map
+    crate::write::mapfile::write_if_asked(args, &inputs, &res, &sections, &toc.out_index, &values)?; // -Map, -M: the link map
     t.mark("map");
     let stats = LinkStats {
         write,

@@ -163,8 +163,6 @@ pub struct OutputSection {
     pub size: u64,
     pub addr: u64,
     pub offset: u64,
-    /// Section header index.
-    pub index: u32,
     /// Under `-r`, the COMDAT group (file, group) this section belongs to.
     pub group: Option<(FileId, u32)>,
     pub rank: u32,
@@ -172,8 +170,9 @@ pub struct OutputSection {
     pub partition: Partition,
     /// An empty section of an executable that GNU ld would remove: it gets
     /// an address (its symbols keep their values) but no section header
-    /// and no place in a segment; `index` is then a neighbour's, as GNU
-    /// ld's `_bfd_nearby_section` picks it (see [`Sections::omit_empty`]).
+    /// and no place in a segment; its symbols' header index is then a
+    /// neighbour's, as GNU ld's `_bfd_nearby_section` picks it (see
+    /// [`Sections::omit_empty`], `write::Toc`).
     pub omitted: bool,
 }
 
@@ -191,7 +190,6 @@ impl OutputSection {
             size: 0,
             addr: 0,
             offset: 0,
-            index: 0,
             group: None,
             rank: 0,
             partition: Partition::default(),
@@ -269,10 +267,6 @@ pub struct Sections {
     pub out: Vec<OutputSection>,
     /// `placement[file][section]`: where each input section went.
     pub placement: Vec<Vec<Place>>,
-    /// Under `-r`: the output header index of each kept input SHT_GROUP
-    /// section, keyed by (file, section). GCC names groups by local symbols
-    /// defined in the group section itself, so these must stay resolvable.
-    pub group_headers: FxHashMap<(FileId, u32), u32>,
     /// `--eh-frame-hdr` was given for an executable.
     pub eh_frame_hdr_asked: bool,
     /// Address of the first segment (the ELF header): 0 for a PIE.
@@ -641,7 +635,6 @@ pub fn assign_sections(args: &Args, res: &Resolution) -> Result<Sections> {
     let mut sections = Sections {
         out,
         placement,
-        group_headers: FxHashMap::default(),
         eh_frame_hdr_asked: exe && args.eh_frame_hdr,
         base: if args.pie || args.kind == OutputKind::Shared {
             0
@@ -1020,60 +1013,6 @@ impl Sections {
     /// address the section would have had.
     pub fn add_empty(&mut self, name: &[u8], sh_type: u32, flags: u64) {
         self.out.push(OutputSection::new(name, sh_type, flags));
-    }
-
-    /// Gives each omitted section the header index of the neighbour GNU ld
-    /// moves its symbols to (`_bfd_nearby_section`: the section before or
-    /// after, whichever would share its segment). Run once addresses are
-    /// known; 0 if every section is omitted.
-    pub fn index_omitted(&mut self) {
-        const ALLOC: u32 = 1;
-        const TLS: u32 = 2;
-        const LOAD: u32 = 4;
-        const READONLY: u32 = 8;
-        const CODE: u32 = 16;
-        let bfd_flags = |o: &OutputSection| {
-            // A section GNU ld's script made only for a symbol assignment
-            // (`Sections::add_empty`) never had an input section's flags
-            // given to it: 0, not even SEC_ALLOC.
-            if o.chunks.is_empty() {
-                return 0;
-            }
-            let f = |bit: u32, on: bool| if on { bit } else { 0 };
-            f(ALLOC, o.is_alloc())
-                | f(TLS, o.flags & u64::from(elf::SHF_TLS) != 0)
-                | f(LOAD, o.is_alloc() && !o.is_nobits())
-                | f(READONLY, o.flags & u64::from(elf::SHF_WRITE) == 0)
-                | f(CODE, o.flags & u64::from(elf::SHF_EXECINSTR) != 0)
-        };
-        for i in 0..self.out.len() {
-            if !self.out[i].omitted {
-                continue;
-            }
-            let prev = self.out[..i].iter().rev().find(|o| !o.omitted);
-            let next = self.out[i + 1..].iter().find(|o| !o.omitted);
-            let s = &self.out[i];
-            let best = match (prev, next) {
-                (None, None) => None,
-                (None, Some(n)) => Some(n),
-                (Some(p), None) => Some(p),
-                (Some(p), Some(n)) => {
-                    let (pf, nf, sf) = (bfd_flags(p), bfd_flags(n), bfd_flags(s));
-                    let prefer_prev = if (pf ^ nf) & (ALLOC | TLS | LOAD) != 0 {
-                        (nf ^ sf) & (ALLOC | TLS) != 0 || (pf & LOAD != 0 && nf & LOAD == 0)
-                    } else if (pf ^ nf) & READONLY != 0 {
-                        (nf ^ sf) & READONLY != 0
-                    } else if (pf ^ nf) & CODE != 0 {
-                        (nf ^ sf) & CODE != 0
-                    } else {
-                        s.addr < n.addr
-                    };
-                    Some(if prefer_prev { p } else { n })
-                }
-            };
-            let index = best.map_or(0, |o| o.index);
-            self.out[i].index = index;
-        }
     }
 
     /// Whether input offset `off` of section `sec` of `file` lands in the

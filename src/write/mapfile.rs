@@ -42,6 +42,8 @@ pub struct MapCtx<'a, 'r> {
     pub inputs: &'a [OpenedInput],
     pub res: &'a Resolution<'r>,
     pub sections: &'a Sections,
+    /// Each output section's header index (the map lists them in that order).
+    pub out_index: &'a [u32],
     pub values: &'a SymbolValues,
 }
 
@@ -52,6 +54,7 @@ pub fn write_if_asked(
     inputs: &[OpenedInput],
     res: &Resolution,
     sections: &Sections,
+    out_index: &[u32],
     values: &SymbolValues,
 ) -> Result<()> {
     let Some(dest) = &args.map else {
@@ -62,6 +65,7 @@ pub fn write_if_asked(
         inputs,
         res,
         sections,
+        out_index,
         values,
     };
     let parts = render(ctx);
@@ -200,7 +204,7 @@ pub fn render(ctx: &MapCtx) -> Vec<String> {
     commons.sort_unstable_by_key(|&(file, addr, _, name)| (file, addr, name));
 
     let mut order: Vec<usize> = (0..ctx.sections.out.len()).collect();
-    order.sort_by_key(|&i| ctx.sections.out[i].index);
+    order.sort_by_key(|&i| ctx.out_index[i]);
     let first_file = res.objects.first().map_or("", |o| o.name.as_str());
     let sections: Vec<String> = order
         .par_iter()

@@ -65,6 +65,13 @@ pub struct GroupSection {
 
 pub struct Toc {
     pub shdrs: Vec<Shdr>,
+    /// Each output section's header index; an omitted section has its
+    /// neighbour's (see [`omitted_neighbours`]), 0 until `finish` gives it.
+    pub out_index: Vec<u32>,
+    /// Under `-r`: the output header index of each kept input SHT_GROUP
+    /// section, keyed by (file, section). GCC names groups by local symbols
+    /// defined in the group section itself, so these must stay resolvable.
+    pub group_headers: rustc_hash::FxHashMap<(FileId, u32), u32>,
     pub groups: Vec<GroupSection>,
     pub shstrtab: Vec<u8>,
     pub shdr_offset: u64,
@@ -95,7 +102,7 @@ fn shdr(content: Content, name: &[u8], sh_type: u32) -> Shdr {
 /// `.rela`; in an executable the `.rela` tables follow all sections.
 pub fn assign_indices(
     res: &Resolution,
-    sections: &mut Sections,
+    sections: &Sections,
     relas: &mut [RelaTable],
     relocatable: bool,
     with_symtab: bool,
@@ -109,6 +116,8 @@ pub fn assign_indices(
     // Groups in order of first appearance, and each output section's group.
     let mut group_of: rustc_hash::FxHashMap<(FileId, u32), usize> =
         rustc_hash::FxHashMap::default();
+    let mut group_headers = rustc_hash::FxHashMap::default();
+    let mut out_index = vec![0u32; sections.out.len()];
     if relocatable {
         for o in &sections.out {
             if let Some((file, group)) = o.group {
@@ -127,9 +136,7 @@ pub fn assign_indices(
             g.section = res.objects[g.file as usize].groups[g.group as usize].section;
         }
         for (i, g) in groups.iter().enumerate() {
-            sections
-                .group_headers
-                .insert((g.file, g.section), shdrs.len() as u32);
+            group_headers.insert((g.file, g.section), shdrs.len() as u32);
             let mut h = shdr(Content::Group(i as u32), b".group", elf::SHT_GROUP);
             h.align = 4;
             h.entsize = 4;
@@ -141,11 +148,11 @@ pub fn assign_indices(
         .enumerate()
         .map(|(i, t)| (t.target, i))
         .collect();
-    for (i, o) in sections.out.iter_mut().enumerate() {
+    for (i, o) in sections.out.iter().enumerate() {
         if o.omitted {
             continue;
         }
-        o.index = shdrs.len() as u32;
+        out_index[i] = shdrs.len() as u32;
         shdrs.push(shdr(Content::Out(i as u32), &o.name, o.sh_type));
         if relocatable {
             if let Some(&t) = rela_of.get(&(i as u32)) {
@@ -167,7 +174,7 @@ pub fn assign_indices(
     }
     for (i, o) in sections.out.iter().enumerate() {
         if let Some(&g) = o.group.and_then(|k| group_of.get(&k)) {
-            groups[g].members.push(o.index);
+            groups[g].members.push(out_index[i]);
             if let Some(&t) = rela_of.get(&(i as u32)) {
                 groups[g].members.push(relas[t].index);
             }
@@ -197,6 +204,8 @@ pub fn assign_indices(
     }
     Toc {
         shdrs,
+        out_index,
+        group_headers,
         groups,
         shstrtab,
         shdr_offset: 0,
@@ -208,6 +217,60 @@ pub fn assign_indices(
 impl Toc {
     pub fn has_shndx(&self) -> bool {
         self.shdrs.iter().any(|h| h.content == Content::SymtabShndx)
+    }
+
+    /// Gives each omitted section the header index of the neighbour GNU ld
+    /// moves its symbols to (`_bfd_nearby_section`: the section before or
+    /// after, whichever would share its segment). Run once addresses are
+    /// known; 0 if every section is omitted.
+    fn index_omitted(&mut self, sections: &Sections) {
+        const ALLOC: u32 = 1;
+        const TLS: u32 = 2;
+        const LOAD: u32 = 4;
+        const READONLY: u32 = 8;
+        const CODE: u32 = 16;
+        let bfd_flags = |o: &OutputSection| {
+            // A section GNU ld's script made only for a symbol assignment
+            // (`add_empty`) never had an input section's flags
+            // given to it: 0, not even SEC_ALLOC.
+            if o.chunks.is_empty() {
+                return 0;
+            }
+            let f = |bit: u32, on: bool| if on { bit } else { 0 };
+            f(ALLOC, o.is_alloc())
+                | f(TLS, o.flags & u64::from(elf::SHF_TLS) != 0)
+                | f(LOAD, o.is_alloc() && !o.is_nobits())
+                | f(READONLY, o.flags & u64::from(elf::SHF_WRITE) == 0)
+                | f(CODE, o.flags & u64::from(elf::SHF_EXECINSTR) != 0)
+        };
+        for i in 0..sections.out.len() {
+            if !sections.out[i].omitted {
+                continue;
+            }
+            let prev = (0..i).rev().find(|&k| !sections.out[k].omitted);
+            let next = (i + 1..sections.out.len()).find(|&k| !sections.out[k].omitted);
+            let s = &sections.out[i];
+            let best = match (prev, next) {
+                (None, None) => None,
+                (None, Some(n)) => Some(n),
+                (Some(p), None) => Some(p),
+                (Some(p), Some(n)) => {
+                    let (po, no) = (&sections.out[p], &sections.out[n]);
+                    let (pf, nf, sf) = (bfd_flags(po), bfd_flags(no), bfd_flags(s));
+                    let prefer_prev = if (pf ^ nf) & (ALLOC | TLS | LOAD) != 0 {
+                        (nf ^ sf) & (ALLOC | TLS) != 0 || (pf & LOAD != 0 && nf & LOAD == 0)
+                    } else if (pf ^ nf) & READONLY != 0 {
+                        (nf ^ sf) & READONLY != 0
+                    } else if (pf ^ nf) & CODE != 0 {
+                        (nf ^ sf) & CODE != 0
+                    } else {
+                        s.addr < no.addr
+                    };
+                    Some(if prefer_prev { p } else { n })
+                }
+            };
+            self.out_index[i] = best.map_or(0, |k| self.out_index[k]);
+        }
     }
 
     /// Fills in every header's fields and gives the tables after the
@@ -224,6 +287,7 @@ impl Toc {
         end: u64,
         version_counts: (u32, u32),
     ) {
+        self.index_omitted(sections);
         let mut off = end;
         let symtab_index = self.symtab_index;
         let strtab_index = self
@@ -253,9 +317,11 @@ impl Toc {
                     }
                     // SHF_LINK_ORDER sections name the section they follow.
                     if o.flags & u64::from(elf::SHF_LINK_ORDER) != 0 {
-                        h.link = link_order_target(res, sections, o);
+                        h.link = link_order_target(res, sections, &self.out_index, o);
                     }
-                    if let Some((link, info)) = dynamic_links(sections, o, version_counts) {
+                    if let Some((link, info)) =
+                        dynamic_links(sections, &self.out_index, o, version_counts)
+                    {
                         (h.link, h.info) = (link, info);
                     }
                     continue;
@@ -269,7 +335,7 @@ impl Toc {
                     h.align = 8;
                     h.entsize = 24;
                     h.link = symtab_index;
-                    h.info = sections.out[table.target as usize].index;
+                    h.info = self.out_index[table.target as usize];
                     let in_group =
                         relocatable && sections.out[table.target as usize].group.is_some();
                     h.flags = u64::from(elf::SHF_INFO_LINK)
@@ -328,11 +394,13 @@ impl Toc {
 /// `version_counts` are the entries of `.gnu.version_r` and `.gnu.version_d`.
 fn dynamic_links(
     sections: &Sections,
+    out_index: &[u32],
     o: &OutputSection,
     (verneed_count, verdef_count): (u32, u32),
 ) -> Option<(u32, u32)> {
-    let index = |name: &[u8]| sections.find(name).map_or(0, |s| s.index);
-    let dynsym = sections.find(b".dynsym")?.index;
+    let find = |name: &[u8]| sections.out.iter().position(|s| s.name == name);
+    let index = |name: &[u8]| find(name).map_or(0, |i| out_index[i]);
+    let dynsym = out_index[find(b".dynsym")?];
     Some(match o.sh_type {
         elf::SHT_DYNSYM => (index(b".dynstr"), 1),
         elf::SHT_GNU_HASH | elf::SHT_HASH | elf::SHT_GNU_VERSYM => (dynsym, 0),
@@ -347,14 +415,19 @@ fn dynamic_links(
 
 /// The output section index an SHF_LINK_ORDER section's inputs link to
 /// (that of its first chunk; 0 when that section was dropped).
-fn link_order_target(res: &Resolution, sections: &Sections, o: &OutputSection) -> u32 {
+fn link_order_target(
+    res: &Resolution,
+    sections: &Sections,
+    out_index: &[u32],
+    o: &OutputSection,
+) -> u32 {
     o.chunks
         .iter()
         .find_map(|c| match c.kind {
             ChunkKind::Input { file, sec } => {
                 let link = res.objects[file as usize].sections[sec as usize].link;
                 let p = *sections.placement[file as usize].get(link as usize)?;
-                p.is_placed().then(|| sections.out[p.out as usize].index)
+                p.is_placed().then(|| out_index[p.out as usize])
             }
             ChunkKind::Synthetic(_) => None,
         })
@@ -616,6 +689,7 @@ impl WriteCtx<'_> {
                 plan,
                 mode: self.mode,
                 relr: self.relr,
+                out_index: &self.toc.out_index,
             };
             return w.write(table, addr, data);
         }

@@ -21,6 +21,7 @@ use crate::layout::symvals::{
 use crate::layout::Sections;
 use crate::partition::{Filler, Partition};
 use crate::resolve::{Definition, Resolution, Strength, SymId};
+use crate::write::Toc;
 use object::elf;
 use rayon::prelude::*;
 
@@ -71,6 +72,7 @@ fn needs_file_symbol(obj: &ObjectFile, discard: Discard, first_kept: Option<usiz
 fn keep_local(
     obj: &ObjectFile,
     sections: &Sections,
+    toc: &Toc,
     discard: Discard,
     exe: bool,
     needed: &[bool],
@@ -97,7 +99,7 @@ fn keep_local(
             sections.placement[obj.id as usize]
                 .get(s as usize)
                 .is_some_and(|p| p.is_placed())
-                || sections.group_headers.contains_key(&(obj.id, s))
+                || toc.group_headers.contains_key(&(obj.id, s))
         }
         _ => true,
     }
@@ -239,6 +241,7 @@ fn linker_owned<'r>(res: &'r Resolution<'_>) -> impl Iterator<Item = SymId> + 'r
 pub fn plan(
     res: &Resolution,
     sections: &Sections,
+    toc: &Toc,
     with_section_syms: bool,
     exe: bool,
     linker: LinkerSyms,
@@ -249,7 +252,7 @@ pub fn plan(
     if with_section_syms {
         for (i, o) in sections.out.iter().enumerate() {
             if !o.omitted {
-                section_syms.push((o.index, i as u32));
+                section_syms.push((toc.out_index[i], i as u32));
                 section_sym_of[i] = section_syms.len() as u32;
             }
         }
@@ -263,7 +266,7 @@ pub fn plan(
     let needed = locals_needed(res, sections, with_section_syms);
     let keep = |obj: &ObjectFile, i: usize| {
         let needed = needed.get(obj.id as usize).map_or(&[][..], |v| &v[..]);
-        keep_local(obj, sections, res.discard, exe, needed, i)
+        keep_local(obj, sections, toc, res.discard, exe, needed, i)
     };
     // Count locals and globals per file, with their string bytes.
     let counts: Vec<(u64, u64, u64, u64, bool)> = res
@@ -442,6 +445,7 @@ impl SymtabPlan {
 pub struct SymtabCtx<'a> {
     pub res: &'a Resolution<'a>,
     pub sections: &'a Sections,
+    pub toc: &'a Toc,
     pub plan: &'a SymtabPlan,
     pub commons: &'a Commons,
     /// Global symbol values (executables); empty under `-r`.
@@ -529,9 +533,9 @@ impl SymtabCtx<'_> {
             SymPlace::Section(s) => {
                 let p = self.sections.placement[obj.id as usize][s as usize];
                 if p.is_placed() {
-                    self.sections.out[p.out as usize].index
+                    self.toc.out_index[p.out as usize]
                 } else {
-                    self.sections
+                    self.toc
                         .group_headers
                         .get(&(obj.id, s))
                         .copied()
@@ -556,7 +560,7 @@ impl SymtabCtx<'_> {
             info: (bind << 4) | sym.st_type,
             other: sym.vis,
             shndx: linker_sym_section(self.sections, sym_name)
-                .map_or(ABS, |k| self.sections.out[k].index),
+                .map_or(ABS, |k| self.toc.out_index[k]),
             value: linker_sym_value(self.sections, sym_name, addr),
             size: 0,
         }
@@ -667,7 +671,9 @@ impl SymtabCtx<'_> {
                 );
                 let copied = self.plan.exe && self.copied(id);
                 let (shndx, value) = if (common || copied) && self.plan.exe {
-                    let bss = self.sections.find(b".bss").map(|o| o.index).unwrap_or(0);
+                    let bss = (self.sections.out.iter())
+                        .position(|o| o.name == b".bss")
+                        .map_or(0, |k| self.toc.out_index[k]);
                     (bss, self.global_values[id as usize])
                 } else if self.plan.exe {
                     let value = self.tls_relative(sym, self.global_values[id as usize]);

@@ -27,6 +27,8 @@ pub struct DynWriter<'a> {
     pub plan: &'a DynPlan,
     pub mode: OutputMode,
     pub relr: Option<&'a RelrTable>,
+    /// Each output section's header index.
+    pub out_index: &'a [u32],
 }
 
 /// The places `.relr.dyn` relocates, sorted, with the plan that splits
@@ -148,15 +150,18 @@ pub fn place_address(sections: &Sections, file: u32, sec: u32, off: u64) -> Opti
     sections.input_address(file, sec, c.reversed_offset(off))
 }
 
-/// The address of the first synthetic chunk of `kind`, and the header
-/// index of its section.
-pub fn synthetic_place(sections: &Sections, kind: Synthetic) -> Option<(u64, u32)> {
-    sections.out.iter().find_map(|o| {
-        o.chunks
-            .iter()
-            .find(|c| c.kind == ChunkKind::Synthetic(kind))
-            .map(|c| (o.addr + c.offset, o.index))
-    })
+/// The header index of the section holding the first synthetic chunk of
+/// `kind`.
+fn synthetic_index(sections: &Sections, out_index: &[u32], kind: Synthetic) -> Option<u32> {
+    sections
+        .out
+        .iter()
+        .position(|o| {
+            o.chunks
+                .iter()
+                .any(|c| c.kind == ChunkKind::Synthetic(kind))
+        })
+        .map(|i| out_index[i])
 }
 
 impl DynWriter<'_> {
@@ -241,8 +246,12 @@ impl DynWriter<'_> {
         if shard == 0 {
             f.zeros(DYNSYM_SIZE as usize)?;
         }
-        let copies =
-            synthetic_place(self.sections(), Synthetic::Dyn(DynTable::Copies)).map_or(0, |p| p.1);
+        let copies = synthetic_index(
+            self.sections(),
+            self.out_index,
+            Synthetic::Dyn(DynTable::Copies),
+        )
+        .unwrap_or(0);
         for k in self.plan.shard(shard) {
             let id = match self.plan.symbols[k] {
                 DynEntry::Global(id) => id,
@@ -259,7 +268,7 @@ impl DynWriter<'_> {
                 DynEntry::Linker(n) => {
                     let sections = self.sections();
                     let shndx = crate::layout::symvals::linker_sym_section(sections, n.as_bytes())
-                        .map_or(elf::SHN_ABS, |o| sections.out[o].index as u16);
+                        .map_or(elf::SHN_ABS, |o| self.out_index[o] as u16);
                     let value = crate::layout::symvals::synthetic_value(sections, n.as_bytes());
                     f.put(&self.plan.name_off[k].to_le_bytes())?;
                     f.put(&[(elf::STB_GLOBAL << 4) | elf::STT_NOTYPE, 0])?;
@@ -294,10 +303,11 @@ impl DynWriter<'_> {
                     let shndx = match obj.place_of(sym as usize) {
                         SymPlace::Section(t) => {
                             let p = self.sections().placement[file as usize][t as usize];
-                            self.sections().out[p.out as usize].index
+                            self.out_index[p.out as usize]
                         }
                         SymPlace::Common => {
-                            synthetic_place(self.sections(), Synthetic::Commons).map_or(0, |p| p.1)
+                            synthetic_index(self.sections(), self.out_index, Synthetic::Commons)
+                                .unwrap_or(0)
                         }
                         _ => u32::from(elf::SHN_ABS),
                     };
