@@ -2,9 +2,10 @@
 
 use crate::args::{Args, InputArg, OutputKind, Strip};
 use crate::error::Result;
-use crate::input::ehframe;
-use crate::layout::{got, merge, symvals};
-use crate::layout::{DynTable, Sections, Synthetic, EHDR_SIZE};
+use crate::layout::order::OrderOptions;
+use crate::layout::segments::{self, PlaceOptions};
+use crate::layout::{got, symvals, synthetic};
+use crate::layout::{DynTable, Sections, Synthetic};
 use crate::mapped::OutputFile;
 use crate::resolve::mode::OutputMode;
 use crate::resolve::{exec_stack, exports, gc, gnu_property, needed, warnings};
@@ -16,7 +17,6 @@ use crate::write::relocs::RecordCtx;
 use crate::write::symtab::SymtabCtx;
 use crate::write::{self, relocs, symtab};
 use crate::{input, layout, resolve};
-use object::elf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -179,66 +179,47 @@ fn run(
     let stack = exec_stack::plan(args, &res); //                 PT_GNU_STACK, from -z or the inputs' notes
     exec_stack::report(args, &stack)?; //                        "... implies executable stack"
     warnings::report(args, &warnings::collect(&res))?; //       .gnu.warning texts, as GNU ld prints them
-    let mut sections = layout::assign_sections(args, &res)?; // output sections, .eh_frame records
-    sections.mode = mode;
-    if !exe {
-        sections.mark_stack_note(stack.segment); //             -r: the merged .note.GNU-stack's X flag
-    }
-    if !exe && !properties.note.is_empty() {
-        sections.add_synthetic_first(
-            gnu_property::SECTION,
-            elf::SHT_NOTE,
-            u64::from(elf::SHF_ALLOC),
-            Synthetic::GnuProperty,
-            properties.note.len() as u64,
-            8,
-        ); //                                                  -r: the merged note comes first
-    }
+    let map = layout::assign::assign(args, &res, mode)?; //     output sections, .eh_frame records, merged pieces
     t.mark("assign sections");
-    if exe {
-        merge::merge_sections(&res, &mut sections); //          SHF_MERGE strings and constants, each once
-        t.mark("merge sections");
-    }
     let mut got_plan = got::GotPlan::default();
     let mut commons = symvals::Commons::default();
     let mut dyn_plan = None;
     if exe {
-        symvals::mark_synthetic(&mut res, &sections, mode.is_dynamic()); //       __start_X, __init_array_start, ...
+        symvals::mark_synthetic(&mut res, &map, mode.is_dynamic()); //            __start_X, __init_array_start, ...
         resolve::check_defsym_bases(&res)?; //                  --defsym relative to a defined symbol
-        got_plan = got::scan(&res, &sections, mode, args.pack_relative_relocs)?; //      GOT, PLT, copies, dynamic records; undefined symbols
+        got_plan = got::scan(&res, &map, mode, args.pack_relative_relocs)?; //     GOT, PLT, copies, dynamic records; undefined symbols
         report_text_relocations(args, mode, &got_plan)?; //     -z text: an error; else GNU ld's warnings
         commons = symvals::plan_commons(&res)?; //            COMMON symbols into .bss
         if mode.is_dynamic() {
-            dyn_plan = Some(DynPlan::new(
-                args,
-                &res,
-                &sections,
-                &got_plan,
-                mode,
-                script.as_ref(),
-            ));
-            // .dynsym, .rela.dyn, ... counted
+            let plan = DynPlan::new(args, &res, &map, &got_plan, mode, script.as_ref());
+            dyn_plan = Some(plan); //                             .dynsym, .rela.dyn, ... counted
         }
-        add_synthetic_sections(args, &mut sections, &got_plan, &commons, &properties.note);
-        if let Some(plan) = &dyn_plan {
-            add_dynamic_sections(&mut sections, &got_plan, plan, properties.ibt_plt);
-            // their sizes, from the counts
-        }
-        symvals::add_script_sections(&res, &mut sections); // .preinit_array for __preinit_array_start, ...
-        sections.sort_for_executable(); //                    section order and segments
     }
-    sections.layout_chunks(); //                               chunk offsets (prefix sums)
-    if exe {
-        merge::place_pieces(&mut sections); //                  where merged pieces landed
-        sections.omit_empty(args.emit_relocs); //               no header for empty sections, as GNU ld
+    let mut tables = synthetic::tables(
+        &map,
+        &synthetic::TableCounts {
+            mode,
+            got: &got_plan,
+            commons: &commons,
+            gnu_property: &properties.note,
+            build_id_size: write::build_id_note_size(&args.build_id),
+        },
+    ); //                                                      .got, .plt, .comment, ... sized from the counts
+    if let Some(plan) = &dyn_plan {
+        tables.extend(plan.tables(&got_plan, properties.ibt_plt)); // .dynsym, .rela.dyn, .dynamic, ...
     }
+    let order_opts = OrderOptions {
+        emit_relocs: args.emit_relocs,
+        exec_stack: stack.segment,
+    };
+    let order = layout::order::order(map, &res, &tables, &order_opts); // section order, chunk offsets
     t.mark("scan, synthetic sections, chunk layout");
     let with_symtab = args.strip != Strip::All || !exe;
     let emit_relocs = !exe || args.emit_relocs;
     let (mut relas, records) = if emit_relocs {
         relocs::plan(&RecordCtx {
             res: &res,
-            sections: &sections,
+            sections: &order,
             symtab: None,
             exe,
             targets: &[],
@@ -247,47 +228,35 @@ fn run(
         (Vec::new(), 0)
     };
     t.mark("count relocation records");
-    let mut toc = write::assign_indices(&res, &sections, &mut relas, !exe, with_symtab); // header order
+    let mut toc = write::assign_indices(&res, &order, &mut relas, !exe, with_symtab); // header order
     let symtab_plan = with_symtab.then(|| {
         let linker = if exe {
-            symvals::LinkerSyms::collect(&res, &sections) // _end, __init_array_start, ...
+            symvals::LinkerSyms::collect(&res, &order) // _end, __init_array_start, ...
         } else {
             symvals::LinkerSyms::default()
         };
-        symtab::plan(&res, &sections, &toc, emit_relocs, exe, linker) // count symbols
+        symtab::plan(&res, &order, &toc, emit_relocs, exe, linker) // count symbols
     });
     t.mark("count symbols");
-    let (phdrs, tls, end, relr) = if exe {
-        let place = |s: &mut Sections| {
-            s.place_executable(
-                stack.segment,
-                args.gnu_property.stack_size,
-                args.relro,
-                args.bind_now && mode.is_dynamic(),
-            )
-        };
-        let (mut phdrs, mut tls, mut end) = place(&mut sections); // addresses, segments
-        let mut relr = None;
-        if dyn_plan.as_ref().is_some_and(|p| p.relr_count > 0) {
-            // .relr.dyn's size depends on the addresses it encodes, which
-            // move with it: lay out again until it stays the same (the
-            // encoding is the same under a shift, so once or twice).
-            for _ in 0..8 {
-                let table = RelrTable::new(relr_addresses(&res, &sections, &got_plan, mode));
-                let resized =
-                    sections.resize_synthetic(Synthetic::Dyn(DynTable::Relr), table.size());
-                relr = Some(table);
-                if !resized {
-                    break;
-                }
-                (phdrs, tls, end) = place(&mut sections);
-            }
-        }
-        (phdrs, tls, end, relr)
-    } else {
-        let end = sections.place_relocatable(EHDR_SIZE);
-        (Vec::new(), None, end, None)
+    let place_opts = PlaceOptions {
+        exec_stack: stack.segment,
+        stack_size: args.gnu_property.stack_size,
+        relro: args.relro,
+        bind_now: args.bind_now && mode.is_dynamic(),
     };
+    let mut relr = None;
+    let mut size_relr = |s: &Sections| {
+        let table = RelrTable::new(relr_addresses(&res, s, &got_plan, mode));
+        let size = table.size();
+        relr = Some(table);
+        size
+    };
+    let late = dyn_plan
+        .as_ref()
+        .is_some_and(|p| p.relr_count > 0)
+        .then_some((Synthetic::Dyn(DynTable::Relr), &mut size_relr as _));
+    let sections = segments::place(order, &place_opts, late); // addresses, segments (.relr.dyn sized)
+    let (tls, end) = (sections.tls, sections.end);
     let version_counts = dyn_plan
         .as_ref()
         .map_or((0, 0), |p| (p.verneed_count, p.verdef_count));
@@ -342,7 +311,7 @@ fn run(
             tls: tls.unwrap_or_default(),
         }),
         got: exe.then_some(&got_plan),
-        phdrs: &phdrs,
+        phdrs: &sections.phdrs,
         entry,
         build_id: &args.build_id,
         gnu_property: &properties.note,
@@ -380,7 +349,7 @@ fn run(
         // and the heap at once: freeing them here first, one input file
         // and one vector at a time, took ~8 ms of the self-link.
         std::mem::forget((values, record_targets, symtab_plan, toc, relas));
-        std::mem::forget((phdrs, got_plan, commons, sections, dyn_plan, relr));
+        std::mem::forget((got_plan, commons, sections, dyn_plan, relr));
         std::mem::forget(res);
         std::mem::forget(stores);
         std::mem::forget(inputs);
@@ -478,342 +447,6 @@ fn refuse_lto_ir(res: &resolve::Resolution) -> Result<()> {
             o.name
         ),
         None => Ok(()),
-    }
-}
-
-fn add_synthetic_sections(
-    args: &Args,
-    s: &mut Sections,
-    got: &got::GotPlan,
-    commons: &symvals::Commons,
-    gnu_property: &[u8],
-) {
-    let a = u64::from(elf::SHF_ALLOC);
-    let w = u64::from(elf::SHF_WRITE);
-    let x = u64::from(elf::SHF_EXECINSTR);
-    let merge_strings = u64::from(elf::SHF_MERGE | elf::SHF_STRINGS);
-    let comment_len = layout::COMMENT.len() as u64;
-    s.add_synthetic(
-        b".comment",
-        elf::SHT_PROGBITS,
-        merge_strings,
-        Synthetic::Comment,
-        comment_len,
-        1,
-    );
-    if let Some(c) = s.out.iter_mut().find(|o| o.name == b".comment") {
-        c.entsize = 1;
-    }
-    if !gnu_property.is_empty() {
-        s.add_synthetic(
-            gnu_property::SECTION,
-            elf::SHT_NOTE,
-            a,
-            Synthetic::GnuProperty,
-            gnu_property.len() as u64,
-            8,
-        );
-    }
-    if let Some(size) = write::build_id_note_size(&args.build_id) {
-        s.add_synthetic(
-            b".note.gnu.build-id",
-            elf::SHT_NOTE,
-            a,
-            Synthetic::BuildIdNote,
-            size,
-            4,
-        );
-    }
-    if !got.iplt.is_empty() {
-        // A dynamic output's IRELATIVE records go with its JUMP_SLOTs
-        // (`add_dynamic_sections`).
-        if !got.mode.is_some_and(|m| m.is_dynamic()) {
-            s.add_synthetic(
-                b".rela.plt",
-                elf::SHT_RELA,
-                a | u64::from(elf::SHF_INFO_LINK),
-                Synthetic::RelaIplt,
-                got.rela_iplt_size(),
-                8,
-            );
-        }
-        s.add_synthetic(
-            b".plt",
-            elf::SHT_PROGBITS,
-            a | x,
-            Synthetic::Iplt,
-            got.iplt_size(),
-            16,
-        );
-    }
-    if !got.got.is_empty() {
-        s.add_synthetic(
-            b".got",
-            elf::SHT_PROGBITS,
-            a | w,
-            Synthetic::Got,
-            got.got_size(),
-            8,
-        );
-    }
-    if got.gotplt_needed() || got.mode.is_some_and(|m| m.is_dynamic()) {
-        s.add_synthetic(
-            b".got.plt",
-            elf::SHT_PROGBITS,
-            a | w,
-            Synthetic::GotPlt,
-            got.gotplt_size(),
-            8,
-        );
-    }
-    if commons.size > 0 {
-        s.add_synthetic(
-            b".bss",
-            elf::SHT_NOBITS,
-            a | w,
-            Synthetic::Commons,
-            commons.size,
-            commons.align,
-        );
-    }
-    if s.will_have_eh_frame_hdr() {
-        let fdes: u64 = s
-            .find(b".eh_frame")
-            .map(|o| {
-                o.chunks
-                    .iter()
-                    .filter_map(|c| c.eh.as_ref())
-                    .map(|e| e.records.iter().filter(|r| r.is_fde()).count() as u64)
-                    .sum()
-            })
-            .unwrap_or(0);
-        s.add_synthetic(
-            b".eh_frame_hdr",
-            elf::SHT_PROGBITS,
-            a,
-            Synthetic::EhFrameHdr,
-            ehframe::hdr_size(fdes),
-            4,
-        );
-    }
-}
-
-/// The tables of a dynamic output, each sized from the plan's counts:
-/// `.rela.dyn` gets one chunk per unit, so its units are written in
-/// parallel like input sections.
-fn add_dynamic_sections(s: &mut Sections, got: &got::GotPlan, plan: &DynPlan, ibt_plt: bool) {
-    use crate::write::dynamic::plan::{DYNSYM_SIZE, RELA_SIZE};
-    let a = u64::from(elf::SHF_ALLOC);
-    let w = u64::from(elf::SHF_WRITE);
-    let x = u64::from(elf::SHF_EXECINSTR);
-    #[allow(clippy::too_many_arguments)]
-    fn put(
-        s: &mut Sections,
-        name: &[u8],
-        ty: u32,
-        flags: u64,
-        kind: Synthetic,
-        size: u64,
-        align: u64,
-        entsize: u64,
-    ) {
-        s.add_synthetic(name, ty, flags, kind, size, align);
-        if let Some(o) = s.out.iter_mut().find(|o| o.name == name) {
-            o.entsize = entsize;
-        }
-    }
-    let mut add = |name: &[u8], ty, flags, kind, size, align, entsize| {
-        put(s, name, ty, flags, kind, size, align, entsize)
-    };
-    add(
-        b".interp",
-        elf::SHT_PROGBITS,
-        a,
-        Synthetic::Dyn(DynTable::Interp),
-        plan.interp.len() as u64,
-        1,
-        0,
-    );
-    if plan.sysv_hash.is_some() {
-        add(
-            b".hash",
-            elf::SHT_HASH,
-            a,
-            Synthetic::Dyn(DynTable::SysvHash),
-            plan.sysv_hash_size(),
-            8,
-            4,
-        );
-    }
-    if let Some((shape, _)) = &plan.gnu_hash {
-        add(
-            b".gnu.hash",
-            elf::SHT_GNU_HASH,
-            a,
-            Synthetic::Dyn(DynTable::GnuHash),
-            shape.size(),
-            8,
-            0,
-        );
-    }
-    // .dynsym, its names in .dynstr and .gnu.version in shards, a chunk each.
-    for k in 0..plan.shards() {
-        let n = plan.shard_entries(k);
-        let kind = Synthetic::Dyn(DynTable::DynSym(k as u32));
-        add(
-            b".dynsym",
-            elf::SHT_DYNSYM,
-            a,
-            kind,
-            n * DYNSYM_SIZE,
-            8,
-            DYNSYM_SIZE,
-        );
-    }
-    let head = plan.dynstr.len() as u64;
-    add(
-        b".dynstr",
-        elf::SHT_STRTAB,
-        a,
-        Synthetic::Dyn(DynTable::DynStr),
-        head,
-        1,
-        0,
-    );
-    for (k, &bytes) in plan.shard_names.iter().enumerate() {
-        let kind = Synthetic::Dyn(DynTable::DynStrNames(k as u32));
-        add(b".dynstr", elf::SHT_STRTAB, a, kind, bytes, 1, 0);
-    }
-    if plan.has_versym() {
-        for k in 0..plan.shards() {
-            let n = plan.shard_entries(k);
-            let kind = Synthetic::Dyn(DynTable::VerSym(k as u32));
-            add(b".gnu.version", elf::SHT_GNU_VERSYM, a, kind, 2 * n, 2, 2);
-        }
-        add(
-            b".gnu.version_r",
-            elf::SHT_GNU_VERNEED,
-            a,
-            Synthetic::Dyn(DynTable::VerNeed),
-            plan.verneed.len() as u64,
-            8,
-            0,
-        );
-    }
-    if plan.verdef_count > 0 {
-        add(
-            b".gnu.version_d",
-            elf::SHT_GNU_VERDEF,
-            a,
-            Synthetic::Dyn(DynTable::VerDef),
-            plan.verdef.len() as u64,
-            8,
-            0,
-        );
-    }
-    for (u, &(_, n)) in plan.rela_units.iter().enumerate() {
-        add(
-            b".rela.dyn",
-            elf::SHT_RELA,
-            a,
-            Synthetic::Dyn(DynTable::RelaDyn(u as u32)),
-            n * RELA_SIZE,
-            8,
-            RELA_SIZE,
-        );
-    }
-    if plan.relr_count > 0 {
-        // Sized once the addresses are known (`Sections::resize_synthetic`).
-        add(
-            b".relr.dyn",
-            elf::SHT_RELR,
-            a,
-            Synthetic::Dyn(DynTable::Relr),
-            8,
-            8,
-            8,
-        );
-    }
-    let plt_records = DynPlan::rela_plt_records(got);
-    if plt_records > 0 {
-        let flags = a | u64::from(elf::SHF_INFO_LINK);
-        add(
-            b".rela.plt",
-            elf::SHT_RELA,
-            flags,
-            Synthetic::Dyn(DynTable::RelaPlt),
-            plt_records * RELA_SIZE,
-            8,
-            RELA_SIZE,
-        );
-    }
-    if !got.plt.is_empty() {
-        let size = got::PLT_ENTRY * (1 + got.plt.len() as u64);
-        add(
-            b".plt",
-            elf::SHT_PROGBITS,
-            a | x,
-            Synthetic::Dyn(DynTable::Plt),
-            size,
-            16,
-            got::PLT_ENTRY,
-        );
-        if ibt_plt {
-            // The IBT form: calls go to `.plt.sec`, which starts with
-            // `endbr64` (GNU ld's layout under `-z ibt` or IBT inputs).
-            let size = got::PLT_ENTRY * got.plt.len() as u64;
-            let kind = Synthetic::Dyn(DynTable::PltSec);
-            add(
-                b".plt.sec",
-                elf::SHT_PROGBITS,
-                a | x,
-                kind,
-                size,
-                16,
-                got::PLT_ENTRY,
-            );
-        }
-    }
-    if !got.plt_got.is_empty() {
-        let entry = if ibt_plt { 16 } else { 8 };
-        let size = entry * got.plt_got.len() as u64;
-        let kind = Synthetic::Dyn(DynTable::PltGot);
-        add(
-            b".plt.got",
-            elf::SHT_PROGBITS,
-            a | x,
-            kind,
-            size,
-            entry,
-            entry,
-        );
-    }
-    let dynamic_size = 16 * plan.dynamic.len() as u64;
-    add(
-        b".dynamic",
-        elf::SHT_DYNAMIC,
-        a | w,
-        Synthetic::Dyn(DynTable::Dynamic),
-        dynamic_size,
-        8,
-        16,
-    );
-    if !got.copies.is_empty() {
-        add(
-            b".bss",
-            elf::SHT_NOBITS,
-            a | w,
-            Synthetic::Dyn(DynTable::Copies),
-            got.copy_size,
-            got.copy_align,
-            0,
-        );
-    }
-    // The IFUNC stubs come after the lazy entries in the same section.
-    if let Some(o) = s.out.iter_mut().find(|o| o.name == b".plt") {
-        o.chunks.sort_by_key(|c| {
-            c.kind != crate::layout::ChunkKind::Synthetic(Synthetic::Dyn(DynTable::Plt))
-        });
     }
 }
 

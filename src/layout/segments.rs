@@ -1,12 +1,67 @@
-//! Addresses, file offsets and segments: where every output section of an
-//! executable goes and which program headers describe it (GNU ld's default
-//! script's order, RELRO, TLS, notes), and the plain packing of `-r`
-//! output. Runs once every size is known (`Sections::layout_chunks`).
+//! Layout, phase 3: addresses, file offsets and segments: where every
+//! output section of an executable goes and which program headers
+//! describe it (GNU ld's default script's order, RELRO, TLS, notes), and
+//! the plain packing of `-r` output. Takes the [`SectionOrder`], whose
+//! sizes are final but for one table that depends on the addresses
+//! themselves (`.relr.dyn`), and hands on the [`OutputLayout`].
 
 use crate::layout::{
-    align_up, OutputSection, Sections, Segment, TlsInfo, EHDR_SIZE, PAGE, PHDR_SIZE,
+    align_up, OutputLayout, OutputSection, SectionOrder, Sections, Segment, Synthetic, TlsInfo,
+    EHDR_SIZE, PAGE, PHDR_SIZE,
 };
 use object::elf;
+
+/// What placing an executable's sections depends on.
+pub struct PlaceOptions {
+    /// `PT_GNU_STACK`: none, or whether it is executable.
+    pub exec_stack: Option<bool>,
+    /// `-z stack-size=N`.
+    pub stack_size: u64,
+    /// `-z relro`.
+    pub relro: bool,
+    /// `-z now` in a dynamic output: `.got.plt` is read-only after startup too.
+    pub bind_now: bool,
+}
+
+/// A synthetic table whose size depends on the addresses it describes
+/// (`.relr.dyn` encodes them), and how to size it for given addresses.
+pub type LateTable<'f> = (Synthetic, &'f mut dyn FnMut(&Sections) -> u64);
+
+/// Builds the [`OutputLayout`].
+pub fn place(order: SectionOrder, opts: &PlaceOptions, late: Option<LateTable>) -> OutputLayout {
+    let mut s = order.0;
+    if !s.mode.is_exe() {
+        let end = s.place_relocatable(EHDR_SIZE);
+        return OutputLayout {
+            sections: s,
+            phdrs: Vec::new(),
+            tls: None,
+            end,
+        };
+    }
+    let place = |s: &mut Sections| {
+        s.place_executable(opts.exec_stack, opts.stack_size, opts.relro, opts.bind_now)
+    };
+    let (mut phdrs, mut tls, mut end) = place(&mut s);
+    if let Some((kind, size_of)) = late {
+        // The table moves with the addresses it encodes: lay out again
+        // until its size stays the same (RELR's encoding is the same under
+        // a shift, so once or twice).
+        for _ in 0..8 {
+            let size = size_of(&s);
+            if !s.resize_synthetic(kind, size) {
+                break;
+            }
+            (phdrs, tls, end) = place(&mut s);
+        }
+    }
+    OutputLayout {
+        sections: s,
+        phdrs,
+        tls,
+        end,
+    }
+}
 
 /// The segment class of the RW data (TLS to `.bss`).
 const RW_CLASS: u32 = 3;
@@ -106,7 +161,7 @@ impl Sections {
     /// range read-only once its IRELATIVE relocations are applied. As GNU
     /// ld does, the segment's start is chosen so that the range ends on a
     /// page boundary.
-    pub fn place_executable(
+    fn place_executable(
         &mut self,
         // `PT_GNU_STACK`: none, or whether it is executable.
         exec_stack: Option<bool>,
@@ -486,7 +541,7 @@ impl Sections {
 
     /// Places the sections of a relocatable output one after another after
     /// the ELF header; returns the end offset.
-    pub fn place_relocatable(&mut self, start: u64) -> u64 {
+    fn place_relocatable(&mut self, start: u64) -> u64 {
         let mut off = start;
         for o in self.out.iter_mut() {
             off = align_up(off, o.align);

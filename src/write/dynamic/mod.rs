@@ -6,6 +6,7 @@
 pub mod gnu_hash;
 pub mod plan;
 pub mod relr;
+pub mod tables;
 pub mod write;
 
 pub use plan::{DynPlan, RelaUnit};
