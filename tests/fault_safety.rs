@@ -286,3 +286,81 @@ fn full_disk_is_an_error_naming_the_output_and_keeps_the_old_one() {
     );
     assert_eq!(leftovers(&disk.dir), Vec::<String>::new());
 }
+
+/// The other half of the fault matrix: no old output at the path. A link
+/// stopped by any of SIGKILL, SIGINT, SIGTERM, SIGHUP at a random moment
+/// leaves nothing at the path or the whole new output; the catchable
+/// signals leave no file of rivet's behind, SIGKILL at most the spare it
+/// was writing, which the next link takes over (and leaves nothing).
+#[test]
+fn a_first_link_stopped_at_any_moment_leaves_nothing_or_the_whole_output() {
+    if !testing_built_rivet() {
+        return;
+    }
+    let f = fixture("fault-first");
+    let dir = f.ws.path();
+    let clear = || {
+        for n in ["out", ".out.rivet-spare"] {
+            let _ = std::fs::remove_file(dir.join(n));
+        }
+    };
+    let mut rng = Rng(0xf1257);
+    // (signal, output absent, output whole) counts, for the log.
+    let mut outcomes = Vec::new();
+    let mut stale = 0;
+    for sig in [libc::SIGKILL, libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        let (mut absent, mut whole) = (0, 0);
+        for _ in 0..6 {
+            clear();
+            let mut child = link_cmd(dir, &f.a).spawn().unwrap();
+            // A first link writes a new file: slower than the fixture's.
+            let delay = rng.below(2 * f.span.as_micros() as u64);
+            std::thread::sleep(Duration::from_micros(delay));
+            // SAFETY: kill only sends a signal to the child we started.
+            unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+            let status = child.wait().unwrap();
+            let committed = match std::fs::read(dir.join("out")) {
+                Err(_) => false,
+                Ok(out) => {
+                    assert!(
+                        out == f.out_a,
+                        "signal {sig} after {delay} µs ({status}): a partial output ({} bytes)",
+                        out.len()
+                    );
+                    true
+                }
+            };
+            if committed {
+                whole += 1;
+            } else {
+                absent += 1;
+            }
+            let left = leftovers(dir);
+            if sig == libc::SIGKILL {
+                assert!(left.iter().all(|n| n == ".out.rivet-spare"), "{left:?}");
+                stale += left.len();
+                // The next link takes the stale file over; it leaves the
+                // old output as its spare only if there was one.
+                let o = run_with_timeout(&mut link_cmd(dir, &f.b), Duration::from_secs(60));
+                assert!(o.status.success(), "{}", o.stderr);
+                assert!(read(&dir.join("out")) == f.out_b);
+                let left = leftovers(dir);
+                let expected: &[&str] = if committed {
+                    &[".out.rivet-spare"]
+                } else {
+                    &[]
+                };
+                assert_eq!(
+                    left, expected,
+                    "after a killed first link, the next one left {left:?}"
+                );
+            } else {
+                assert_eq!(left, Vec::<String>::new(), "signal {sig} after {delay} µs");
+            }
+        }
+        outcomes.push((sig, absent, whole));
+    }
+    eprintln!(
+        "(signal, no output, whole output): {outcomes:?}; a killed link left its file {stale} times"
+    );
+}
