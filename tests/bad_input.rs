@@ -1232,3 +1232,32 @@ linker_test! {
         );
     }
 }
+
+linker_test! {
+    /// A relocation that needs a GOT entry (or rewrites a TLS sequence) in
+    /// a section that is not loaded gets none: it is refused, naming the
+    /// file, section, relocation and symbol, in static, PIE and shared
+    /// outputs (it once reached "internal error: no GOT entry"; GNU ld
+    /// 2.40 aborts with an internal error on it). `-r` copies it as it is.
+    fn got_relocation_in_a_non_allocated_section_is_refused() {
+        let ws = setup("nonalloc_got");
+        ws.assemble(
+            "debuggot",
+            ".data\nx: .quad 0\n.section .debug_foo,\"\",@progbits\n.long x@GOTPCREL\n.long y@gottpoff\n",
+        );
+        let o = link(&ws, Mode::Static, &["a.o", "b.o", "debuggot.o"], &[]);
+        assert_failed(
+            &ws,
+            Mode::Static,
+            "GOTPCREL in .debug_foo",
+            &o,
+            &["debuggot.o", "R_X86_64_GOTPCREL against `x' in section .debug_foo", "R_X86_64_GOTTPOFF"],
+        );
+        for (flag, out) in [("-pie", "out"), ("-shared", "out")] {
+            let o = run_linker(ws.path(), [flag, "-o", out, "debuggot.o"]);
+            assert_failed(&ws, Mode::Static, flag, &o, &["debuggot.o", ".debug_foo"]);
+        }
+        let o = link(&ws, Mode::Relocatable, &["debuggot.o"], &[]);
+        assert!(o.status.success(), "{}", o.stderr);
+    }
+}

@@ -464,6 +464,19 @@ fn scan_file(
             };
             consumed = spec.consumes_next(mode);
             if !alloc {
+                // Nothing is allocated for a section that is not loaded:
+                // a GOT entry or a TLS sequence there is a corrupt input
+                // (GNU ld 2.40 stops with an internal error).
+                if needs_loaded_section(spec.value) {
+                    let idx = r.r_sym(E, false) as usize;
+                    out.errors.push(err!(
+                        "rivet: error: {}: relocation {} against `{}' in section {} needs a GOT entry or code, which a non-allocated section cannot have",
+                        obj.name,
+                        spec.name,
+                        target_name(res, obj, idx),
+                        String::from_utf8_lossy(s.name)
+                    ));
+                }
                 continue;
             }
             out.base_used |= matches!(spec.value, Value::GotPc | Value::GotOff | Value::GotEntry);
@@ -692,6 +705,21 @@ fn target_name(res: &Resolution, obj: &ObjectFile, idx: usize) -> String {
 }
 
 /// GNU ld's message for a relocation the output kind cannot hold.
+/// Relocations that only mean something in loaded code: they need a GOT
+/// entry or rewrite a TLS code sequence.
+fn needs_loaded_section(v: Value) -> bool {
+    matches!(
+        v,
+        Value::GotPcRel
+            | Value::GotEntry
+            | Value::GotTpOff
+            | Value::TlsGdToLe
+            | Value::TlsLdToLe
+            | Value::TlsDescToLe
+            | Value::TlsDescCallToNop
+    )
+}
+
 fn refused(
     res: &Resolution,
     obj: &ObjectFile,
