@@ -155,7 +155,7 @@ fn run(
     let mut res = resolve::resolve(args, &inputs, &stores)?; // symbols, archive members, COMDAT
     let mode = OutputMode::decide(args, &res); //               static, PIE, dynamic non-PIE or -r
     if mode.has_loader() {
-        let deps = needed::load(args, &res); //                   the shared objects' own DT_NEEDED
+        let deps = needed::load(args, &res)?; //                  the shared objects' own DT_NEEDED
         warnings::report(args, &deps.warnings)?; //              ... not found
         deps.check_missing(&res)?; //                          "DSO missing from command line"
         if !args.allow_shlib_undefined {

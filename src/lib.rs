@@ -8,6 +8,7 @@ pub mod error;
 pub mod input;
 pub mod layout;
 pub mod mapped;
+pub mod oom;
 pub mod partition;
 pub mod resolve;
 pub mod run;

@@ -1,5 +1,10 @@
 use std::process::ExitCode;
 
+/// A failed allocation is an error (a message, the file being written
+/// removed, status 1), not an abort: see `rivet::oom`.
+#[global_allocator]
+static GLOBAL: rivet::oom::Allocator = rivet::oom::Allocator;
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     if rivet::run::is_run(&argv) {

@@ -111,6 +111,9 @@ impl OutputFile {
         let (tmp, file, keeps_spare) = match opened {
             Some(file) => (spare, file, true),
             None => {
+                // The spare is not this link's (another link may be
+                // writing it): not to be removed in its stead.
+                crate::signals::remove_on_signal(Path::new(""));
                 // Beside a device (`/dev/null`) no file is made: the
                 // temporary file goes to the temporary directory.
                 let dir = if into_special {

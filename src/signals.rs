@@ -7,11 +7,23 @@
 //! `fallocate`), is reported as GNU ld reports a full disk, naming the `-o`
 //! path, and rivet exits with status 1. In both cases the output path keeps
 //! the old output: the new one is written beside it (see
-//! [`crate::mapped::OutputFile`]).
+//! [`crate::mapped::OutputFile`]). Running out of memory ends rivet the
+//! same way, from the allocator ([`crate::oom`]): a message, the file being
+//! written removed ([`remove_output_now`]), status 1.
+//!
+//! The file removed is the one this link writes, never the output path
+//! itself: the spare `.NAME.rivet-spare` (or a temporary file named after
+//! the process), named here before it is created and forgotten once the
+//! commit has swapped it into place. In the instant between the swap and
+//! forgetting it, the spare holds the old output, which is then no longer
+//! at the output path: the new one, complete, is. Until this link holds
+//! the spare's lock, the spare may be an earlier output or another link's
+//! (two links of one output at once): removing it loses no output, though
+//! that other link then fails.
 //!
 //! The handlers only read two strings prepared beforehand and call
 //! `unlink`, `write`, `signal`, `raise` and `_exit`, which are
-//! async-signal-safe.
+//! async-signal-safe, and allocate nothing.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -57,33 +69,39 @@ pub fn name_output(output: &Path) {
     BUS_MESSAGE.store(leak(msg.into_bytes()), Ordering::SeqCst);
 }
 
-extern "C" fn on_stop(sig: libc::c_int) {
+/// Removes the file being written (the one last named to
+/// [`remove_on_signal`]), if any, without allocating: for the handlers
+/// here and for [`crate::oom`], which cannot allocate either.
+pub fn remove_output_now() {
     let path = REMOVE.load(Ordering::SeqCst);
-    // SAFETY: `path` is null or a C string leaked by `remove_on_signal`,
-    // never freed; unlink, signal and raise are async-signal-safe.
+    if !path.is_null() {
+        // SAFETY: `path` is a C string leaked by `remove_on_signal`, never
+        // freed; unlink is async-signal-safe.
+        unsafe { libc::unlink(path) };
+    }
+}
+
+extern "C" fn on_stop(sig: libc::c_int) {
+    remove_output_now();
+    // SAFETY: signal and raise are async-signal-safe.
     unsafe {
-        if !path.is_null() {
-            libc::unlink(path);
-        }
         libc::signal(sig, libc::SIG_DFL);
         libc::raise(sig);
     }
 }
 
 extern "C" fn on_bus(_: libc::c_int) {
-    let path = REMOVE.load(Ordering::SeqCst);
     let msg = BUS_MESSAGE.load(Ordering::SeqCst);
-    // SAFETY: both are null or C strings leaked by this module, never
-    // freed; unlink, write, strlen and _exit are async-signal-safe.
+    // SAFETY: `msg` is null or a C string leaked by `name_output`, never
+    // freed; write and strlen are async-signal-safe.
     unsafe {
         if !msg.is_null() {
             libc::write(2, msg as *const libc::c_void, libc::strlen(msg));
         }
-        if !path.is_null() {
-            libc::unlink(path);
-        }
-        libc::_exit(1);
     }
+    remove_output_now();
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(1) }
 }
 
 fn install() {

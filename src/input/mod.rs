@@ -16,6 +16,11 @@ pub use crate::mapped::Bytes;
 
 pub fn map_file(path: &Path) -> Result<Bytes> {
     let file = File::open(path).map_err(|e| err!("rivet: cannot open {}: {e}", path.display()))?;
+    map_opened(&file, path)
+}
+
+/// The bytes of `file`, opened from `path` (which messages name).
+pub fn map_opened(file: &File, path: &Path) -> Result<Bytes> {
     let len = file
         .metadata()
         .map_err(|e| err!("rivet: cannot stat {}: {e}", path.display()))?
@@ -23,8 +28,7 @@ pub fn map_file(path: &Path) -> Result<Bytes> {
     if len == 0 {
         return Ok(Bytes::Owned(Vec::new()));
     }
-    crate::mapped::map_readonly(&file)
-        .map_err(|e| err!("rivet: cannot map {}: {e}", path.display()))
+    crate::mapped::map_readonly(file).map_err(|e| err!("rivet: cannot map {}: {e}", path.display()))
 }
 
 /// One command-line input, opened.
@@ -158,7 +162,7 @@ fn expand_script(
                     false,
                 ),
             };
-            let bytes = map_file(&path).map_err(|e| err!("{name}: {}", e.0))?;
+            let bytes = map_file(&path).map_err(|e| err!("{} (named by {name})", e.0))?;
             let child = OpenedInput {
                 path,
                 bytes,

@@ -51,9 +51,11 @@ fn find(name: &[u8], dirs: &[PathBuf]) -> Option<PathBuf> {
 
 /// Reads the `DT_NEEDED` libraries of the linked shared objects, and
 /// theirs in turn, that are not linked themselves. A library that cannot
-/// be found or read only makes the objects needing it incomplete: GNU ld
-/// then does not judge their undefined symbols either.
-pub fn load(args: &Args, res: &Resolution) -> Dependencies {
+/// be found, opened or parsed only makes the objects needing it
+/// incomplete: GNU ld then does not judge their undefined symbols either.
+/// One that opens but cannot be mapped (no address space left) is an
+/// error: calling it "not found" would be wrong.
+pub fn load(args: &Args, res: &Resolution) -> Result<Dependencies> {
     let mut dirs: Vec<PathBuf> = args.rpath_link.iter().map(PathBuf::from).collect();
     dirs.extend(args.rpath.iter().map(PathBuf::from));
     if let Some(p) = std::env::var_os("LD_LIBRARY_PATH") {
@@ -80,8 +82,17 @@ pub fn load(args: &Args, res: &Resolution) -> Dependencies {
         if linked.contains(name.as_slice()) || seen.contains_key(&name) {
             continue;
         }
-        let parsed = find(&name, &dirs).and_then(|path| {
-            let bytes = crate::input::map_file(&path).ok()?;
+        let opened = find(&name, &dirs)
+            .and_then(|path| std::fs::File::open(&path).ok().map(|file| (path, file)));
+        let mapped = match opened {
+            Some((path, file)) => {
+                let bytes = crate::input::map_opened(&file, &path)
+                    .map_err(|e| Error(format!("{} (needed by {needer})", e.0)))?;
+                Some((bytes, path))
+            }
+            None => None,
+        };
+        let parsed = mapped.and_then(|(bytes, path)| {
             let display = path.display().to_string();
             let so = SharedObject::parse(display, &name, &bytes).ok()?;
             for (i, s) in so.symbols.iter().enumerate() {
@@ -128,7 +139,7 @@ pub fn load(args: &Args, res: &Resolution) -> Dependencies {
             true
         })
         .collect();
-    deps
+    Ok(deps)
 }
 
 impl Dependencies {
