@@ -11,7 +11,7 @@ use crate::resolve::mode::OutputMode;
 use crate::resolve::{exec_stack, exports, gc, gnu_property, needed, warnings};
 use crate::resolve::{Definition, Stores};
 use crate::write::apply::ApplyCtx;
-use crate::write::dynamic::write::{relr_addresses, RelrTable};
+use crate::write::dynamic::write::{RelrPlaces, RelrTable};
 use crate::write::dynamic::DynPlan;
 use crate::write::relocs::RecordCtx;
 use crate::write::symtab::SymtabCtx;
@@ -244,16 +244,23 @@ fn run(
         relro: args.relro,
         bind_now: args.bind_now && mode.is_dynamic(),
     };
+    let relr_places = dyn_plan
+        .as_ref()
+        .is_some_and(|p| p.relr_count > 0)
+        .then(|| RelrPlaces::new(&res, &order, &got_plan, mode)); // what .relr.dyn relocates
+    t.mark("relr places");
     let mut relr = None;
     let mut size_relr = |s: &Sections| {
-        let table = RelrTable::new(relr_addresses(&res, s, &got_plan, mode));
+        let addrs = relr_places
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.addresses(s));
+        let table = RelrTable::new(addrs);
         let size = table.size();
         relr = Some(table);
         size
     };
-    let late = dyn_plan
-        .as_ref()
-        .is_some_and(|p| p.relr_count > 0)
+    let late = relr_places
+        .is_some()
         .then_some((Synthetic::Dyn(DynTable::Relr), &mut size_relr as _));
     let sections = segments::place(order, &place_opts, late); // addresses, segments (.relr.dyn sized)
     let (tls, end) = (sections.tls, sections.end);

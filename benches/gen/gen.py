@@ -48,7 +48,13 @@ PRESETS = {
     "small": (200, 500),
     "medium": (1000, 1000),
     "large": (4000, 1100),
+    # Pointer tables first (--text-share 0.1): ~1.9M R_X86_64_64, each a
+    # dynamic record (RELATIVE, a RELR bit, or symbolic in a shared object)
+    # when linked as a PIE or shared object (benches/write_dynamic.rs).
+    "dynamic": (1000, 2500),
 }
+# Presets that change the relocation mix too.
+PRESET_TEXT_SHARE = {"dynamic": 0.1}
 
 GEN_VERSION = 1  # bump when the generated content changes
 
@@ -73,7 +79,7 @@ REGS32 = {"rax": "eax", "rcx": "ecx", "rdx": "edx", "rsi": "esi", "rdi": "edi",
 class Shape:
     """Numbers every object must agree on (so cross references resolve)."""
 
-    def __init__(self, objects, relocs_per_object, seed):
+    def __init__(self, objects, relocs_per_object, seed, text_share=None):
         self.n = objects
         self.m = relocs_per_object
         self.seed = seed
@@ -90,7 +96,8 @@ class Shape:
                  + self.inl_per_obj * (1 + self.inl_body)
                  + 4)                          # CU header, aranges header
         free = max(self.funcs * 2, relocs_per_object - fixed)
-        self.text_relocs = round(free * TEXT_SHARE)
+        share = TEXT_SHARE if text_share is None else text_share
+        self.text_relocs = round(free * share)
         self.data_relocs = max(self.datas, free - self.text_relocs)
 
     def fname(self, o, k):
@@ -433,6 +440,9 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--text-share", type=float,
+                    help=f"share of the free relocation budget in .text, the rest in .data "
+                         f"pointer tables (default {TEXT_SHARE}, or the preset's)")
     ap.add_argument("--func-sections", type=float, default=0.5,
                     help="fraction of objects with one section per function (-ffunction-sections)")
     ap.add_argument("--keep-asm", action="store_true", help="keep DIR/asm/*.s")
@@ -455,8 +465,15 @@ def main():
     if n < 1 or m < 1:
         ap.error("--objects and --relocs-per-object must be positive")
 
+    text_share = a.text_share
+    if text_share is None:
+        text_share = PRESET_TEXT_SHARE.get(a.preset)
+    if text_share is not None and not 0.0 <= text_share <= 1.0:
+        ap.error("--text-share must be between 0 and 1")
     params = {"version": GEN_VERSION, "objects": n, "relocs_per_object": m,
               "seed": a.seed, "func_sections": a.func_sections}
+    if text_share is not None:
+        params["text_share"] = text_share
     out = a.out
     manifest_path = os.path.join(out, "manifest.json")
     if not a.force and os.path.exists(manifest_path):
@@ -480,7 +497,7 @@ def main():
         os.unlink(manifest_path)
 
     t0 = time.monotonic()
-    shape = Shape(n, m, a.seed)
+    shape = Shape(n, m, a.seed, text_share)
     # which objects use per-function sections: deterministic, evenly spread
     r = min(max(a.func_sections, 0.0), 1.0)
     jobs = [(shape, i, out, int((i + 1) * r) > int(i * r), a.keep_asm)

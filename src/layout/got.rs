@@ -86,6 +86,11 @@ pub struct GotPlan {
     pub copy_size: u64,
     pub copy_align: u64,
     pub place_records: Vec<SectionRecords>,
+    /// The input offsets of the places `.relr.dyn` takes, record after
+    /// record of `place_records` (each record's `relr` of them), in
+    /// relocation order: noted by the scan, so that `.relr.dyn`'s address
+    /// list needs no second pass over the action table.
+    pub relr_offsets: Vec<u64>,
     /// A dynamic record lands in a read-only section: `DT_TEXTREL`.
     pub textrel: bool,
     /// The first such relocation of each file that has one, described
@@ -324,6 +329,7 @@ struct FileScan {
     copies: Vec<SymId>,
     imports: Vec<SymId>,
     records: Vec<SectionRecords>,
+    relr_offsets: Vec<u64>,
     errors: Vec<Error>,
     base_used: bool,
     textrel: bool,
@@ -415,6 +421,10 @@ pub fn scan(
         place_records: per_file
             .iter()
             .flat_map(|f| f.records.iter().copied())
+            .collect(),
+        relr_offsets: per_file
+            .iter()
+            .flat_map(|f| f.relr_offsets.iter().copied())
             .collect(),
         textrel: per_file.iter().any(|f| f.textrel),
         textrel_places: per_file
@@ -548,6 +558,7 @@ fn scan_file(
                     counts.relative += 1;
                     if packs_relative(pack_relative, s, r.r_offset.get(E)) {
                         counts.relr += 1;
+                        out.relr_offsets.push(r.r_offset.get(E));
                     }
                 }
                 PlaceRecord::Symbolic => counts.symbolic += 1,

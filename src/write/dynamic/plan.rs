@@ -109,7 +109,7 @@ pub struct DynPlan {
     /// RELATIVE records left in `.rela.dyn` (`DT_RELACOUNT`).
     pub relative_count: u64,
     /// Places `.relr.dyn` relocates (`-z pack-relative-relocs`); its size
-    /// depends on their addresses ([`super::write::relr_addresses`]).
+    /// depends on their addresses ([`super::write::RelrPlaces`]).
     pub relr_count: u64,
     /// `.dynamic`'s entries, `DT_NULL` included.
     pub dynamic: Vec<(i64, DynValue)>,

@@ -48,46 +48,77 @@ impl RelrTable {
     }
 }
 
-/// The addresses of every place `.relr.dyn` relocates, sorted: GOT
-/// entries holding a link-time address, and the input sections' places
-/// that [`packs_relative`] chose, found with the same action table that
-/// counted them. Valid for the addresses of the current layout.
-pub fn relr_addresses(
-    res: &Resolution,
-    sections: &Sections,
-    got: &GotPlan,
-    mode: OutputMode,
-) -> Vec<u64> {
-    let got_addr = sections.find(b".got").map_or(0, |o| o.addr);
-    let mut addrs: Vec<u64> = got
-        .got
-        .iter()
-        .enumerate()
-        .filter(|(_, &(r, kind))| got_record(mode, sym_class(res, r), kind) == GotRecord::Relative)
-        .map(|(i, _)| got_addr + 8 * i as u64)
-        .collect();
-    let per_section: Vec<Vec<u64>> = got
-        .place_records
-        .par_iter()
-        .filter(|rec| rec.relr > 0)
-        .map(|rec| {
-            let obj = &res.objects[rec.file as usize];
-            let s = &obj.sections[rec.sec as usize];
-            let mut out = Vec::with_capacity(rec.relr as usize);
-            for_each_record(res, sections, mode, rec, |r, act| {
-                let off = r.r_offset.get(E);
-                if act.record == PlaceRecord::Relative && packs_relative(true, s, off) {
-                    if let Some(a) = place_address(sections, rec.file, rec.sec, off) {
-                        out.push(a);
-                    }
-                }
-            });
-            out
-        })
-        .collect();
-    addrs.extend(per_section.into_iter().flatten());
-    addrs.par_sort_unstable();
-    addrs
+/// Every place `.relr.dyn` relocates, as (output section, offset in it),
+/// in address order: GOT entries holding a link-time address, and the
+/// input sections' places that [`packs_relative`] chose, as the scan
+/// noted them (`GotPlan::relr_offsets`). Found once, before addresses are
+/// known; [`RelrPlaces::addresses`] then gives the addresses of each
+/// layout tried while `.relr.dyn`'s size settles.
+pub struct RelrPlaces {
+    places: Vec<(u32, u64)>,
+}
+
+impl RelrPlaces {
+    pub fn new(
+        res: &Resolution,
+        sections: &Sections,
+        got: &GotPlan,
+        mode: OutputMode,
+    ) -> RelrPlaces {
+        let got_out = sections.out.iter().position(|o| o.name == b".got");
+        let mut places: Vec<(u32, u64)> = match got_out {
+            Some(g) => got
+                .got
+                .iter()
+                .enumerate()
+                .filter(|(_, &(r, kind))| {
+                    got_record(mode, sym_class(res, r), kind) == GotRecord::Relative
+                })
+                .map(|(i, _)| (g as u32, 8 * i as u64))
+                .collect(),
+            None => Vec::new(),
+        };
+        // Each record's offsets, from where the records before it end.
+        let mut starts = Vec::with_capacity(got.place_records.len());
+        let mut at = 0usize;
+        for rec in &got.place_records {
+            starts.push(at);
+            at += rec.relr as usize;
+        }
+        let per_section: Vec<Vec<(u32, u64)>> = got
+            .place_records
+            .par_iter()
+            .zip(starts)
+            .filter(|(rec, _)| rec.relr > 0)
+            .map(|(rec, start)| {
+                let out = sections.placement[rec.file as usize][rec.sec as usize].out;
+                let base = sections.out[out as usize].addr;
+                got.relr_offsets[start..start + rec.relr as usize]
+                    .iter()
+                    .filter_map(|&off| place_address(sections, rec.file, rec.sec, off))
+                    .map(|a| (out, a.wrapping_sub(base)))
+                    .collect()
+            })
+            .collect();
+        places.extend(per_section.into_iter().flatten());
+        // Sections are laid out in their order, so this is address order
+        // for every layout.
+        places.par_sort_unstable();
+        RelrPlaces { places }
+    }
+
+    /// The places' addresses in the layout `sections`, sorted.
+    pub fn addresses(&self, sections: &Sections) -> Vec<u64> {
+        let mut addrs: Vec<u64> = self
+            .places
+            .par_iter()
+            .map(|&(out, off)| sections.out[out as usize].addr.wrapping_add(off))
+            .collect();
+        if !addrs.is_sorted() {
+            addrs.par_sort_unstable();
+        }
+        addrs
+    }
 }
 
 /// Calls `f` with every relocation of `rec`'s section that yields a
