@@ -19,70 +19,15 @@
 //!
 //! `cargo bench --bench write_records`.
 
+mod common;
+
+use common::{input, root, steal_seconds};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-
-struct Input {
-    objs: Vec<String>,
-    relocations: u64,
-    name: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Prepares the input set if absent (gen.py and prepare.sh do nothing when
-/// it is up to date).
-fn input() -> Input {
-    let preset = std::env::var("RIVET_BENCH_PRESET").unwrap_or_else(|_| "medium".into());
-    let dir = root().join("target/bench-inputs").join(&preset);
-    let status = if preset == "real" {
-        Command::new("bash")
-            .arg(root().join("benches/real/prepare.sh"))
-            .arg(&dir)
-            .status()
-            .expect("running benches/real/prepare.sh")
-    } else {
-        Command::new("python3")
-            .arg(root().join("benches/gen/gen.py"))
-            .args(["--preset", &preset, "--quiet", "--out"])
-            .arg(&dir)
-            .status()
-            .expect("running python3 benches/gen/gen.py")
-    };
-    assert!(status.success(), "preparing the {preset} input set failed");
-
-    let list = std::fs::read_to_string(dir.join("objs.txt")).expect("objs.txt");
-    let objs = list
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| dir.join(l).to_string_lossy().into_owned())
-        .collect();
-    let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
-    Input {
-        objs,
-        relocations: json_u64(&manifest, "relocations"),
-        name: preset,
-    }
-}
-
-/// `"key": 123` from gen.py's flat manifest (no JSON crate needed).
-fn json_u64(text: &str, key: &str) -> u64 {
-    let pat = format!("\"{key}\":");
-    let at = text.find(&pat).map(|i| i + pat.len()).unwrap_or(text.len());
-    text[at..]
-        .trim_start()
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0)
-}
 
 fn args(out: &Path, threads: usize, objs: &[String]) -> Vec<String> {
     let mut a = vec![
@@ -96,7 +41,8 @@ fn args(out: &Path, threads: usize, objs: &[String]) -> Vec<String> {
 }
 
 fn write_records(c: &mut Criterion) {
-    let input = input();
+    let preset = std::env::var("RIVET_BENCH_PRESET").unwrap_or_else(|_| "medium".into());
+    let input = input(&preset);
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -157,15 +103,6 @@ fn write_records(c: &mut Criterion) {
         }
     }
     group.finish();
-}
-
-/// CPU time the hypervisor took from this machine so far, all CPUs together
-/// (the `steal` column of /proc/stat), when the kernel reports it.
-fn steal_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
-    let steal: f64 = cpu.split_whitespace().nth(7)?.parse().ok()?;
-    Some(steal / 100.0) // USER_HZ is 100 on Linux
 }
 
 criterion_group!(benches, write_records);
