@@ -91,6 +91,8 @@ pub struct GotPlan {
     /// relocation order: noted by the scan, so that `.relr.dyn`'s address
     /// list needs no second pass over the action table.
     pub relr_offsets: Vec<u64>,
+    /// Every global's class, as the scan saw it.
+    pub classes: SymClasses,
     /// A dynamic record lands in a read-only section: `DT_TEXTREL`.
     pub textrel: bool,
     /// The first such relocation of each file that has one, described
@@ -220,10 +222,57 @@ pub fn sym_class(res: &Resolution, r: SymRef) -> SymClass {
     }
 }
 
+/// Each global symbol's [`SymClass`] and whether its definition is
+/// thread-local, decided once by the scan (nothing changes a definition
+/// after it): the scan and the writers of dynamic records ask for every
+/// relocation, and for a global each answer otherwise takes two scattered
+/// reads (the symbol, then its defining object's symbol table).
+#[derive(Default)]
+pub struct SymClasses(Vec<(SymClass, Option<bool>)>);
+
+impl SymClasses {
+    pub fn new(res: &Resolution) -> SymClasses {
+        SymClasses(
+            (0..res.symbols.len() as SymId)
+                .into_par_iter()
+                .map(|id| {
+                    let r = SymRef::Global(id);
+                    (sym_class(res, r), defined_as_tls(res, r))
+                })
+                .collect(),
+        )
+    }
+
+    fn cached(&self, r: SymRef) -> Option<(SymClass, Option<bool>)> {
+        match r {
+            SymRef::Global(id) => self.0.get(id as usize).copied(),
+            _ => None,
+        }
+    }
+
+    /// [`sym_class`] of `r`.
+    pub fn of(&self, res: &Resolution, r: SymRef) -> SymClass {
+        match self.cached(r) {
+            Some((c, _)) => c,
+            None => sym_class(res, r),
+        }
+    }
+
+    /// [`defined_as_tls`] of `r`.
+    fn tls(&self, res: &Resolution, r: SymRef) -> Option<bool> {
+        match self.cached(r) {
+            Some((_, t)) => t,
+            None => defined_as_tls(res, r),
+        }
+    }
+}
+
 /// The action for relocation `r` of allocated section `sec` of `obj`, and
 /// its target's class. Scan and write both decide through this.
+#[allow(clippy::too_many_arguments)]
 pub fn reloc_action(
     res: &Resolution,
+    classes: &SymClasses,
     sections: &Sections,
     mode: OutputMode,
     obj: &ObjectFile,
@@ -235,7 +284,7 @@ pub fn reloc_action(
     let class = if idx == 0 {
         SymClass::NoSymbol
     } else {
-        sym_class(res, sym_ref(obj, idx))
+        classes.of(res, sym_ref(obj, idx))
     };
     let relaxed = match spec.value {
         Value::GotTpOff => relaxed_tls_ie(res, mode, obj, sec, r),
@@ -344,10 +393,11 @@ pub fn scan(
     pack_relative: bool,
 ) -> Result<GotPlan> {
     let pack_relative = pack_relative && mode.is_dynamic();
+    let classes = SymClasses::new(res);
     let per_file: Vec<FileScan> = res
         .objects
         .par_iter()
-        .map(|obj| scan_file(res, sections, mode, pack_relative, obj))
+        .map(|obj| scan_file(res, &classes, sections, mode, pack_relative, obj))
         .collect();
     let mut errors: Vec<Error> = per_file
         .iter()
@@ -426,6 +476,7 @@ pub fn scan(
             .iter()
             .flat_map(|f| f.relr_offsets.iter().copied())
             .collect(),
+        classes,
         textrel: per_file.iter().any(|f| f.textrel),
         textrel_places: per_file
             .iter()
@@ -437,6 +488,7 @@ pub fn scan(
 
 fn scan_file(
     res: &Resolution,
+    classes: &SymClasses,
     sections: &Sections,
     mode: OutputMode,
     pack_relative: bool,
@@ -507,11 +559,11 @@ fn scan_file(
                     }
                 }
             }
-            if let Some(e) = tls_mismatch(res, obj, si, idx, spec) {
+            if let Some(e) = tls_mismatch(res, classes, obj, si, idx, spec) {
                 out.errors.push(e);
                 continue;
             }
-            let (class, act) = reloc_action(res, sections, mode, obj, si, r, spec);
+            let (class, act) = reloc_action(res, classes, sections, mode, obj, si, r, spec);
             if let Some(refusal) = act.refuse {
                 out.errors
                     .push(refused(res, obj, si, idx, spec.name, refusal, mode));
@@ -623,8 +675,7 @@ fn undefined_reference(
 /// `Some(true/false)` for a definition (in an object, a shared object, or
 /// a section symbol of a TLS section), `None` when that is not known (an
 /// undefined or linker-defined symbol).
-fn defined_as_tls(res: &Resolution, obj: &ObjectFile, idx: usize) -> Option<bool> {
-    let r = sym_ref(obj, idx);
+fn defined_as_tls(res: &Resolution, r: SymRef) -> Option<bool> {
     if let SymRef::Global(id) = r {
         if let Definition::Shared { dso, sym } = res.symbols[id as usize].def {
             let t = res.dsos[dso as usize].so.symbols[sym as usize].st_type;
@@ -649,6 +700,7 @@ fn defined_as_tls(res: &Resolution, obj: &ObjectFile, idx: usize) -> Option<bool
 /// sides. (A copy relocation would otherwise copy a TLS template.)
 fn tls_mismatch(
     res: &Resolution,
+    classes: &SymClasses,
     obj: &ObjectFile,
     si: usize,
     idx: usize,
@@ -665,7 +717,7 @@ fn tls_mismatch(
     if idx == 0 || !(addressing || tls_access) || !obj.sections[si].is_alloc() {
         return None;
     }
-    let is_tls = defined_as_tls(res, obj, idx)?;
+    let is_tls = classes.tls(res, sym_ref(obj, idx))?;
     if is_tls == tls_access {
         return None;
     }

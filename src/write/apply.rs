@@ -115,7 +115,12 @@ impl ApplyCtx<'_> {
     /// Whether symbol `idx` of `obj` is a shared object's, so that a TLS
     /// access to it becomes initial exec rather than local exec.
     fn imported(&self, obj: &ObjectFile, idx: usize) -> bool {
-        idx != 0 && crate::layout::got::sym_class(self.res, sym_ref(obj, idx)).is_imported()
+        idx != 0
+            && self
+                .got
+                .classes
+                .of(self.res, sym_ref(obj, idx))
+                .is_imported()
     }
 
     /// Applies the relocations of input section `sec` of `obj` to `data`,

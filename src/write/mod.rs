@@ -700,7 +700,7 @@ impl WriteCtx<'_> {
             Synthetic::Got => {
                 let mode = got.mode.unwrap_or(crate::resolve::mode::OutputMode::Static);
                 for &(r, k) in &got.got {
-                    let class = crate::layout::got::sym_class(self.res, r);
+                    let class = got.classes.of(self.res, r);
                     let v = match crate::arch::x86_64::got_record(mode, class, k) {
                         // The loader writes it.
                         crate::arch::x86_64::GotRecord::Symbolic(_) => 0,

@@ -7,7 +7,7 @@
 use super::gnu_hash::{gnu_hash, sysv_hash, sysv_hash_size, GnuHashShape};
 use crate::arch::x86_64::{got_record, GotRecord};
 use crate::args::{Args, HashStyle};
-use crate::layout::got::{sym_class, GotPlan, SymRef};
+use crate::layout::got::{GotPlan, SymRef};
 use crate::layout::Sections;
 use crate::resolve::mode::OutputMode;
 use crate::resolve::{dynamic_name, Definition, Resolution, SymId};
@@ -369,7 +369,7 @@ impl DynPlan {
         let mut got_relr = 0u64;
         let mut got_symbolic = 0u64;
         for &(r, kind) in &got.got {
-            let class = sym_class(res, r);
+            let class = got.classes.of(res, r);
             match got_record(mode, class, kind) {
                 GotRecord::None => {}
                 GotRecord::Relative if got.pack_relative => got_relr += 1,

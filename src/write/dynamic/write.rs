@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::input::object::Rela64;
 use crate::input::object::{SymPlace, E};
 use crate::layout::got::{
-    packs_relative, reloc_action, sym_class, sym_ref, GotKind, GotPlan, SectionRecords, SymRef,
+    packs_relative, reloc_action, sym_ref, GotKind, GotPlan, SectionRecords, SymClasses, SymRef,
     GOTPLT_RESERVED, PLT_ENTRY,
 };
 use crate::layout::{ChunkKind, DynTable, Sections, Synthetic};
@@ -72,7 +72,7 @@ impl RelrPlaces {
                 .iter()
                 .enumerate()
                 .filter(|(_, &(r, kind))| {
-                    got_record(mode, sym_class(res, r), kind) == GotRecord::Relative
+                    got_record(mode, got.classes.of(res, r), kind) == GotRecord::Relative
                 })
                 .map(|(i, _)| (g as u32, 8 * i as u64))
                 .collect(),
@@ -126,6 +126,7 @@ impl RelrPlaces {
 /// the scan counted, skipped the way the scan skips them.
 fn for_each_record(
     res: &Resolution,
+    classes: &SymClasses,
     sections: &Sections,
     mode: OutputMode,
     rec: &SectionRecords,
@@ -142,7 +143,8 @@ fn for_each_record(
             continue;
         };
         consumed = spec.consumes_next(mode);
-        let (class, act) = reloc_action(res, sections, mode, obj, rec.sec as usize, r, spec);
+        let sec = rec.sec as usize;
+        let (class, act) = reloc_action(res, classes, sections, mode, obj, sec, r, spec);
         if act.record == PlaceRecord::None
             || act.refuse.is_some()
             || class == SymClass::NoSymbol
@@ -404,7 +406,10 @@ impl DynWriter<'_> {
             RelaUnit::GotRelative | RelaUnit::GotSymbolic => {
                 for (i, &(r, kind)) in got.got.iter().enumerate() {
                     let at = values.got_addr + 8 * i as u64;
-                    match (unit, got_record(self.mode, sym_class(res, r), kind)) {
+                    match (
+                        unit,
+                        got_record(self.mode, self.apply.got.classes.of(res, r), kind),
+                    ) {
                         (RelaUnit::GotRelative, GotRecord::Relative) if !got.pack_relative => {
                             let v = self.apply.got_value(r, kind);
                             rela(f, at, 0, elf::R_X86_64_RELATIVE, v)?;
@@ -448,16 +453,24 @@ impl DynWriter<'_> {
         let obj = &a.res.objects[rec.file as usize];
         let s = &obj.sections[rec.sec as usize];
         let mut result = Ok(());
-        for_each_record(a.res, a.sections, self.mode, &rec, |r, act| {
-            let off = r.r_offset.get(E);
-            if act.record != want
-                || result.is_err()
-                || (want == PlaceRecord::Relative && packs_relative(a.got.pack_relative, s, off))
-            {
-                return;
-            }
-            result = self.write_place_record(obj, &rec, r, want, f);
-        });
+        for_each_record(
+            a.res,
+            &a.got.classes,
+            a.sections,
+            self.mode,
+            &rec,
+            |r, act| {
+                let off = r.r_offset.get(E);
+                if act.record != want
+                    || result.is_err()
+                    || (want == PlaceRecord::Relative
+                        && packs_relative(a.got.pack_relative, s, off))
+                {
+                    return;
+                }
+                result = self.write_place_record(obj, &rec, r, want, f);
+            },
+        );
         result
     }
 
