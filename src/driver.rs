@@ -11,7 +11,7 @@ use crate::resolve::mode::OutputMode;
 use crate::resolve::{exec_stack, exports, gc, gnu_property, needed, warnings};
 use crate::resolve::{Definition, Stores};
 use crate::write::apply::ApplyCtx;
-use crate::write::dynamic::write::{RelrPlaces, RelrTable};
+use crate::write::dynamic::write::RelrPlaces;
 use crate::write::dynamic::DynPlan;
 use crate::write::relocs::RecordCtx;
 use crate::write::symtab::SymtabCtx;
@@ -250,19 +250,15 @@ fn run(
         .then(|| RelrPlaces::new(&res, &order, &got_plan, mode)); // what .relr.dyn relocates
     t.mark("relr places");
     let mut relr = None;
-    let mut size_relr = |s: &Sections| {
-        let addrs = relr_places
-            .as_ref()
-            .map_or_else(Vec::new, |p| p.addresses(s));
-        let table = RelrTable::new(addrs);
-        let size = table.size();
-        relr = Some(table);
-        size
-    };
-    let late = relr_places
-        .is_some()
-        .then_some((Synthetic::Dyn(DynTable::Relr), &mut size_relr as _));
+    let mut encode_relr = relr_places.as_ref().map(|p| p.encoder(&mut relr));
+    let late = encode_relr.as_mut().map(|f| {
+        (
+            Synthetic::Dyn(DynTable::Relr),
+            f as &mut dyn FnMut(&Sections) -> u64,
+        )
+    });
     let sections = segments::place(order, &place_opts, late); // addresses, segments (.relr.dyn sized)
+    drop(encode_relr); //                                       it holds `relr`, the table encoded last
     let (tls, end) = (sections.tls, sections.end);
     let version_counts = dyn_plan
         .as_ref()

@@ -107,6 +107,21 @@ impl RelrPlaces {
         RelrPlaces { places }
     }
 
+    /// What placement calls for each layout it tries
+    /// (`layout::segments::LateTable`): encodes the table for that layout
+    /// into `table` and returns its size.
+    pub fn encoder<'a>(
+        &'a self,
+        table: &'a mut Option<RelrTable>,
+    ) -> impl FnMut(&Sections) -> u64 + 'a {
+        move |sections| {
+            let t = RelrTable::new(self.addresses(sections));
+            let size = t.size();
+            *table = Some(t);
+            size
+        }
+    }
+
     /// The places' addresses in the layout `sections`, sorted.
     pub fn addresses(&self, sections: &Sections) -> Vec<u64> {
         let mut addrs: Vec<u64> = self
