@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 CC=${CC:-gcc}
 CXX=${CXX:-g++}
 
-for t in object archive version_script args dso link_r link_static; do
+for t in object archive version_script args dso link_r link_static link_dynamic; do
     mkdir -p "$corpus/$t"
 done
 cd "$work"
@@ -195,6 +195,19 @@ d[9] = 0x0f
 open(sys.argv[2], 'wb').write(d)
 EOF
 done
+# ---- Position-independent objects (link_dynamic) ------------------------
+# As a PIE (byte 9 = 0), a shared object (0x10), either with RELR (0x20),
+# and with the link options above (low bits).
+for f in tls tls_desc lib cxx comdat_fs static1_pie static2_cet static3_eh; do
+    [ -f "$f.o" ] || continue
+    python3 - "$f.o" "$corpus/link_dynamic/$f" <<'EOF'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+for sel in (0x00, 0x10, 0x20, 0x31, 0x2f):
+    d[9] = sel
+    open(f"{sys.argv[2]}_{sel:02x}.o", 'wb').write(d)
+EOF
+done
 python3 - misc_fs.o "$corpus/link_r/misc_fs_opts.o" <<'EOF'
 import sys
 d = bytearray(open(sys.argv[1], 'rb').read())
@@ -298,6 +311,6 @@ for s in /usr/lib/x86_64-linux-gnu/libc.so /usr/lib/x86_64-linux-gnu/libm.so /us
     fi
 done
 
-for t in object archive version_script args dso link_r link_static; do
+for t in object archive version_script args dso link_r link_static link_dynamic; do
     echo "seed.sh: $t: $(ls "$corpus/$t" | wc -l) seeds"
 done

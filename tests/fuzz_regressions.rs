@@ -7,7 +7,7 @@
 //!   `args`) run the very code of their target (fuzz/src/lib.rs, included
 //!   here) in a child process (this test binary again, `replay_one`), so
 //!   that an abort or a runaway allocation fails one input, not the suite;
-//! - the whole-link targets (`link_r`, `link_static`) run the `rivet`
+//! - the whole-link targets (`link_r`, `link_static`, `link_dynamic`) run the `rivet`
 //!   program with the arguments their target links with.
 //!
 //! An input passes when its process ends within a minute with status 0 or 1
@@ -85,12 +85,12 @@ fn run(cmd: &mut Command) -> Result<Outcome, String> {
 fn replay(target: &str, input: &Path, dir: &Path, seed: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).unwrap();
     let o = match target {
-        "link_r" | "link_static" => {
+        "link_r" | "link_static" | "link_dynamic" => {
             let data = std::fs::read(input).unwrap();
-            let (kind, support) = if target == "link_r" {
-                (LinkKind::Relocatable, PathBuf::new())
-            } else {
-                (LinkKind::Static, fuzz_bodies::support_object(dir))
+            let (kind, support) = match target {
+                "link_r" => (LinkKind::Relocatable, PathBuf::new()),
+                "link_dynamic" => (LinkKind::Dynamic, PathBuf::new()),
+                _ => (LinkKind::Static, fuzz_bodies::support_object(dir)),
             };
             let mut argv = fuzz_bodies::link_argv(&data, dir, kind, &support);
             if linker_is_gnu_ld() {
@@ -286,6 +286,25 @@ linker_test! {
     fn link_r_inputs() {
         let ws = Workspace::new("fuzz_regressions::link_r");
         check(&ws, "link_r", objects(&ws));
+    }
+}
+
+linker_test! {
+    fn link_dynamic_inputs() {
+        let ws = Workspace::new("fuzz_regressions::link_dynamic");
+        // The program leaves support.c's symbols to the loader: a shared
+        // object (byte 9 bit 4), with and without RELR (bit 5).
+        let o = ws.compile_text("pic.c", PROGRAM, &["-O1", "-fPIC", "-fno-stack-protector"]);
+        let pic = read(&o);
+        let seeds = [("shared.o", 0x10u8), ("shared_relr.o", 0x30), ("shared_opts.o", 0x3f)]
+            .into_iter()
+            .map(|(name, sel)| {
+                let mut d = pic.clone();
+                d[9] = sel;
+                (name.to_string(), d)
+            })
+            .collect();
+        check(&ws, "link_dynamic", seeds);
     }
 }
 

@@ -145,6 +145,10 @@ pub enum LinkKind {
     /// `-static -e main -o DIR/out DIR/in.o SUPPORT.o`, where SUPPORT.o is
     /// fuzz/support/support.c compiled (see [`support_object`]).
     Static,
+    /// A dynamic output of the input alone: `-pie -E --hash-style=both -e
+    /// main -o DIR/out DIR/in.o`, or with byte 9's bit 4 `-shared -o
+    /// DIR/out.so DIR/in.o`; bit 5 adds `-z pack-relative-relocs`.
+    Dynamic,
 }
 
 /// Extra options of a whole link, chosen by byte 9 of the input (ELF
@@ -181,6 +185,22 @@ pub fn link_argv(data: &[u8], dir: &Path, kind: LinkKind, support: &Path) -> Vec
             "-o".into(),
             path(&dir.join("out")),
         ],
+        LinkKind::Dynamic => {
+            let sel = data.get(9).copied().unwrap_or(0);
+            let mut v: Vec<String> = if sel & 0x10 != 0 {
+                vec!["-shared".into(), "-o".into(), path(&dir.join("out.so"))]
+            } else {
+                ["-pie", "-E", "--hash-style=both", "-e", "main", "-o"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain([path(&dir.join("out"))])
+                    .collect()
+            };
+            if sel & 0x20 != 0 {
+                v.extend(["-z".into(), "pack-relative-relocs".into()]);
+            }
+            v
+        }
     };
     argv.push("--threads=1".into());
     argv.extend(link_flags(data).iter().map(|s| s.to_string()));
