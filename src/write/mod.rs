@@ -288,6 +288,7 @@ impl Toc {
         version_counts: (u32, u32),
     ) {
         self.index_omitted(sections);
+        let dyn_links = DynLinks::new(sections, &self.out_index, version_counts);
         let mut off = end;
         let symtab_index = self.symtab_index;
         let strtab_index = self
@@ -319,9 +320,7 @@ impl Toc {
                     if o.flags & u64::from(elf::SHF_LINK_ORDER) != 0 {
                         h.link = link_order_target(res, sections, &self.out_index, o);
                     }
-                    if let Some((link, info)) =
-                        dynamic_links(sections, &self.out_index, o, version_counts)
-                    {
+                    if let Some((link, info)) = dyn_links.as_ref().and_then(|d| d.of(o)) {
                         (h.link, h.info) = (link, info);
                     }
                     continue;
@@ -388,29 +387,48 @@ impl Toc {
     }
 }
 
-/// `sh_link` and `sh_info` of a dynamic output's tables: the string or
-/// symbol table each refers to (`.rela.plt` also names `.got.plt`, which
-/// it relocates).
-/// `version_counts` are the entries of `.gnu.version_r` and `.gnu.version_d`.
-fn dynamic_links(
-    sections: &Sections,
-    out_index: &[u32],
-    o: &OutputSection,
-    (verneed_count, verdef_count): (u32, u32),
-) -> Option<(u32, u32)> {
-    let find = |name: &[u8]| sections.out.iter().position(|s| s.name == name);
-    let index = |name: &[u8]| find(name).map_or(0, |i| out_index[i]);
-    let dynsym = out_index[find(b".dynsym")?];
-    Some(match o.sh_type {
-        elf::SHT_DYNSYM => (index(b".dynstr"), 1),
-        elf::SHT_GNU_HASH | elf::SHT_HASH | elf::SHT_GNU_VERSYM => (dynsym, 0),
-        elf::SHT_GNU_VERNEED => (index(b".dynstr"), verneed_count),
-        elf::SHT_GNU_VERDEF => (index(b".dynstr"), verdef_count),
-        elf::SHT_DYNAMIC => (index(b".dynstr"), 0),
-        elf::SHT_RELA if o.name == b".rela.plt" => (dynsym, index(b".got.plt")),
-        elf::SHT_RELA if o.is_alloc() => (dynsym, 0),
-        _ => return None,
-    })
+/// The header indices the tables of a dynamic output link to, found once
+/// (a `-r` output can have tens of thousands of sections).
+struct DynLinks {
+    dynsym: u32,
+    dynstr: u32,
+    got_plt: u32,
+    /// The entries of `.gnu.version_r` and `.gnu.version_d`.
+    verneed_count: u32,
+    verdef_count: u32,
+}
+
+impl DynLinks {
+    /// None when the output has no `.dynsym`.
+    fn new(sections: &Sections, out_index: &[u32], version_counts: (u32, u32)) -> Option<DynLinks> {
+        let index = |name: &[u8]| {
+            (sections.out.iter())
+                .position(|s| s.name == name)
+                .map(|i| out_index[i])
+        };
+        Some(DynLinks {
+            dynsym: index(b".dynsym")?,
+            dynstr: index(b".dynstr").unwrap_or(0),
+            got_plt: index(b".got.plt").unwrap_or(0),
+            verneed_count: version_counts.0,
+            verdef_count: version_counts.1,
+        })
+    }
+
+    /// `sh_link` and `sh_info` of table `o`: the string or symbol table it
+    /// refers to (`.rela.plt` also names `.got.plt`, which it relocates).
+    fn of(&self, o: &OutputSection) -> Option<(u32, u32)> {
+        Some(match o.sh_type {
+            elf::SHT_DYNSYM => (self.dynstr, 1),
+            elf::SHT_GNU_HASH | elf::SHT_HASH | elf::SHT_GNU_VERSYM => (self.dynsym, 0),
+            elf::SHT_GNU_VERNEED => (self.dynstr, self.verneed_count),
+            elf::SHT_GNU_VERDEF => (self.dynstr, self.verdef_count),
+            elf::SHT_DYNAMIC => (self.dynstr, 0),
+            elf::SHT_RELA if o.name == b".rela.plt" => (self.dynsym, self.got_plt),
+            elf::SHT_RELA if o.is_alloc() => (self.dynsym, 0),
+            _ => return None,
+        })
+    }
 }
 
 /// The output section index an SHF_LINK_ORDER section's inputs link to
