@@ -683,6 +683,11 @@ impl<'a> ObjectFile<'a> {
                 b".note.GNU-stack" => {
                     self.has_stack_note = true;
                     self.wants_exec_stack |= s.flags & u64::from(elf::SHF_EXECINSTR) != 0;
+                    // A final link reads it and drops it: a symbol defined
+                    // there is as one of a dropped section (not exported).
+                    if !keep_excluded {
+                        s.kept = false;
+                    }
                 }
                 // Property notes are merged, not concatenated: gnu_property
                 // reads them from the input and writes one merged note.

@@ -387,6 +387,29 @@ impl Toc {
     }
 }
 
+/// Range `read` of `buf` to read and range `write` to write, if they are
+/// disjoint and inside it.
+fn read_and_write(
+    buf: &mut [u8],
+    read: std::ops::Range<u64>,
+    write: std::ops::Range<u64>,
+) -> Option<(&[u8], &mut [u8])> {
+    let r = usize::try_from(read.start).ok()?..usize::try_from(read.end).ok()?;
+    let w = usize::try_from(write.start).ok()?..usize::try_from(write.end).ok()?;
+    if r.end.max(w.end) > buf.len() || r.start > r.end || w.start > w.end {
+        return None;
+    }
+    if r.end <= w.start {
+        let (lo, hi) = buf.split_at_mut(w.start);
+        Some((lo.get(r)?, hi.get_mut(..w.end - w.start)?))
+    } else if w.end <= r.start {
+        let (lo, hi) = buf.split_at_mut(r.start);
+        Some((hi.get(..r.end - r.start)?, lo.get_mut(w)?))
+    } else {
+        None
+    }
+}
+
 /// The header indices the tables of a dynamic output link to, found once
 /// (a `-r` output can have tens of thousands of sections).
 struct DynLinks {
@@ -901,9 +924,15 @@ impl WriteCtx<'_> {
             self.sections.find(b".eh_frame_hdr"),
             self.sections.find(b".eh_frame"),
         ) {
-            let (lo, hi) = buf.split_at_mut(eh.offset as usize);
-            let table = crate::input::ehframe::fde_table(&hi[..eh.size as usize], eh.addr)?;
-            let out = &mut lo[hdr.offset as usize..][..hdr.size as usize];
+            // `.eh_frame_hdr` comes first, unless odd input flags moved
+            // `.eh_frame` (a writable or executable one sorts later).
+            let (eh_bytes, out) = read_and_write(
+                buf,
+                eh.offset..eh.offset + eh.size,
+                hdr.offset..hdr.offset + hdr.size,
+            )
+            .ok_or_else(|| err!("internal error: .eh_frame and .eh_frame_hdr overlap"))?;
+            let table = crate::input::ehframe::fde_table(eh_bytes, eh.addr)?;
             crate::input::ehframe::write_hdr(out, hdr.addr, eh.addr, table)?;
         }
         if let Some((off, len)) = self.build_id_desc() {

@@ -350,8 +350,13 @@ impl DynWriter<'_> {
                     let s = &obj.symbols[sym as usize];
                     let shndx = match obj.place_of(sym as usize) {
                         SymPlace::Section(t) => {
+                            // A section the output leaves out (`.gnu.warning`):
+                            // no header to name, as in `.symtab`.
                             let p = self.sections().placement[file as usize][t as usize];
-                            self.out_index[p.out as usize]
+                            match p.is_placed() {
+                                true => self.out_index[p.out as usize],
+                                false => 0,
+                            }
                         }
                         SymPlace::Common => {
                             synthetic_index(self.sections(), self.out_index, Synthetic::Commons)
