@@ -18,15 +18,7 @@ use std::time::{Duration, Instant};
 /// of a blob: quick to assemble, slow enough to link that a signal can
 /// land in every phase).
 fn big_object(ws: &Workspace, name: &str, mib: usize, seed: u64) -> PathBuf {
-    let mut x = seed | 1;
-    let blob: Vec<u8> = (0..mib << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let blob = random_bytes(mib << 20, seed);
     let bin = ws.join(format!("{name}.bin"));
     std::fs::write(&bin, blob).unwrap();
     let s = ws.join(format!("{name}.s"));

@@ -34,15 +34,7 @@ int main(void) {
 /// An object holding `mib` MiB of pseudo-random bytes as `blob`, with
 /// `blob_size` (`.incbin`: quick to assemble, a large output to write).
 fn blob_object(ws: &Workspace, mib: usize) -> PathBuf {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let blob: Vec<u8> = (0..mib << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let blob = random_bytes(mib << 20, 0x9e37_79b9_7f4a_7c15);
     std::fs::write(ws.join("blob.bin"), blob).unwrap();
     ws.assemble(
         "blob",

@@ -646,6 +646,20 @@ pub fn locate(exe: &Path, syms: &[&str]) -> Vec<String> {
 }
 
 /// Reads a file completely.
+/// `len` pseudo-random bytes from `seed` (xorshift): large inputs that do
+/// not compress and are the same every run.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
