@@ -767,7 +767,6 @@ fn target_name(res: &Resolution, obj: &ObjectFile, idx: usize) -> String {
     }
 }
 
-/// GNU ld's message for a relocation the output kind cannot hold.
 /// Relocations that only mean something in loaded code: they need a GOT
 /// entry or rewrite a TLS code sequence.
 fn needs_loaded_section(v: Value) -> bool {
@@ -783,6 +782,7 @@ fn needs_loaded_section(v: Value) -> bool {
     )
 }
 
+/// GNU ld's message for a relocation the output kind cannot hold.
 fn refused(
     res: &Resolution,
     obj: &ObjectFile,
