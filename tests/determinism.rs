@@ -60,8 +60,13 @@ fn relocatable(name: &str) {
 
 /// A static executable through `gcc -B DIR -Wl,--threads=N`.
 fn static_exe(name: &str, flags: &[&str]) {
+    exe(LinkKind::Static, name, flags)
+}
+
+/// An executable of `kind` through `gcc -B DIR -Wl,--threads=N`.
+fn exe(kind: LinkKind, name: &str, flags: &[&str]) {
     let p = program(name);
-    let ws = Workspace::new(&format!("determinism_exe_{name}"));
+    let ws = Workspace::new(&format!("determinism_exe_{}_{name}", kind.tag()));
     let objs = ws.compile_program(p, &[]);
     let outputs: Vec<PathBuf> = THREADS
         .iter()
@@ -73,12 +78,12 @@ fn static_exe(name: &str, flags: &[&str]) {
                 .collect();
             all.extend(flags.iter().map(|f| f.to_string()));
             let all: Vec<&str> = all.iter().map(String::as_str).collect();
-            ws.link_tested(p.lang, &objs, &all, &format!("exe-{i}-t{n}"))
+            ws.link_tested_as(kind, p.lang, &objs, &all, &format!("exe-{i}-t{n}"))
         })
         .collect();
     assert_identical(&outputs);
     assert_same_over_old_file(&outputs[0], &ws.join("exe-over-old"), || {
-        ws.link_tested(p.lang, &objs, flags, "exe-over-old");
+        ws.link_tested_as(kind, p.lang, &objs, flags, "exe-over-old");
     });
     let r = run_exe(&outputs[0]);
     assert_reference_ok(p, &r);
@@ -126,6 +131,24 @@ linker_test! {
             "exceptions",
             &["-Wl,--build-id", "-Wl,--eh-frame-hdr", "-Wl,--gc-sections"],
         )
+    }
+}
+
+linker_test! {
+    /// A PIE against the shared libc: .rela.dyn in units, .dynsym in
+    /// shards (-E), .relr.dyn encoded in parallel chunks.
+    fn pie_relr_exported() {
+        exe(
+            LinkKind::Pie,
+            "exceptions",
+            &["-Wl,-z,pack-relative-relocs", "-Wl,-E", "-Wl,--hash-style=both"],
+        )
+    }
+}
+
+linker_test! {
+    fn pie_rela_bind_now() {
+        exe(LinkKind::Pie, "tls", &["-Wl,-z,now", "-Wl,--eh-frame-hdr"])
     }
 }
 

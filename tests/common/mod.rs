@@ -402,8 +402,20 @@ impl Workspace {
 
     /// Links with `gcc/g++ -static -B DIR`, i.e. with the linker under test.
     pub fn link_tested(&self, lang: Lang, objs: &[PathBuf], flags: &[&str], out: &str) -> PathBuf {
+        self.link_tested_as(LinkKind::Static, lang, objs, flags, out)
+    }
+
+    /// Links as `kind` with `gcc/g++ -B DIR`, the linker under test.
+    pub fn link_tested_as(
+        &self,
+        kind: LinkKind,
+        lang: Lang,
+        objs: &[PathBuf],
+        flags: &[&str],
+        out: &str,
+    ) -> PathBuf {
         let b = format!("-B{}/", self.ld_dir().display());
-        self.link_with(lang, &[&b], objs, flags, out)
+        self.link_as(kind, lang, &[&b], objs, flags, out)
     }
 
     /// Links as `kind` (the compiler driver's default PIE, or `-no-pie`)
